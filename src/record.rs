@@ -1,0 +1,81 @@
+//! A parsed event together with the raw line it came from.
+
+use portcullis_parsers::Event;
+use std::sync::Arc;
+
+/// Longest raw line kept as evidence; longer lines are cut (and marked) to keep rows bounded.
+pub const MAX_EVIDENCE_BYTES: usize = 2048;
+
+/// A line inside a shared read buffer: cloning it is a reference-count increment, not a copy.
+#[derive(Debug, Clone)]
+pub struct RawLine {
+    chunk: Arc<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+impl RawLine {
+    /// The line `chunk[start..end]`.
+    pub fn new(chunk: Arc<[u8]>, start: usize, end: usize) -> RawLine {
+        let end = end.min(chunk.len());
+        RawLine {
+            chunk,
+            start: start.min(end),
+            end,
+        }
+    }
+
+    /// A line that owns its text (tests, listeners).
+    pub fn from_text(text: &str) -> RawLine {
+        let chunk: Arc<[u8]> = Arc::from(text.as_bytes());
+        let end = chunk.len();
+        RawLine {
+            chunk,
+            start: 0,
+            end,
+        }
+    }
+
+    /// The line's bytes, without line terminator.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.chunk[self.start..self.end]
+    }
+
+    /// The line as evidence text: invalid UTF-8 replaced, cut at [`MAX_EVIDENCE_BYTES`].
+    pub fn to_evidence_text(&self) -> Box<str> {
+        let bytes = self.as_bytes();
+        let cut = bytes.len() > MAX_EVIDENCE_BYTES;
+        let mut text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_EVIDENCE_BYTES)]).into_owned();
+        if cut {
+            text.push_str(" [...]");
+        }
+        text.into_boxed_str()
+    }
+}
+
+/// One parsed event and its raw line.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The normalized event (its `origin` says source and byte offset).
+    pub event: Event,
+    /// The raw line.
+    pub raw: RawLine,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_text_is_lossy_and_bounded() {
+        let mut bytes = b"ok \xff ".to_vec();
+        bytes.extend(std::iter::repeat(b'a').take(5000));
+        let chunk: Arc<[u8]> = Arc::from(bytes);
+        let raw = RawLine::new(chunk.clone(), 0, chunk.len());
+        let text = raw.to_evidence_text();
+        assert!(text.starts_with("ok \u{fffd} aaa"));
+        assert!(text.ends_with(" [...]"));
+        assert!(text.len() < MAX_EVIDENCE_BYTES + 16);
+        assert_eq!(RawLine::new(chunk, 0, 2).as_bytes(), b"ok");
+    }
+}

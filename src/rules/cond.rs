@@ -1,0 +1,338 @@
+//! Compiled conditions: an expression checked against the event schema, with typed literals,
+//! ready to evaluate on every event without parsing or allocating.
+
+use super::ast::{CmpOp, Expr, Literal};
+use super::field::{Field, FieldType, Value};
+use portcullis_parsers::{Action, Dataset, Event, Outcome};
+use std::net::IpAddr;
+
+/// A compile error inside an expression: byte offset in the file and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondError {
+    /// Byte offset into the rule file.
+    pub at: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// An address block, `10.0.0.0/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: IpAddr,
+    bits: u8,
+}
+
+impl Cidr {
+    /// True when `ip` lies in the block (an IPv4 address never lies in an IPv6 block).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.bits)).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.bits)).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A condition over one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// Always true (a rule without `where`).
+    True,
+    /// All must hold.
+    And(Box<Cond>, Box<Cond>),
+    /// One must hold.
+    Or(Box<Cond>, Box<Cond>),
+    /// Negation; `!=` and `not in` compile to this, so they hold for a missing field.
+    Not(Box<Cond>),
+    /// `event.action in [...]` as a bit set over `Action::ALL`.
+    Action(u32),
+    /// `event.dataset in [...]` as a bit set over `Dataset::ALL`.
+    Dataset(u32),
+    /// `event.outcome in [...]` as a bit set over `Outcome::ALL`.
+    Outcome(u32),
+    /// Any field equal to one of the values.
+    In(Field, Vec<Value>),
+    /// A numeric field compared with a number.
+    Num(Field, CmpOp, u64),
+    /// An address field inside one of the blocks.
+    InCidr(Field, Vec<Cidr>),
+}
+
+fn bit_of<T: PartialEq + Copy>(all: &[T], v: T) -> u32 {
+    all.iter().position(|x| *x == v).map_or(0, |i| 1 << i)
+}
+
+impl Cond {
+    /// Evaluates the condition on an event.
+    pub fn eval(&self, e: &Event) -> bool {
+        match self {
+            Cond::True => true,
+            Cond::And(a, b) => a.eval(e) && b.eval(e),
+            Cond::Or(a, b) => a.eval(e) || b.eval(e),
+            Cond::Not(a) => !a.eval(e),
+            Cond::Action(mask) => mask & bit_of(Action::ALL, e.action) != 0,
+            Cond::Dataset(mask) => mask & bit_of(Dataset::ALL, e.dataset) != 0,
+            Cond::Outcome(mask) => mask & bit_of(Outcome::ALL, e.outcome) != 0,
+            Cond::In(field, values) => {
+                let v = field.get(e);
+                v != Value::Missing && values.contains(&v)
+            }
+            Cond::Num(field, op, n) => match field.get(e) {
+                Value::Number(v) => match op {
+                    CmpOp::Eq => v == *n,
+                    CmpOp::Ne => v != *n,
+                    CmpOp::Lt => v < *n,
+                    CmpOp::Le => v <= *n,
+                    CmpOp::Gt => v > *n,
+                    CmpOp::Ge => v >= *n,
+                },
+                _ => false,
+            },
+            Cond::InCidr(field, blocks) => match field.get(e) {
+                Value::Ip(ip) => blocks.iter().any(|b| b.contains(ip)),
+                _ => false,
+            },
+        }
+    }
+}
+
+/// Resolves a field name, or says which names exist.
+pub fn resolve_field(name: &str, at: usize) -> Result<Field, CondError> {
+    Field::from_name(name).ok_or_else(|| CondError {
+        at,
+        message: format!(
+            "unknown field `{name}`; known fields: {}",
+            Field::ALL
+                .iter()
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}
+
+/// Compiles an expression against the event schema.
+pub fn compile_expr(expr: &Expr) -> Result<Cond, CondError> {
+    Ok(match expr {
+        Expr::And(a, b) => Cond::And(Box::new(compile_expr(a)?), Box::new(compile_expr(b)?)),
+        Expr::Or(a, b) => Cond::Or(Box::new(compile_expr(a)?), Box::new(compile_expr(b)?)),
+        Expr::Not(a) => Cond::Not(Box::new(compile_expr(a)?)),
+        Expr::Truthy(f) => {
+            let field = resolve_field(&f.name, f.at)?;
+            if field.field_type() != FieldType::Bool {
+                return Err(CondError {
+                    at: f.at,
+                    message: format!("`{}` is not a true/false field; compare it", f.name),
+                });
+            }
+            Cond::In(field, vec![Value::Bool(true)])
+        }
+        Expr::Cmp(f, op, lit, at) => {
+            let field = resolve_field(&f.name, f.at)?;
+            match op {
+                CmpOp::Eq => membership(field, std::slice::from_ref(lit), *at)?,
+                CmpOp::Ne => Cond::Not(Box::new(membership(
+                    field,
+                    std::slice::from_ref(lit),
+                    *at,
+                )?)),
+                _ => match (field.field_type(), lit) {
+                    (FieldType::Number, Literal::Int(n)) => Cond::Num(field, *op, *n),
+                    _ => {
+                        return Err(CondError {
+                            at: *at,
+                            message: format!(
+                                "`<`, `<=`, `>`, `>=` need a numeric field and a number; `{}` is not numeric",
+                                f.name
+                            ),
+                        })
+                    }
+                },
+            }
+        }
+        Expr::In(f, lits, at) => membership(resolve_field(&f.name, f.at)?, lits, *at)?,
+    })
+}
+
+/// `field in [literals]` (and `==`, a one-element list), typed by the field.
+fn membership(field: Field, lits: &[Literal], at: usize) -> Result<Cond, CondError> {
+    let err = |message: String| CondError { at, message };
+    let name = field.name();
+    match field {
+        Field::Action => return keyword_mask(field, lits, at, Action::ALL, |a| a.as_str()).map(Cond::Action),
+        Field::Dataset => {
+            return keyword_mask(field, lits, at, Dataset::ALL, |d| d.as_str()).map(Cond::Dataset)
+        }
+        Field::Outcome => {
+            return keyword_mask(field, lits, at, Outcome::ALL, |o| o.as_str()).map(Cond::Outcome)
+        }
+        _ => {}
+    }
+    let ty = field.field_type();
+    if ty == FieldType::Ip && lits.iter().all(|l| matches!(l, Literal::Cidr(..))) {
+        let blocks = lits
+            .iter()
+            .map(|l| match l {
+                Literal::Cidr(net, bits) => Cidr {
+                    net: *net,
+                    bits: *bits,
+                },
+                _ => unreachable!("checked above"),
+            })
+            .collect();
+        return Ok(Cond::InCidr(field, blocks));
+    }
+    let mut values = Vec::with_capacity(lits.len());
+    for lit in lits {
+        let v = match (ty, lit) {
+            (FieldType::Ip, Literal::Ip(ip)) => Value::Ip(*ip),
+            (FieldType::Number, Literal::Int(n)) => Value::Number(*n),
+            (FieldType::Text, Literal::Str(s)) => Value::Text(s.as_str().into()),
+            (FieldType::Bool, Literal::Bool(b)) => Value::Bool(*b),
+            (FieldType::Keyword, Literal::Str(s)) if field == Field::Transport => {
+                match portcullis_parsers::Transport::from_name(s) {
+                    Some(t) => Field::Transport.get(&transport_probe(t)),
+                    None => return Err(err(format!("unknown transport {s:?}"))),
+                }
+            }
+            (FieldType::Keyword, Literal::Int(n)) if field == Field::Transport => {
+                match u8::try_from(*n) {
+                    Ok(n) => Field::Transport.get(&transport_probe(
+                        portcullis_parsers::Transport::from_number(n),
+                    )),
+                    Err(_) => return Err(err(format!("protocol number {n} is over 255"))),
+                }
+            }
+            (_, Literal::Cidr(..)) => {
+                return Err(err(format!(
+                    "`{name}` cannot mix address blocks with other values"
+                )))
+            }
+            _ => return Err(err(format!("`{name}` cannot be compared with {lit:?}"))),
+        };
+        values.push(v);
+    }
+    Ok(Cond::In(field, values))
+}
+
+/// An event carrying only a transport, to normalise transport literals the way events read.
+fn transport_probe(t: portcullis_parsers::Transport) -> Event {
+    let mut e = Event::new(
+        chrono::DateTime::UNIX_EPOCH,
+        Dataset::Iptables,
+        Action::Flow,
+    );
+    e.transport = Some(t);
+    e
+}
+
+fn keyword_mask<T: Copy>(
+    field: Field,
+    lits: &[Literal],
+    at: usize,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<u32, CondError> {
+    let mut mask = 0;
+    for lit in lits {
+        let Literal::Str(s) = lit else {
+            return Err(CondError {
+                at,
+                message: format!("`{}` takes quoted names", field.name()),
+            });
+        };
+        let i = all.iter().position(|v| name(*v) == s).ok_or_else(|| CondError {
+            at,
+            message: format!(
+                "unknown {} {s:?}; known: {}",
+                field.name(),
+                all.iter().map(|v| name(*v)).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        mask |= 1 << i;
+    }
+    Ok(mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::lang::parse_rule;
+    use chrono::Utc;
+
+    fn cond(text: &str) -> Result<Cond, CondError> {
+        let rule = parse_rule(&format!(
+            "rule t title \"t\" severity low count 1 within 1s where {text}"
+        ))
+        .expect("syntax");
+        compile_expr(rule.filter.as_ref().unwrap())
+    }
+
+    fn firewall_event() -> Event {
+        let mut e = Event::new(Utc::now(), Dataset::Iptables, Action::FirewallDeny);
+        e.source_ip = Some("10.1.2.3".parse().unwrap());
+        e.destination_port = Some(445);
+        e.transport = Some(portcullis_parsers::Transport::Tcp);
+        e
+    }
+
+    #[test]
+    fn conditions_evaluate_as_written() {
+        let e = firewall_event();
+        let table: &[(&str, bool)] = &[
+            (r#"event.action == "firewall.deny""#, true),
+            (r#"event.action in ["firewall.allow", "flow"]"#, false),
+            ("destination.port not in [21, 990]", true),
+            ("destination.port >= 1024", false),
+            ("source.ip in 10.0.0.0/8", true),
+            ("source.ip in [192.168.0.0/16, 172.16.0.0/12]", false),
+            ("source.ip == 10.1.2.3", true),
+            (r#"network.transport == "tcp""#, true),
+            ("network.transport == 6", true),
+            ("source.port == 1", false),
+            ("source.port != 1", true),
+            (r#"user.name == "root" or not ftp.anonymous"#, true),
+            (r#"(destination.port == 445 and event.outcome == "unknown")"#, true),
+        ];
+        for (text, want) in table {
+            assert_eq!(cond(text).unwrap().eval(&e), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn schema_errors_name_the_problem() {
+        let table: &[(&str, &str)] = &[
+            ("source.addr == 1.2.3.4", "unknown field `source.addr`"),
+            (r#"event.action == "ftp.logn""#, "unknown event.action \"ftp.logn\""),
+            (r#"destination.port == "21""#, "`destination.port` cannot be compared"),
+            ("user.name > 3", "`<`, `<=`, `>`, `>=` need a numeric field"),
+            ("source.port", "`source.port` is not a true/false field"),
+        ];
+        for (text, want) in table {
+            let err = cond(text).unwrap_err();
+            assert!(err.message.starts_with(want), "{text}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn cidr_edges() {
+        let c = Cidr {
+            net: "0.0.0.0".parse().unwrap(),
+            bits: 0,
+        };
+        assert!(c.contains("203.0.113.9".parse().unwrap()));
+        assert!(!c.contains("::1".parse().unwrap()));
+        let c = Cidr {
+            net: "2001:db8::".parse().unwrap(),
+            bits: 32,
+        };
+        assert!(c.contains("2001:db8:1::5".parse().unwrap()));
+        assert!(!c.contains("2001:db9::".parse().unwrap()));
+    }
+}

@@ -1,0 +1,233 @@
+//! The correlation engine: puts records in event-time order, runs every rule over them and
+//! collects incident updates.
+//!
+//! Records may arrive out of order by up to the lateness allowance; the engine holds them in a
+//! reorder buffer until the watermark (latest time seen minus the allowance) passes them, so
+//! live tailing and replay see the same order and raise the same incidents. A record older
+//! than the watermark is counted as late and still processed at its own time.
+
+use super::field::Value;
+use super::join::{JoinState, Joined};
+use super::window::Windows;
+use super::{Rule, Shape};
+use crate::incident::{Evidence, Incident};
+use crate::record::Record;
+use chrono::{DateTime, Utc};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+/// Default lateness allowance: lines of one source and of sources merged by time may be this
+/// much out of order and still be correlated exactly. Syslog relays and per-thread writers are
+/// usually well under a second apart; 5 s leaves margin without delaying incidents much.
+pub const DEFAULT_LATENESS: Duration = Duration::from_secs(5);
+
+/// How often, in event time, windows drop expired groups and close quiet incidents.
+const EXPIRE_EVERY: Duration = Duration::from_secs(10);
+
+/// Engine counters, shown by replay and `stats`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Records processed.
+    pub events: u64,
+    /// Records that arrived behind the watermark.
+    pub late: u64,
+    /// Events not tracked because a rule's group cap was reached.
+    pub group_cap_hits: u64,
+    /// Values not remembered because a group's value cap was reached.
+    pub value_cap_hits: u64,
+    /// Join candidates dropped at the join cap.
+    pub join_cap_hits: u64,
+}
+
+struct Pending {
+    seq: u64,
+    rec: Record,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    /// Reversed, so the max-heap pops the earliest (time, arrival) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.rec.event.timestamp, other.seq).cmp(&(self.rec.event.timestamp, self.seq))
+    }
+}
+
+/// One rule and its state.
+struct Running {
+    rule: Rule,
+    windows: Windows,
+    join: JoinState,
+}
+
+/// Runs a rule set over a stream of records.
+pub struct Engine {
+    rules: Vec<Running>,
+    lateness: chrono::Duration,
+    buffer: BinaryHeap<Pending>,
+    seq: u64,
+    max_seen: Option<DateTime<Utc>>,
+    released: Option<DateTime<Utc>>,
+    last_expire: Option<DateTime<Utc>>,
+    joined: Vec<Joined>,
+    stats: EngineStats,
+}
+
+impl Engine {
+    /// An engine for `rules` with the given lateness allowance.
+    pub fn new(rules: Vec<Rule>, lateness: Duration) -> Engine {
+        Engine {
+            rules: rules
+                .into_iter()
+                .map(|rule| Running {
+                    windows: Windows::new(&rule),
+                    join: JoinState::default(),
+                    rule,
+                })
+                .collect(),
+            lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
+            buffer: BinaryHeap::new(),
+            seq: 0,
+            max_seen: None,
+            released: None,
+            last_expire: None,
+            joined: Vec::new(),
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// Takes one record. It is correlated once the watermark passes it.
+    pub fn push(&mut self, rec: Record) {
+        let ts = rec.event.timestamp;
+        if self.released.is_some_and(|r| ts < r) {
+            self.stats.late += 1;
+            self.process(rec);
+            return;
+        }
+        self.seq += 1;
+        self.buffer.push(Pending { seq: self.seq, rec });
+        let max = self.max_seen.map_or(ts, |m| m.max(ts));
+        self.max_seen = Some(max);
+        let watermark = max - self.lateness;
+        while self
+            .buffer
+            .peek()
+            .is_some_and(|p| p.rec.event.timestamp <= watermark)
+        {
+            let p = self.buffer.pop().expect("peeked");
+            self.released = Some(p.rec.event.timestamp);
+            self.process(p.rec);
+        }
+    }
+
+    /// End of input: correlates everything still buffered and decides pending joins.
+    /// Open incidents stay open.
+    pub fn finish(&mut self) {
+        while let Some(p) = self.buffer.pop() {
+            self.released = Some(p.rec.event.timestamp);
+            self.process(p.rec);
+        }
+        for r in &mut self.rules {
+            if let Shape::Join { keys, .. } = &r.rule.shape {
+                let tol = chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+                r.join.finish(keys, tol, &mut self.joined);
+                for j in self.joined.drain(..) {
+                    record_join(r, j);
+                }
+            }
+        }
+    }
+
+    /// Snapshots of every incident opened, updated or closed since the last call.
+    pub fn take_updates(&mut self) -> Vec<Incident> {
+        let mut out = Vec::new();
+        for r in &mut self.rules {
+            r.windows.drain_updates(&r.rule, &mut out);
+        }
+        out
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> EngineStats {
+        let mut s = self.stats;
+        for r in &self.rules {
+            s.group_cap_hits += r.windows.caps.groups;
+            s.value_cap_hits += r.windows.caps.values;
+            s.join_cap_hits += r.join.cap_hits;
+        }
+        s
+    }
+
+    /// Groups currently tracked, over all rules (a memory indicator).
+    pub fn groups(&self) -> usize {
+        self.rules.iter().map(|r| r.windows.group_count()).sum()
+    }
+
+    fn process(&mut self, rec: Record) {
+        self.stats.events += 1;
+        let now = rec.event.timestamp;
+        let expire_due = self.last_expire.is_none_or(|t| {
+            (now - t).to_std().unwrap_or_default() >= EXPIRE_EVERY
+        });
+        if expire_due {
+            self.last_expire = Some(now);
+        }
+        for r in &mut self.rules {
+            if expire_due {
+                r.windows.expire(&r.rule, now);
+            }
+            match &r.rule.shape {
+                Shape::Join { keys, left, right } => {
+                    let tol = chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+                    r.join.advance(keys, tol, now, &mut self.joined);
+                    let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
+                    if is_left || is_right {
+                        r.join.push(keys, &rec, is_left, is_right);
+                    }
+                    for j in self.joined.drain(..) {
+                        record_join(r, j);
+                    }
+                }
+                Shape::Count(_) | Shape::Distinct(..) => {
+                    if !r.rule.filter.eval(&rec.event) {
+                        continue;
+                    }
+                    let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&rec.event)).collect();
+                    let value = match r.rule.shape {
+                        Shape::Distinct(f, _) => f.get(&rec.event),
+                        _ => Value::Missing,
+                    };
+                    let rec = &rec;
+                    r.windows.add(&r.rule, key, now, value, || {
+                        vec![Evidence {
+                            timestamp: rec.event.timestamp,
+                            source: rec.event.origin.source,
+                            offset: rec.event.origin.offset,
+                            raw: rec.raw.to_evidence_text(),
+                        }]
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Feeds a joined pair that passes the rule's filter into its windows.
+fn record_join(r: &mut Running, j: Joined) {
+    if !r.rule.filter.eval(&j.merged) {
+        return;
+    }
+    let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();
+    let ts = j.merged.timestamp;
+    r.windows.add(&r.rule, key, ts, Value::Missing, || j.evidence);
+}

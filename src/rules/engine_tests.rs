@@ -1,0 +1,208 @@
+//! Behaviour of the engine on hand-made event streams: thresholds, quiet periods, ordering,
+//! joins.
+
+use super::engine::Engine;
+use super::{compile_rule, Rule};
+use crate::incident::Incident;
+use crate::record::{RawLine, Record};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use portcullis_parsers::{Action, Dataset, Event, Outcome, Transport};
+use std::path::Path;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap()
+}
+
+fn rule(text: &str) -> Rule {
+    compile_rule(Path::new("test.rule"), text).unwrap()
+}
+
+fn rec(e: Event) -> Record {
+    let raw = RawLine::from_text(&format!("{} {}", e.action.as_str(), e.timestamp));
+    Record { event: e, raw }
+}
+
+fn fail_login(secs: i64, src: &str) -> Record {
+    let mut e = Event::new(t0() + Duration::seconds(secs), Dataset::Vsftpd, Action::FtpLogin);
+    e.outcome = Outcome::Failure;
+    e.source_ip = Some(src.parse().unwrap());
+    rec(e)
+}
+
+fn packet(millis: i64, action: Action, src: &str, dst: &str, dport: u16) -> Record {
+    let mut e = Event::new(t0() + Duration::milliseconds(millis), Dataset::Iptables, action);
+    e.source_ip = Some(src.parse().unwrap());
+    e.destination_ip = Some(dst.parse().unwrap());
+    e.destination_port = Some(dport);
+    e.transport = Some(Transport::Tcp);
+    rec(e)
+}
+
+fn connect(millis: i64, src: &str) -> Record {
+    let mut e = Event::new(t0() + Duration::milliseconds(millis), Dataset::Vsftpd, Action::FtpConnect);
+    e.source_ip = Some(src.parse().unwrap());
+    rec(e)
+}
+
+/// Runs records through an engine and returns the latest snapshot of each incident, by id.
+fn run(rules: Vec<Rule>, records: Vec<Record>) -> Vec<Incident> {
+    let mut engine = Engine::new(rules, std::time::Duration::from_secs(5));
+    let mut all: Vec<Incident> = Vec::new();
+    for r in records {
+        engine.push(r);
+        all.extend(engine.take_updates());
+    }
+    engine.finish();
+    all.extend(engine.take_updates());
+    let mut latest: Vec<Incident> = Vec::new();
+    for inc in all {
+        match latest.iter_mut().find(|i| i.id == inc.id) {
+            Some(slot) => *slot = inc,
+            None => latest.push(inc),
+        }
+    }
+    latest.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.id.cmp(&b.id)));
+    latest
+}
+
+const BRUTE: &str = r#"rule b title "brute {source.ip}" severity high
+    where event.action == "ftp.login" and event.outcome == "failure"
+    count 3 within 60s by source.ip"#;
+
+#[test]
+fn count_fires_at_threshold_and_updates_while_active() {
+    let recs = (0..5).map(|i| fail_login(i * 10, "192.0.2.1")).collect();
+    let got = run(vec![rule(BRUTE)], recs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].count, 5);
+    assert_eq!(got[0].first_seen, t0());
+    assert_eq!(got[0].last_seen, t0() + Duration::seconds(40));
+    assert_eq!(got[0].evidence.len(), 5);
+    assert_eq!(got[0].title, "brute 192.0.2.1");
+}
+
+#[test]
+fn count_below_threshold_within_window_is_silent() {
+    // Three failures, but never three inside 60 s.
+    let recs = vec![
+        fail_login(0, "192.0.2.1"),
+        fail_login(50, "192.0.2.1"),
+        fail_login(115, "192.0.2.1"),
+    ];
+    assert!(run(vec![rule(BRUTE)], recs).is_empty());
+}
+
+#[test]
+fn a_quiet_period_ends_an_incident_and_later_activity_opens_another() {
+    let mut recs: Vec<Record> = (0..3).map(|i| fail_login(i, "192.0.2.1")).collect();
+    recs.extend((0..3).map(|i| fail_login(600 + i, "192.0.2.1")));
+    let got = run(vec![rule(BRUTE)], recs);
+    assert_eq!(got.len(), 2);
+    assert!(!got[0].open, "the first incident closed after its quiet period");
+    assert_ne!(got[0].id, got[1].id);
+    assert_eq!(got[1].first_seen, t0() + Duration::seconds(600));
+}
+
+#[test]
+fn groups_are_separate() {
+    let recs = vec![
+        fail_login(0, "192.0.2.1"),
+        fail_login(1, "192.0.2.2"),
+        fail_login(2, "192.0.2.1"),
+        fail_login(3, "192.0.2.2"),
+    ];
+    assert!(run(vec![rule(BRUTE)], recs).is_empty());
+}
+
+#[test]
+fn shuffling_within_the_lateness_allowance_changes_nothing() {
+    let scan = r#"rule s title "scan" severity medium distinct destination.port 5 within 1m
+        by source.ip, destination.ip"#;
+    let make = || -> Vec<Record> {
+        let mut v: Vec<Record> = (0..40)
+            .map(|i| fail_login(i * 7, if i % 3 == 0 { "192.0.2.1" } else { "192.0.2.2" }))
+            .collect();
+        v.extend((0..20).map(|i| {
+            packet(i * 900, Action::FirewallDeny, "198.51.100.9", "203.0.113.10", 1000 + i as u16)
+        }));
+        v.sort_by_key(|r| r.event.timestamp);
+        v
+    };
+    let ordered = run(vec![rule(BRUTE), rule(scan)], make());
+    // Deterministic shuffle: swap neighbours less than 5 s apart.
+    let mut shuffled = make();
+    for i in (1..shuffled.len()).step_by(2) {
+        let gap = shuffled[i].event.timestamp - shuffled[i - 1].event.timestamp;
+        if gap < Duration::seconds(4) {
+            shuffled.swap(i, i - 1);
+        }
+    }
+    shuffled.reverse();
+    shuffled.sort_by_key(|r| r.event.timestamp.timestamp() / 4); // coarse order only
+    let reordered = run(vec![rule(BRUTE), rule(scan)], shuffled);
+    assert!(!ordered.is_empty());
+    let key = |v: &[Incident]| v.iter().map(|i| (i.id.clone(), i.count, i.distinct)).collect::<Vec<_>>();
+    assert_eq!(key(&ordered), key(&reordered));
+}
+
+const OFF_PORT: &str = r#"rule o title "off {destination.ip}:{destination.port}" severity high
+    join on source.ip, destination.ip?
+      left event.action == "ftp.connect"
+      right event.action == "firewall.allow" and network.transport == "tcp"
+    where destination.port not in [21, 990]
+    within 2s by destination.ip, destination.port"#;
+
+#[test]
+fn join_takes_the_nearest_record_not_any_record() {
+    // Control connection to 21 at the CONNECT; a data connection 1.5 s later.
+    let recs = vec![
+        packet(0, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 21),
+        connect(300, "198.51.100.5"),
+        packet(1800, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 30001),
+    ];
+    assert!(run(vec![rule(OFF_PORT)], recs).is_empty());
+}
+
+#[test]
+fn join_finds_an_off_port_server_and_groups_by_port() {
+    let recs = vec![
+        packet(0, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 2121),
+        connect(400, "198.51.100.5"),
+        packet(60_000, Action::FirewallAllow, "198.51.100.6", "203.0.113.10", 2121),
+        connect(60_900, "198.51.100.6"),
+        // No partner within 2 s: nothing.
+        packet(120_000, Action::FirewallAllow, "198.51.100.7", "203.0.113.10", 2222),
+        connect(123_000, "198.51.100.7"),
+        // A denied packet is not a partner.
+        packet(200_000, Action::FirewallDeny, "198.51.100.8", "203.0.113.10", 3333),
+        connect(200_100, "198.51.100.8"),
+    ];
+    let got = run(vec![rule(OFF_PORT)], recs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].title, "off 203.0.113.10:2121");
+    assert_eq!(got[0].count, 2);
+    assert_eq!(got[0].evidence.len(), 4);
+    assert!(got[0].evidence[1].raw.starts_with("firewall.allow"));
+}
+
+#[test]
+fn optional_join_key_must_agree_when_both_sides_have_it() {
+    let mut c = connect(100, "198.51.100.5");
+    c.event.destination_ip = Some("203.0.113.99".parse().unwrap());
+    let recs = vec![
+        packet(0, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 2121),
+        c,
+    ];
+    assert!(run(vec![rule(OFF_PORT)], recs).is_empty());
+}
+
+#[test]
+fn late_records_are_counted_and_still_processed() {
+    let mut engine = Engine::new(vec![rule(BRUTE)], std::time::Duration::from_secs(5));
+    engine.push(fail_login(100, "192.0.2.1"));
+    engine.push(fail_login(200, "192.0.2.1")); // releases the first
+    engine.push(fail_login(0, "192.0.2.1")); // behind the watermark
+    engine.finish();
+    let s = engine.stats();
+    assert_eq!((s.events, s.late), (3, 1));
+}
