@@ -71,7 +71,8 @@ impl Config {
     /// Reads a config file. Relative paths in it are taken relative to the file's directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io(path.into(), e))?;
-        let mut cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Toml(path.into(), e))?;
+        let mut cfg: Config =
+            toml::from_str(&text).map_err(|e| ConfigError::Toml(path.into(), e))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let rebase = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -97,10 +98,15 @@ impl Config {
                     format: s
                         .format
                         .as_deref()
-                        .map(|f| Format::from_name(f).ok_or_else(|| invalid(format!("unknown format `{f}`"))))
+                        .map(|f| {
+                            Format::from_name(f)
+                                .ok_or_else(|| invalid(format!("unknown format `{f}`")))
+                        })
                         .transpose()?,
                     timezone: match &s.timezone {
-                        Some(tz) => tz.parse().map_err(|e| invalid(format!("timezone `{tz}`: {e}")))?,
+                        Some(tz) => tz
+                            .parse()
+                            .map_err(|e| invalid(format!("timezone `{tz}`: {e}")))?,
                         None => SourceTz::Local,
                     },
                     host: s.host,
@@ -139,6 +145,9 @@ mod tests {
         assert!(matches!(Config::load(&path), Err(ConfigError::Toml(..))));
         std::fs::write(&path, "[[source]]\npath = \"a\"\nformat = \"nope\"\n").unwrap();
         let cfg = Config::load(&path).unwrap();
-        assert!(matches!(cfg.source_specs(&path), Err(ConfigError::Invalid(..))));
+        assert!(matches!(
+            cfg.source_specs(&path),
+            Err(ConfigError::Invalid(..))
+        ));
     }
 }

@@ -88,6 +88,9 @@ mod tests {
         assert_eq!(id.len(), 16);
         assert_ne!(id, incident_id("ftp.brute_forcf", &g, t));
         assert_ne!(id, incident_id("ftp.brute_force", &[Value::Number(1)], t));
-        assert_ne!(id, incident_id("ftp.brute_force", &g, t + chrono::Duration::seconds(1)));
+        assert_ne!(
+            id,
+            incident_id("ftp.brute_force", &g, t + chrono::Duration::seconds(1))
+        );
     }
 }

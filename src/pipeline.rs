@@ -14,7 +14,7 @@ use crate::rules::engine::{Engine, EngineStats};
 use crate::rules::Rule;
 use crate::store::{Store, StoreError};
 use crossbeam_channel::{bounded, Receiver};
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -133,7 +133,9 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
 
         let mut stats = Vec::new();
         for ((spec, format, _), handle) in prepared.iter().zip(readers) {
-            let st = handle.join().map_err(|_| PipelineError::Stage("reader"))??;
+            let st = handle
+                .join()
+                .map_err(|_| PipelineError::Stage("reader"))??;
             stats.push((spec.path.display().to_string(), format.to_string(), st));
         }
         let store = writer.join().map_err(|_| PipelineError::Stage("store"))??;
@@ -152,7 +154,11 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
 /// Merges per-source record streams into one stream ordered by event time (each source is
 /// nearly ordered already; the engine's reorder buffer absorbs what is left).
 struct MergeByTime {
-    sources: Vec<(Receiver<Vec<Record>>, VecDeque<Record>, bool)>,
+    sources: Vec<(
+        Receiver<Vec<Record>>,
+        std::iter::Peekable<std::vec::IntoIter<Record>>,
+        bool,
+    )>,
 }
 
 impl MergeByTime {
@@ -160,7 +166,7 @@ impl MergeByTime {
         MergeByTime {
             sources: receivers
                 .into_iter()
-                .map(|rx| (rx, VecDeque::new(), false))
+                .map(|rx| (rx, Vec::new().into_iter().peekable(), false))
                 .collect(),
         }
     }
@@ -171,18 +177,21 @@ impl Iterator for MergeByTime {
 
     fn next(&mut self) -> Option<Record> {
         for (rx, queue, done) in &mut self.sources {
-            while queue.is_empty() && !*done {
+            while queue.peek().is_none() && !*done {
                 match rx.recv() {
-                    Ok(block) => queue.extend(block),
+                    Ok(block) => *queue = block.into_iter().peekable(),
                     Err(_) => *done = true,
                 }
             }
         }
-        let (_, queue, _) = self
-            .sources
-            .iter_mut()
-            .filter(|(_, q, _)| !q.is_empty())
-            .min_by_key(|(_, q, _)| q.front().map(|r| r.event.timestamp))?;
-        queue.pop_front()
+        let mut best: Option<(usize, chrono::DateTime<chrono::Utc>)> = None;
+        for (i, (_, queue, _)) in self.sources.iter_mut().enumerate() {
+            if let Some(r) = queue.peek() {
+                if best.is_none_or(|(_, t)| r.event.timestamp < t) {
+                    best = Some((i, r.event.timestamp));
+                }
+            }
+        }
+        self.sources[best?.0].1.next()
     }
 }

@@ -44,12 +44,54 @@ impl RawLine {
     /// The line as evidence text: invalid UTF-8 replaced, cut at [`MAX_EVIDENCE_BYTES`].
     pub fn to_evidence_text(&self) -> Box<str> {
         let bytes = self.as_bytes();
-        let cut = bytes.len() > MAX_EVIDENCE_BYTES;
-        let mut text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_EVIDENCE_BYTES)]).into_owned();
-        if cut {
-            text.push_str(" [...]");
+        let kept = &bytes[..bytes.len().min(MAX_EVIDENCE_BYTES)];
+        let cut = kept.len() < bytes.len();
+        match std::str::from_utf8(kept) {
+            Ok(text) if !cut => Box::from(text),
+            _ => {
+                let mut text = String::from_utf8_lossy(kept).into_owned();
+                if cut {
+                    text.push_str(" [...]");
+                }
+                text.into_boxed_str()
+            }
         }
-        text.into_boxed_str()
+    }
+}
+
+/// A line that may become evidence: cheap to keep (no copy of the text) until an incident
+/// actually needs it.
+#[derive(Debug, Clone)]
+pub struct EvidenceRef {
+    /// Event time of the line.
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    /// Source index.
+    pub source: u32,
+    /// Byte offset in the source.
+    pub offset: u64,
+    /// The line.
+    pub raw: RawLine,
+}
+
+impl EvidenceRef {
+    /// The evidence line of a record.
+    pub fn of(rec: &Record) -> EvidenceRef {
+        EvidenceRef {
+            timestamp: rec.event.timestamp,
+            source: rec.event.origin.source,
+            offset: rec.event.origin.offset,
+            raw: rec.raw.clone(),
+        }
+    }
+
+    /// Copies the text out, so the shared read buffer can be freed.
+    pub fn materialize(&self) -> crate::incident::Evidence {
+        crate::incident::Evidence {
+            timestamp: self.timestamp,
+            source: self.source,
+            offset: self.offset,
+            raw: self.raw.to_evidence_text(),
+        }
     }
 }
 

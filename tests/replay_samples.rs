@@ -50,7 +50,10 @@ fn bundled_samples_are_what_the_generator_makes() {
     for f in ["vsftpd.log", "kern.log", "truth.json"] {
         let made = std::fs::read(tmp.path().join(f)).unwrap();
         let shipped = std::fs::read(repo().join("samples").join(f)).unwrap();
-        assert!(made == shipped, "samples/{f} differs from `portcullis gen` output; regenerate");
+        assert!(
+            made == shipped,
+            "samples/{f} differs from `portcullis gen` output; regenerate"
+        );
     }
 }
 
@@ -77,10 +80,22 @@ fn a_larger_generated_day_gives_exactly_its_ground_truth() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     portcullis_ok(
-        &["gen", "--out", dir.to_str().unwrap(), "--lines", "200000", "--seed", "7"],
+        &[
+            "gen",
+            "--out",
+            dir.to_str().unwrap(),
+            "--lines",
+            "200000",
+            "--seed",
+            "7",
+        ],
         0,
     );
-    std::fs::copy(repo().join("samples/portcullis.toml"), dir.join("portcullis.toml")).unwrap();
+    std::fs::copy(
+        repo().join("samples/portcullis.toml"),
+        dir.join("portcullis.toml"),
+    )
+    .unwrap();
     let db = dir.join("p.db");
     replay_config(dir, &db);
     assert_eq!(rule_and_group(&incidents(&db)), truth(dir));

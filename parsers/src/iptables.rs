@@ -53,7 +53,10 @@ fn find_fields(msg: &str) -> Option<usize> {
         }
         let after = b.get(eq + 1..)?;
         let space = memchr(b' ', after)?;
-        after.get(space + 1..)?.starts_with(b"OUT=").then_some(start)
+        after
+            .get(space + 1..)?
+            .starts_with(b"OUT=")
+            .then_some(start)
     })
 }
 
@@ -156,7 +159,9 @@ fn rule_name(prefix: &str) -> Option<&str> {
     if let Some(inner) = p.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
         p = inner.trim();
     }
-    if p.get(..9).is_some_and(|w| w.eq_ignore_ascii_case("iptables ")) {
+    if p.get(..9)
+        .is_some_and(|w| w.eq_ignore_ascii_case("iptables "))
+    {
         p = p[9..].trim_start();
     }
     Some(p).filter(|p| !p.is_empty())
@@ -299,15 +304,24 @@ mod tests {
              FirewallAllow, Some("PASS-IN"), ("10.0.0.1", None, "10.0.0.2", None), (Some(Transport::Other(47)), None, Some(40)), (Some("eth0"), None, Some("fw"))),
         ];
         for c in cases {
-            let e = parse(c.0).unwrap_or_else(|err| panic!("{}: {err:?}", c.0)).expect(c.0);
-            let (src, dst) = (e.source_ip.unwrap().to_string(), e.destination_ip.unwrap().to_string());
+            let e = parse(c.0)
+                .unwrap_or_else(|err| panic!("{}: {err:?}", c.0))
+                .expect(c.0);
+            let (src, dst) = (
+                e.source_ip.unwrap().to_string(),
+                e.destination_ip.unwrap().to_string(),
+            );
             let got: Case = (
                 c.0,
                 e.action,
                 e.rule_name.as_deref(),
                 (&src, e.source_port, &dst, e.destination_port),
                 (e.transport, e.tcp_flags.map(|f| f.0), e.bytes),
-                (e.interface_in.as_deref(), e.interface_out.as_deref(), e.host_name.as_deref()),
+                (
+                    e.interface_in.as_deref(),
+                    e.interface_out.as_deref(),
+                    e.host_name.as_deref(),
+                ),
             );
             assert_eq!(&got, c, "{}", c.0);
             assert_eq!(e.packets, Some(1));
@@ -325,7 +339,12 @@ mod tests {
     fn timestamp_uses_year_rule_and_zone() {
         let line = "Jan  8 03:37:09 h kernel: DROP IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=1";
         let e = parse(line).unwrap().unwrap();
-        assert_eq!(e.timestamp, "2019-01-08T03:37:09Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap());
+        assert_eq!(
+            e.timestamp,
+            "2019-01-08T03:37:09Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        );
     }
 
     #[test]
@@ -351,32 +370,73 @@ mod tests {
             (b"garbage garbage", ErrorKind::BadTimestamp, 0),
             (b"Jan  8 03:37", ErrorKind::BadTimestamp, 0),
             (b"Jan  8 03:37:09", ErrorKind::Syntax, 15),
-            (b"Jan  8 03:37:09 h kernel: D IN=e OUT= SRC=1.2.3 DST=5.6.7.8", ErrorKind::BadAddress, 42),
-            (b"Jan  8 03:37:09 h kernel: D IN=e OUT= SRC=1.2.3.4 DST=5.6.7.8 SPT=70000", ErrorKind::BadNumber, 66),
-            (b"Jan  8 03:37:09 h kernel: D IN=e OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=x", ErrorKind::BadNumber, 66),
-            (b"Jan  8 03:37:09 h kernel: D IN=\xff OUT=", ErrorKind::InvalidUtf8, 31),
+            (
+                b"Jan  8 03:37:09 h kernel: D IN=e OUT= SRC=1.2.3 DST=5.6.7.8",
+                ErrorKind::BadAddress,
+                42,
+            ),
+            (
+                b"Jan  8 03:37:09 h kernel: D IN=e OUT= SRC=1.2.3.4 DST=5.6.7.8 SPT=70000",
+                ErrorKind::BadNumber,
+                66,
+            ),
+            (
+                b"Jan  8 03:37:09 h kernel: D IN=e OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=x",
+                ErrorKind::BadNumber,
+                66,
+            ),
+            (
+                b"Jan  8 03:37:09 h kernel: D IN=\xff OUT=",
+                ErrorKind::InvalidUtf8,
+                31,
+            ),
             (long.as_bytes(), ErrorKind::TooLong, crate::MAX_LINE_LEN),
         ];
         for (line, kind, offset) in cases {
             let e = parse_iptables_line(line, &ctx()).unwrap_err();
-            assert_eq!((e.kind, e.offset, e.format), (kind, offset, Format::Iptables), "{:?}", String::from_utf8_lossy(line));
+            assert_eq!(
+                (e.kind, e.offset, e.format),
+                (kind, offset, Format::Iptables),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
         }
     }
 
     #[test]
     fn rule_names_and_actions() {
         let cases: &[(&str, Option<&str>, Action)] = &[
-            ("iptables DROP_INPUT: ", Some("DROP_INPUT"), Action::FirewallDeny),
+            (
+                "iptables DROP_INPUT: ",
+                Some("DROP_INPUT"),
+                Action::FirewallDeny,
+            ),
             ("[UFW BLOCK] ", Some("UFW BLOCK"), Action::FirewallDeny),
-            ("[WAN_OUT-2000-A]", Some("WAN_OUT-2000-A"), Action::FirewallAllow),
+            (
+                "[WAN_OUT-2000-A]",
+                Some("WAN_OUT-2000-A"),
+                Action::FirewallAllow,
+            ),
             ("[WAN_IN-10-R]", Some("WAN_IN-10-R"), Action::FirewallDeny),
-            ("[BLOCKLIST-10-A]", Some("BLOCKLIST-10-A"), Action::FirewallAllow),
+            (
+                "[BLOCKLIST-10-A]",
+                Some("BLOCKLIST-10-A"),
+                Action::FirewallAllow,
+            ),
             ("DROP(src wan)", Some("DROP(src wan)"), Action::FirewallDeny),
-            ("SFW2-INext-DROP-DEFLT ", Some("SFW2-INext-DROP-DEFLT"), Action::FirewallDeny),
+            (
+                "SFW2-INext-DROP-DEFLT ",
+                Some("SFW2-INext-DROP-DEFLT"),
+                Action::FirewallDeny,
+            ),
             ("FIREWALL_OUT ", Some("FIREWALL_OUT"), Action::FirewallLog),
             ("IPTABLE ", Some("IPTABLE"), Action::FirewallLog),
             ("nft accept: ", Some("nft accept"), Action::FirewallAllow),
-            ("Denied-by-filter:", Some("Denied-by-filter"), Action::FirewallDeny),
+            (
+                "Denied-by-filter:",
+                Some("Denied-by-filter"),
+                Action::FirewallDeny,
+            ),
             ("  ", None, Action::FirewallLog),
             ("[]", None, Action::FirewallLog),
             ("iptables é", Some("é"), Action::FirewallLog),
@@ -384,7 +444,11 @@ mod tests {
         ];
         for (prefix, want_rule, want_action) in cases {
             let rule = rule_name(prefix);
-            assert_eq!((rule, classify(rule).0), (*want_rule, *want_action), "{prefix:?}");
+            assert_eq!(
+                (rule, classify(rule).0),
+                (*want_rule, *want_action),
+                "{prefix:?}"
+            );
         }
     }
 }

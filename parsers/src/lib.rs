@@ -137,10 +137,20 @@ pub(crate) fn line_text(format: Format, line: &[u8]) -> Result<&str, ParseError>
     }
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.is_empty() {
-        return Err(ParseError::new(format, ErrorKind::Syntax, 0, "a non-empty line"));
+        return Err(ParseError::new(
+            format,
+            ErrorKind::Syntax,
+            0,
+            "a non-empty line",
+        ));
     }
     std::str::from_utf8(line).map_err(|e| {
-        ParseError::new(format, ErrorKind::InvalidUtf8, e.valid_up_to(), "UTF-8 text")
+        ParseError::new(
+            format,
+            ErrorKind::InvalidUtf8,
+            e.valid_up_to(),
+            "UTF-8 text",
+        )
     })
 }
 

@@ -143,7 +143,11 @@ pub fn parse_syslog_header<'a>(
     pos += used;
 
     if line.as_bytes().get(pos) != Some(&b' ') {
-        return Err(HeaderError::new(ErrorKind::Syntax, pos, "a space after the timestamp"));
+        return Err(HeaderError::new(
+            ErrorKind::Syntax,
+            pos,
+            "a space after the timestamp",
+        ));
     }
     pos = skip_spaces(line, pos);
     let (first, first_end) = token_at(line, pos);
@@ -205,56 +209,107 @@ mod tests {
         let cases: &[(&str, Want)] = &[
             (
                 "Oct 11 01:06:47 ServerJV vsftpd: (pam_unix) authentication failure;",
-                (None, "2004-10-11T01:06:47Z", Some("ServerJV"), Some("vsftpd"), None,
-                 "(pam_unix) authentication failure;"),
+                (
+                    None,
+                    "2004-10-11T01:06:47Z",
+                    Some("ServerJV"),
+                    Some("vsftpd"),
+                    None,
+                    "(pam_unix) authentication failure;",
+                ),
             ),
             (
                 "Feb 6 12:02:29 server vsftpd(pam_unix)[15522]: authentication failure;",
-                (None, "2005-02-06T12:02:29Z", Some("server"), Some("vsftpd"), Some(15522),
-                 "authentication failure;"),
+                (
+                    None,
+                    "2005-02-06T12:02:29Z",
+                    Some("server"),
+                    Some("vsftpd"),
+                    Some(15522),
+                    "authentication failure;",
+                ),
             ),
             (
                 "2025-03-04T01:06:36.645577 ip-172-31-3-150 vsftpd[1658]: [u] FAIL LOGIN",
-                (None, "2025-03-04T01:06:36.645577Z", Some("ip-172-31-3-150"), Some("vsftpd"),
-                 Some(1658), "[u] FAIL LOGIN"),
+                (
+                    None,
+                    "2025-03-04T01:06:36.645577Z",
+                    Some("ip-172-31-3-150"),
+                    Some("vsftpd"),
+                    Some(1658),
+                    "[u] FAIL LOGIN",
+                ),
             ),
             (
                 "<4>Jan  8 03:37:09 example-host kernel: [ 3529.289825] IN=eth0",
-                (Some(4), "2005-01-08T03:37:09Z", Some("example-host"), Some("kernel"), None,
-                 "[ 3529.289825] IN=eth0"),
+                (
+                    Some(4),
+                    "2005-01-08T03:37:09Z",
+                    Some("example-host"),
+                    Some("kernel"),
+                    None,
+                    "[ 3529.289825] IN=eth0",
+                ),
             ),
             (
                 "Jun 28 04:35:30 Abc-A1 [SOMETHING-1234-A] IN=abc.123 OUT=",
-                (None, "2005-06-28T04:35:30Z", Some("Abc-A1"), None, None,
-                 "[SOMETHING-1234-A] IN=abc.123 OUT="),
+                (
+                    None,
+                    "2005-06-28T04:35:30Z",
+                    Some("Abc-A1"),
+                    None,
+                    None,
+                    "[SOMETHING-1234-A] IN=abc.123 OUT=",
+                ),
             ),
             (
                 "2019-01-08T03:37:09+01:00 fw kernel: DROP IN=eth0",
-                (None, "2019-01-08T02:37:09Z", Some("fw"), Some("kernel"), None, "DROP IN=eth0"),
+                (
+                    None,
+                    "2019-01-08T02:37:09Z",
+                    Some("fw"),
+                    Some("kernel"),
+                    None,
+                    "DROP IN=eth0",
+                ),
             ),
             (
                 "Oct 11 01:06:47 sshd[12]: Accepted",
-                (None, "2004-10-11T01:06:47Z", None, Some("sshd"), Some(12), "Accepted"),
+                (
+                    None,
+                    "2004-10-11T01:06:47Z",
+                    None,
+                    Some("sshd"),
+                    Some(12),
+                    "Accepted",
+                ),
             ),
             (
                 "Oct 11 01:06:47 host prog[x]: msg",
-                (None, "2004-10-11T01:06:47Z", Some("host"), Some("prog"), None, "msg"),
+                (
+                    None,
+                    "2004-10-11T01:06:47Z",
+                    Some("host"),
+                    Some("prog"),
+                    None,
+                    "msg",
+                ),
             ),
             (
                 "Oct 11 01:06:47 host kernel:",
-                (None, "2004-10-11T01:06:47Z", Some("host"), Some("kernel"), None, ""),
+                (
+                    None,
+                    "2004-10-11T01:06:47Z",
+                    Some("host"),
+                    Some("kernel"),
+                    None,
+                    "",
+                ),
             ),
         ];
         for (line, want) in cases {
             let h = parse_syslog_header(line, &ctx()).unwrap_or_else(|e| panic!("{line}: {e:?}"));
-            let got = (
-                h.priority,
-                h.timestamp,
-                h.host,
-                h.program,
-                h.pid,
-                h.message,
-            );
+            let got = (h.priority, h.timestamp, h.host, h.program, h.pid, h.message);
             let ts: DateTime<Utc> = want.1.parse().unwrap();
             assert_eq!(got, (want.0, ts, want.2, want.3, want.4, want.5), "{line}");
             assert_eq!(&line[h.message_offset..], h.message);

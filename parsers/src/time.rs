@@ -78,7 +78,7 @@ impl SourceTz {
     /// before the change (02:30 in a spring-forward gap becomes 03:30 of the new offset).
     pub fn to_utc(self, local: NaiveDateTime) -> DateTime<Utc> {
         let offset = match self {
-            SourceTz::Utc => 0,
+            SourceTz::Utc => return local.and_utc(),
             _ => self.cached_offset(local),
         };
         local
@@ -441,7 +441,10 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(input.parse::<SourceTz>().ok(), *want, "{input}");
         }
-        assert_eq!(SourceTz::Named(chrono_tz::Europe::Berlin).to_string(), "Europe/Berlin");
+        assert_eq!(
+            SourceTz::Named(chrono_tz::Europe::Berlin).to_string(),
+            "Europe/Berlin"
+        );
     }
 
     #[test]
@@ -469,14 +472,29 @@ mod tests {
     fn named_zone_dst_edges_never_panic() {
         let berlin = SourceTz::Named(chrono_tz::Europe::Berlin);
         // Normal winter and summer times.
-        assert_eq!(berlin.to_utc(naive("2024-01-10T12:00:00")), utc("2024-01-10T11:00:00Z"));
-        assert_eq!(berlin.to_utc(naive("2024-07-10T12:00:00")), utc("2024-07-10T10:00:00Z"));
+        assert_eq!(
+            berlin.to_utc(naive("2024-01-10T12:00:00")),
+            utc("2024-01-10T11:00:00Z")
+        );
+        assert_eq!(
+            berlin.to_utc(naive("2024-07-10T12:00:00")),
+            utc("2024-07-10T10:00:00Z")
+        );
         // Spring forward: 02:30 does not exist; read with the old offset (+1) → 01:30 UTC.
-        assert_eq!(berlin.to_utc(naive("2024-03-31T02:30:00")), utc("2024-03-31T01:30:00Z"));
+        assert_eq!(
+            berlin.to_utc(naive("2024-03-31T02:30:00")),
+            utc("2024-03-31T01:30:00Z")
+        );
         // Fall back: 02:30 happens twice; the earlier one (+2) is 00:30 UTC.
-        assert_eq!(berlin.to_utc(naive("2024-10-27T02:30:00")), utc("2024-10-27T00:30:00Z"));
+        assert_eq!(
+            berlin.to_utc(naive("2024-10-27T02:30:00")),
+            utc("2024-10-27T00:30:00Z")
+        );
         // Same hour again (cache hit) gives the same answer.
-        assert_eq!(berlin.to_utc(naive("2024-10-27T02:45:00")), utc("2024-10-27T00:45:00Z"));
+        assert_eq!(
+            berlin.to_utc(naive("2024-10-27T02:45:00")),
+            utc("2024-10-27T00:45:00Z")
+        );
         // Extreme values do not panic.
         let _ = berlin.to_utc(NaiveDateTime::MIN);
         let _ = berlin.to_utc(NaiveDateTime::MAX);
@@ -487,7 +505,8 @@ mod tests {
 
     #[test]
     fn rfc3164_stamps() {
-        let cases: &[(&str, Option<(u32, u32, &str, usize)>)] = &[
+        type Want<'a> = Option<(u32, u32, &'a str, usize)>;
+        let cases: &[(&str, Want)] = &[
             ("Oct 11 01:06:47 host", Some((10, 11, "01:06:47", 15))),
             ("Feb  6 12:02:29 x", Some((2, 6, "12:02:29", 15))),
             ("Feb 6 12:02:29 x", Some((2, 6, "12:02:29", 14))),
@@ -514,12 +533,20 @@ mod tests {
         let local = |s: &str| Some(Stamp::Local(naive(s)));
         let abs = |s: &str| Some(Stamp::Absolute(utc(s)));
         let cases: &[(&str, Option<Stamp>, usize)] = &[
-            ("2025-03-04T01:06:36.645577 h", local("2025-03-04T01:06:36.645577"), 26),
+            (
+                "2025-03-04T01:06:36.645577 h",
+                local("2025-03-04T01:06:36.645577"),
+                26,
+            ),
             ("2025-03-04T01:06:36 h", local("2025-03-04T01:06:36"), 19),
             ("2019-01-08T03:37:09Z h", abs("2019-01-08T03:37:09Z"), 20),
             ("2019-01-08T03:37:09+01:00", abs("2019-01-08T02:37:09Z"), 25),
             ("2019-01-08T03:37:09-0130", abs("2019-01-08T05:07:09Z"), 24),
-            ("2019-01-08T03:37:09.1234567891Z", abs("2019-01-08T03:37:09.123456789Z"), 31),
+            (
+                "2019-01-08T03:37:09.1234567891Z",
+                abs("2019-01-08T03:37:09.123456789Z"),
+                31,
+            ),
             ("2019-02-30T03:37:09", None, 0),
             ("2019-01-08 03:37:09", None, 0),
             ("2019-01-08T03:37", None, 0),
@@ -534,8 +561,14 @@ mod tests {
     #[test]
     fn ctime_stamps() {
         let cases: &[(&str, Option<(&str, usize)>)] = &[
-            ("Fri Jan 19 12:20:33 2007 [pid 1]", Some(("2007-01-19T12:20:33", 24))),
-            ("Thu Sep  8 00:39:49 2016 [pid", Some(("2016-09-08T00:39:49", 24))),
+            (
+                "Fri Jan 19 12:20:33 2007 [pid 1]",
+                Some(("2007-01-19T12:20:33", 24)),
+            ),
+            (
+                "Thu Sep  8 00:39:49 2016 [pid",
+                Some(("2016-09-08T00:39:49", 24)),
+            ),
             ("Thu Sep 8 00:39:49 2016", Some(("2016-09-08T00:39:49", 23))),
             ("Thu Feb 30 00:39:49 2016", None),
             ("Xyz Sep  8 00:39:49 2016", None),
@@ -553,7 +586,9 @@ mod tests {
     #[test]
     fn leap_second_is_accepted() {
         let (stamp, _) = parse_rfc3164_stamp(b"Dec 31 23:59:60 h").unwrap();
-        let t = stamp.resolve(SourceTz::Utc, utc("2017-01-01T10:00:00Z")).unwrap();
+        let t = stamp
+            .resolve(SourceTz::Utc, utc("2017-01-01T10:00:00Z"))
+            .unwrap();
         assert_eq!(t.timestamp(), utc("2016-12-31T23:59:59Z").timestamp());
     }
 }

@@ -101,7 +101,12 @@ impl Tally {
         for m in &self.misses {
             say(&format!("  MISS {m}"));
         }
-        assert!(self.misses.is_empty(), "{}: {} misses", self.file, self.misses.len());
+        assert!(
+            self.misses.is_empty(),
+            "{}: {} misses",
+            self.file,
+            self.misses.len()
+        );
         assert_eq!(self.seen, expected_lines, "{}: log lines seen", self.file);
     }
 }
@@ -141,7 +146,9 @@ fn fail2ban_vsftpd_failjson() {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let want = pending.take().unwrap_or_else(|| panic!("log line without failJSON: {line}"));
+        let want = pending
+            .take()
+            .unwrap_or_else(|| panic!("log line without failJSON: {line}"));
         let Some(e) = tally.parse(Format::Vsftpd, line.as_bytes(), &ctx) else {
             continue;
         };
@@ -152,16 +159,31 @@ fn fail2ban_vsftpd_failjson() {
         } else if journal {
             // Journal-style lines: the ISO stamp without offset, read in the source zone (UTC).
             let stamp = line.split(' ').next().unwrap();
-            expect(&mut p, "time", naive, stamp.parse::<NaiveDateTime>().unwrap());
+            expect(
+                &mut p,
+                "time",
+                naive,
+                stamp.parse::<NaiveDateTime>().unwrap(),
+            );
         }
         if let Some(host) = want["host"].as_str() {
-            expect(&mut p, "source.ip", e.source_ip, host.parse::<IpAddr>().ok());
+            expect(
+                &mut p,
+                "source.ip",
+                e.source_ip,
+                host.parse::<IpAddr>().ok(),
+            );
         }
         if let Some(user) = want["user"].as_str() {
             expect(&mut p, "user.name", e.user_name.as_deref(), Some(user));
         }
         if want["match"] == true {
-            expect(&mut p, "event", (e.action, e.outcome), (Action::FtpLogin, Outcome::Failure));
+            expect(
+                &mut p,
+                "event",
+                (e.action, e.outcome),
+                (Action::FtpLogin, Outcome::Failure),
+            );
         }
         tally.check(line, p);
     }
@@ -193,13 +215,28 @@ fn ossec_docs_vsftpd_sections() {
                 expect(&mut p, "action", e.action, Action::FtpConnect);
             }
             "Failed login" => {
-                expect(&mut p, "event", got, (Action::FtpLogin, Outcome::Failure, false));
+                expect(
+                    &mut p,
+                    "event",
+                    got,
+                    (Action::FtpLogin, Outcome::Failure, false),
+                );
             }
             "Login OK" => {
-                expect(&mut p, "event", got, (Action::FtpLogin, Outcome::Success, false));
+                expect(
+                    &mut p,
+                    "event",
+                    got,
+                    (Action::FtpLogin, Outcome::Success, false),
+                );
             }
             "Anonymous login" => {
-                expect(&mut p, "event", got, (Action::FtpLogin, Outcome::Success, true));
+                expect(
+                    &mut p,
+                    "event",
+                    got,
+                    (Action::FtpLogin, Outcome::Success, true),
+                );
             }
             "File upload" => {
                 expect(&mut p, "action", e.action, Action::FtpUpload);
@@ -252,12 +289,27 @@ fn beats_iptables_expected_json() {
             let ip = |k: &str| r[k].as_str().and_then(|s| s.parse::<IpAddr>().ok());
             let port = |k: &str| r[k].as_u64().and_then(|n| u16::try_from(n).ok());
             let ts: DateTime<Utc> = r["@timestamp"].as_str().unwrap().parse().unwrap();
-            expect(&mut p, "log.original", Some(text), r["log.original"].as_str());
+            expect(
+                &mut p,
+                "log.original",
+                Some(text),
+                r["log.original"].as_str(),
+            );
             expect(&mut p, "@timestamp", e.timestamp, ts);
             expect(&mut p, "source.ip", e.source_ip, ip("source.ip"));
             expect(&mut p, "source.port", e.source_port, port("source.port"));
-            expect(&mut p, "destination.ip", e.destination_ip, ip("destination.ip"));
-            expect(&mut p, "destination.port", e.destination_port, port("destination.port"));
+            expect(
+                &mut p,
+                "destination.ip",
+                e.destination_ip,
+                ip("destination.ip"),
+            );
+            expect(
+                &mut p,
+                "destination.port",
+                e.destination_port,
+                port("destination.port"),
+            );
             let transport = e.transport.map(|t| t.to_string());
             let want_transport = r["network.transport"].as_str().map(str::to_string);
             expect(&mut p, "network.transport", transport, want_transport);
@@ -269,7 +321,11 @@ fn beats_iptables_expected_json() {
         }
         tally.check(text, p);
     }
-    assert_eq!(records, expected.len(), "every expected record matched to a line");
+    assert_eq!(
+        records,
+        expected.len(),
+        "every expected record matched to a line"
+    );
     tally.finish(12);
 }
 
@@ -287,14 +343,22 @@ fn beats_ubiquiti() {
         let raw_ip = |k| raw_field(line, k).and_then(|s| s.parse::<IpAddr>().ok());
         expect(&mut p, "source.ip", e.source_ip, raw_ip("SRC"));
         expect(&mut p, "destination.ip", e.destination_ip, raw_ip("DST"));
-        let rule = line.split_once('[').and_then(|(_, r)| r.split_once(']')).map(|(r, _)| r);
+        let rule = line
+            .split_once('[')
+            .and_then(|(_, r)| r.split_once(']'))
+            .map(|(r, _)| r);
         expect(&mut p, "rule.name", e.rule_name.as_deref(), rule);
         let want_action = match rule.and_then(|r| r.rsplit_once('-')).map(|(_, a)| a) {
             Some("A") => Action::FirewallAllow,
             _ => Action::FirewallDeny,
         };
         expect(&mut p, "event.action", e.action, want_action);
-        expect(&mut p, "host.name", e.host_name.as_deref(), Some("MainFirewall"));
+        expect(
+            &mut p,
+            "host.name",
+            e.host_name.as_deref(),
+            Some("MainFirewall"),
+        );
         tally.check(line, p);
     }
     tally.finish(5);
@@ -320,7 +384,10 @@ fn wazuh_iptables_ini() {
         } else if let Some((key, value)) = line.split_once(" = ") {
             match key.trim() {
                 k if k.starts_with("log ") => {
-                    assert!(k.ends_with(" pass"), "only `pass` logs in this file: {line}");
+                    assert!(
+                        k.ends_with(" pass"),
+                        "only `pass` logs in this file: {line}"
+                    );
                     logs.push(value);
                 }
                 "rule" => rule = value.trim(),

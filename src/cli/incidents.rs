@@ -85,7 +85,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             inc.first_seen,
             inc.last_seen,
             inc.count,
-            inc.distinct.map(|d| format!(" distinct={d}")).unwrap_or_default(),
+            inc.distinct
+                .map(|d| format!(" distinct={d}"))
+                .unwrap_or_default(),
             inc.title
         )?;
         for ev in &inc.evidence {

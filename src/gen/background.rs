@@ -6,7 +6,7 @@
 
 use super::event::{FwLine, Line, Prefix, Proto};
 use super::rng::Rng;
-use super::session::{ftp_session, syn, Lines, Profile, Session, SEC};
+use super::session::{ftp_session, syn, Lines, Pids, Profile, Session, SEC};
 use super::world::{ip, World, DMZ_HOSTS, FTP_PORT, FTP_SERVER, PASV, WEB_SERVER};
 
 /// Minimum quiet time between two sessions of one FTP client. The firewall records of one
@@ -16,7 +16,9 @@ const SESSION_GAP: (i64, i64) = (5 * SEC, 90 * SEC);
 /// 8 failures in 120 s).
 const FAIL_SPACING_US: i64 = 600 * SEC;
 /// Ports internet noise probes (never 21, 2121, 80, 443 or a passive port: those are open).
-const NOISE_TCP: [u16; 16] = [22, 23, 25, 110, 135, 139, 445, 1433, 3306, 3389, 5900, 6379, 8080, 8443, 9200, 27017];
+const NOISE_TCP: [u16; 16] = [
+    22, 23, 25, 110, 135, 139, 445, 1433, 3306, 3389, 5900, 6379, 8080, 8443, 9200, 27017,
+];
 const NOISE_UDP: [u16; 6] = [53, 123, 161, 1900, 5060, 11211];
 
 /// Kinds of arrivals, drawn with `WEIGHTS`.
@@ -37,27 +39,15 @@ pub const KINDS: [Kind; 4] = [Kind::Ftp, Kind::Web, Kind::Lan, Kind::Noise];
 /// Weights of `KINDS`.
 pub const WEIGHTS: [u32; 4] = [7, 10, 8, 6];
 
-/// The benign traffic source: owns its random stream and the vsftpd pid counter.
+/// The benign traffic source.
 pub struct Background {
     rng: Rng,
-    next_pid: u32,
 }
 
 impl Background {
     /// A source drawing from `rng`.
-    pub fn new(mut rng: Rng) -> Self {
-        let next_pid = rng.range(1_200, 30_000) as u32;
-        Self { rng, next_pid }
-    }
-
-    /// A fresh vsftpd process id (pids advance by a few per session, wrapping like Linux).
-    pub fn pid(&mut self) -> u32 {
-        let pid = self.next_pid;
-        self.next_pid += self.rng.range(2, 7) as u32;
-        if self.next_pid >= 4_194_304 {
-            self.next_pid = 300 + self.rng.below(100) as u32;
-        }
-        pid
+    pub fn new(rng: Rng) -> Self {
+        Self { rng }
     }
 
     /// The random stream (for arrival gaps).
@@ -65,13 +55,24 @@ impl Background {
         &mut self.rng
     }
 
-    /// Appends one arrival of `kind` (or a smaller one if `small`); returns lines added.
-    pub fn arrival(&mut self, world: &mut World, now: i64, small: bool, out: &mut Lines) -> u64 {
+    /// Appends one arrival at `now` (a single probe burst if `small`); returns lines added.
+    pub fn arrival(
+        &mut self,
+        world: &mut World,
+        pids: &mut Pids,
+        now: i64,
+        small: bool,
+        out: &mut Lines,
+    ) -> u64 {
         let before = out.len();
-        let kind = if small { Kind::Noise } else { KINDS[self.rng.weighted(&WEIGHTS)] };
+        let kind = if small {
+            Kind::Noise
+        } else {
+            KINDS[self.rng.weighted(&WEIGHTS)]
+        };
         match kind {
             Kind::Ftp => {
-                if !self.ftp(world, now, out) {
+                if !self.ftp(world, pids, now, out) {
                     self.web(world, now, out);
                 }
             }
@@ -83,13 +84,16 @@ impl Background {
     }
 
     /// A regular FTP session from an idle pool client; false if every client is busy.
-    fn ftp(&mut self, world: &mut World, now: i64, out: &mut Lines) -> bool {
+    fn ftp(&mut self, world: &mut World, pids: &mut Pids, now: i64, out: &mut Lines) -> bool {
         let n = world.ftp_clients.len();
         let first = self.rng.below(n as u64) as usize;
-        let Some(idx) = (0..n).map(|i| (first + i) % n).find(|&i| world.ftp_clients[i].busy_until <= now) else {
+        let Some(idx) = (0..n)
+            .map(|i| (first + i) % n)
+            .find(|&i| world.ftp_clients[i].busy_until <= now)
+        else {
             return false;
         };
-        let pid = self.pid();
+        let pid = pids.alloc();
         let stack = world.stack(world.ftp_clients[idx].addr);
         let c = &mut world.ftp_clients[idx];
         let typo = self.rng.chance(40) && now - c.last_fail > FAIL_SPACING_US;
@@ -123,7 +127,17 @@ impl Background {
         let port = if self.rng.chance(850) { 443 } else { 80 };
         let mut t = now;
         for _ in 0..=self.rng.weighted(&[50, 25, 15, 10]) {
-            out.push((t, Line::Fw(syn(&mut self.rng, &stack, Prefix::AcceptIn, client, WEB_SERVER, port))));
+            out.push((
+                t,
+                Line::Fw(syn(
+                    &mut self.rng,
+                    &stack,
+                    Prefix::AcceptIn,
+                    client,
+                    WEB_SERVER,
+                    port,
+                )),
+            ));
             t += self.rng.skewed(400_000) as i64 + 1;
         }
     }
@@ -139,8 +153,15 @@ impl Background {
         for _ in 0..=self.rng.weighted(&[55, 30, 15]) {
             let mut l = syn(&mut self.rng, &stack, Prefix::AcceptOut, client, dst, dpt);
             if udp {
-                l.proto = Proto::Udp { spt: stack.eph_port(&mut self.rng), dpt };
-                l.len = if dpt == 123 { 76 } else { self.rng.range(56, 90) as u16 };
+                l.proto = Proto::Udp {
+                    spt: stack.eph_port(&mut self.rng),
+                    dpt,
+                };
+                l.len = if dpt == 123 {
+                    76
+                } else {
+                    self.rng.range(56, 90) as u16
+                };
                 l.df = self.rng.chance(500);
             }
             out.push((t, Line::Fw(l)));
@@ -164,15 +185,31 @@ impl Background {
                     dpt: *rng.pick(&NOISE_TCP),
                     window: *rng.pick(&[1024, 29200, 65535]),
                 },
-                1 => Proto::Udp { spt: rng.range(1024, 65535) as u16, dpt: *rng.pick(&NOISE_UDP) },
-                _ => Proto::Icmp { typ: 8, id: rng.below(65536) as u16, seq: i as u16 + 1 },
+                1 => Proto::Udp {
+                    spt: rng.range(1024, 65535) as u16,
+                    dpt: *rng.pick(&NOISE_UDP),
+                },
+                _ => Proto::Icmp {
+                    typ: 8,
+                    id: rng.below(65536) as u16,
+                    seq: i as u16 + 1,
+                },
             };
             let len = match proto {
                 Proto::Tcp { .. } => *rng.pick(&[40, 44, 60]),
                 Proto::Udp { .. } => rng.range(48, 120) as u16,
                 Proto::Icmp { .. } => *rng.pick(&[28, 84]),
             };
-            let l = FwLine { prefix: Prefix::DropIn, src, dst, len, ttl, id: rng.below(65536) as u16, df: rng.chance(300), proto };
+            let l = FwLine {
+                prefix: Prefix::DropIn,
+                src,
+                dst,
+                len,
+                ttl,
+                id: rng.below(65536) as u16,
+                df: rng.chance(300),
+                proto,
+            };
             out.push((t, Line::Fw(l)));
             t += rng.range_i(200_000, 3 * SEC);
         }
@@ -181,5 +218,6 @@ impl Background {
 
 /// Relative traffic level per UTC hour (percent; averages 100): quiet nights, busy afternoons.
 pub const DIURNAL: [u32; 24] = [
-    45, 40, 35, 35, 40, 50, 70, 95, 120, 140, 150, 150, 145, 150, 155, 150, 140, 125, 110, 95, 80, 70, 60, 50,
+    45, 40, 35, 35, 40, 50, 70, 95, 120, 140, 150, 150, 145, 150, 155, 150, 140, 125, 110, 95, 80,
+    70, 60, 50,
 ];

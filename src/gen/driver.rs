@@ -5,10 +5,10 @@ use super::background::{Background, DIURNAL};
 use super::event::{FwLine, Line, Timed, VsLine};
 use super::rng::Rng;
 use super::scenarios::{self, Actors, Script};
-use super::session::SEC;
-use super::writer::LineOut;
+use super::session::{Pids, PID_PLACEHOLDER, SEC};
 use super::world::World;
-use std::collections::BinaryHeap;
+use super::writer::LineOut;
+use std::collections::{BinaryHeap, HashMap};
 use std::io::{self, Write};
 
 /// Average log lines per second of log time: 5 000 lines span minutes, 1 M lines about a day.
@@ -21,6 +21,7 @@ const SMALL_TAIL: u64 = 32;
 const STREAM_WORLD: u64 = 1;
 const STREAM_BACKGROUND: u64 = 2;
 const STREAM_SCENARIOS: u64 = 3;
+const STREAM_PIDS: u64 = 4;
 
 /// What one run produced.
 pub struct Outcome<W> {
@@ -41,6 +42,11 @@ struct Sched<W: Write> {
     fw: BinaryHeap<Timed<FwLine>>,
     seq: u64,
     watermark: i64,
+    pids: Pids,
+    /// Real pids of scripted sessions already seen, by placeholder.
+    script_pids: HashMap<u32, u32>,
+    /// Placeholders handed out so far.
+    script_sessions: u32,
     boot_us: i64,
     vs_out: LineOut<W>,
     fw_out: LineOut<W>,
@@ -48,11 +54,23 @@ struct Sched<W: Write> {
 
 impl<W: Write> Sched<W> {
     fn push(&mut self, t: i64, line: Line) {
-        debug_assert!(t >= self.watermark, "line at {t} scheduled after flushing {}", self.watermark);
+        debug_assert!(
+            t >= self.watermark,
+            "line at {t} scheduled after flushing {}",
+            self.watermark
+        );
         self.seq += 1;
         match line {
-            Line::Vs(ev) => self.vs.push(Timed { t, seq: self.seq, ev }),
-            Line::Fw(ev) => self.fw.push(Timed { t, seq: self.seq, ev }),
+            Line::Vs(ev) => self.vs.push(Timed {
+                t,
+                seq: self.seq,
+                ev,
+            }),
+            Line::Fw(ev) => self.fw.push(Timed {
+                t,
+                seq: self.seq,
+                ev,
+            }),
         }
     }
 
@@ -60,7 +78,13 @@ impl<W: Write> Sched<W> {
     fn flush_before(&mut self, t: i64) -> io::Result<()> {
         self.watermark = t;
         while self.vs.peek().is_some_and(|x| x.t < t) {
-            let x = self.vs.pop().expect("peeked");
+            let mut x = self.vs.pop().expect("peeked");
+            if x.ev.pid & PID_PLACEHOLDER != 0 {
+                x.ev.pid = *self
+                    .script_pids
+                    .entry(x.ev.pid)
+                    .or_insert_with(|| self.pids.alloc());
+            }
             self.vs_out.write_vs(x.t, &x.ev)?;
         }
         while self.fw.peek().is_some_and(|x| x.t < t) {
@@ -70,33 +94,44 @@ impl<W: Write> Sched<W> {
         Ok(())
     }
 
-    /// Places a script at `base`, giving its sessions fresh pids.
-    fn place(&mut self, script: &Script, base: i64, bg: &mut Background) {
-        let pids: Vec<u32> = (0..script.sessions).map(|_| bg.pid()).collect();
+    /// Places a script at `base`; its sessions get placeholders, made real pids when written.
+    fn place(&mut self, script: &Script, base: i64) {
         for &(t, line) in &script.lines {
             let line = match line {
                 Line::Vs(mut v) => {
-                    v.pid = pids[v.pid as usize];
+                    v.pid = PID_PLACEHOLDER | (self.script_sessions + v.pid);
                     Line::Vs(v)
                 }
                 fw => fw,
             };
             self.push(base + t, line);
         }
+        self.script_sessions += script.sessions;
     }
 }
 
 /// Mean gap before the next arrival after one of `k` lines at time `now` (µs).
 fn mean_gap(k: u64, now: i64) -> u64 {
-    let hour = (now.div_euclid(SEC) .rem_euclid(86_400) / 3600) as usize;
+    let hour = (now.div_euclid(SEC).rem_euclid(86_400) / 3600) as usize;
     let sum: u64 = DIURNAL.iter().map(|&w| u64::from(w)).sum();
     k * SEC as u64 * sum / (RATE * 24 * u64::from(DIURNAL[hour]))
 }
 
 /// Generates `lines` lines for `seed` from `start_us` into the two writers.
-pub fn run<W: Write>(seed: u64, lines: u64, start_us: i64, vs_out: W, fw_out: W) -> io::Result<Outcome<W>> {
+pub fn run<W: Write>(
+    seed: u64,
+    lines: u64,
+    start_us: i64,
+    vs_out: W,
+    fw_out: W,
+) -> io::Result<Outcome<W>> {
     let mut world = World::new(&mut Rng::new(seed, STREAM_WORLD), start_us);
-    let plan = scenarios::plan(&mut Rng::new(seed, STREAM_SCENARIOS), &mut world, lines, RATE);
+    let plan = scenarios::plan(
+        &mut Rng::new(seed, STREAM_SCENARIOS),
+        &mut world,
+        lines,
+        RATE,
+    );
     let scripted: u64 = plan.scripts.iter().map(|s| s.lines.len() as u64).sum();
     let budget = lines.saturating_sub(scripted);
     let mut bg = Background::new(Rng::new(seed, STREAM_BACKGROUND));
@@ -105,6 +140,9 @@ pub fn run<W: Write>(seed: u64, lines: u64, start_us: i64, vs_out: W, fw_out: W)
         fw: BinaryHeap::new(),
         seq: 0,
         watermark: i64::MIN,
+        pids: Pids::new(Rng::new(seed, STREAM_PIDS)),
+        script_pids: HashMap::new(),
+        script_sessions: 0,
         boot_us: world.boot_us,
         vs_out: LineOut::new(vs_out),
         fw_out: LineOut::new(fw_out),
@@ -116,7 +154,7 @@ pub fn run<W: Write>(seed: u64, lines: u64, start_us: i64, vs_out: W, fw_out: W)
             if u64::from(s.ppm) * budget / 1_000_000 > done {
                 break;
             }
-            sched.place(s, now, &mut bg);
+            sched.place(s, now);
             next += 1;
         }
         if done >= budget {
@@ -124,7 +162,13 @@ pub fn run<W: Write>(seed: u64, lines: u64, start_us: i64, vs_out: W, fw_out: W)
         }
         sched.flush_before(now)?;
         buf.clear();
-        let k = bg.arrival(&mut world, now, budget - done < SMALL_TAIL, &mut buf);
+        let k = bg.arrival(
+            &mut world,
+            &mut sched.pids,
+            now,
+            budget - done < SMALL_TAIL,
+            &mut buf,
+        );
         for &(t, l) in &buf {
             sched.push(t, l);
         }

@@ -27,11 +27,8 @@ mod tests;
 
 use chrono::{DateTime, TimeZone, Utc};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
-
-/// Output buffer per file: large, so each line costs a memcpy rather than a system call.
-const OUT_BUFFER: usize = 1 << 20;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +47,10 @@ impl Default for GenOptions {
         Self {
             seed: 1,
             lines: 5000,
-            start: Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("valid date"),
+            start: Utc
+                .with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
+                .single()
+                .expect("valid date"),
         }
     }
 }
@@ -72,9 +72,13 @@ pub fn generate(opts: &GenOptions, out: &Path) -> std::io::Result<GenSummary> {
 }
 
 /// [`generate`], also returning the scenario addresses (for tests).
-fn generate_with_actors(opts: &GenOptions, out: &Path) -> std::io::Result<(GenSummary, scenarios::Actors)> {
+fn generate_with_actors(
+    opts: &GenOptions,
+    out: &Path,
+) -> std::io::Result<(GenSummary, scenarios::Actors)> {
     std::fs::create_dir_all(out)?;
-    let open = |name: &str| File::create(out.join(name)).map(|f| BufWriter::with_capacity(OUT_BUFFER, f));
+    // The writers buffer 1 MiB themselves (`writer::CHUNK`): no BufWriter on top.
+    let open = |name: &str| File::create(out.join(name));
     let run = driver::run(
         opts.seed,
         opts.lines,
@@ -85,7 +89,13 @@ fn generate_with_actors(opts: &GenOptions, out: &Path) -> std::io::Result<(GenSu
     // Both writers were flushed by the driver; dropping them closes the files.
     drop((run.vs_out, run.fw_out));
     let incidents = truth::incidents(&run.actors);
-    let json = truth::to_json(opts.seed, opts.lines, &opts.start, (run.vs_lines, run.fw_lines), &incidents);
+    let json = truth::to_json(
+        opts.seed,
+        opts.lines,
+        &opts.start,
+        (run.vs_lines, run.fw_lines),
+        &incidents,
+    );
     let mut f = File::create(out.join("truth.json"))?;
     f.write_all(&json)?;
     let summary = GenSummary {

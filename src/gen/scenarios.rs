@@ -44,14 +44,31 @@ pub struct Plan {
 
 /// Nmap's most probed ports, which every scan starts from.
 const TOP_PORTS: [u16; 60] = [
-    7, 9, 13, 21, 22, 23, 25, 26, 37, 53, 79, 80, 81, 88, 106, 110, 111, 113, 119, 135, 139, 143, 144, 179, 199, 389,
-    427, 443, 444, 445, 465, 513, 514, 515, 548, 554, 587, 631, 646, 873, 990, 993, 995, 1025, 1433, 1720, 1723, 2049,
-    2121, 3128, 3306, 3389, 5060, 5432, 5900, 6000, 8000, 8080, 8443, 10000,
+    7, 9, 13, 21, 22, 23, 25, 26, 37, 53, 79, 80, 81, 88, 106, 110, 111, 113, 119, 135, 139, 143,
+    144, 179, 199, 389, 427, 443, 444, 445, 465, 513, 514, 515, 548, 554, 587, 631, 646, 873, 990,
+    993, 995, 1025, 1433, 1720, 1723, 2049, 2121, 3128, 3306, 3389, 5060, 5432, 5900, 6000, 8000,
+    8080, 8443, 10000,
 ];
 const BRUTE_USERS: [&str; 10] = [
-    "root", "admin", "test", "oracle", "user", "guest", "administrator", "ftpuser", "postgres", "ubuntu",
+    "root",
+    "admin",
+    "test",
+    "oracle",
+    "user",
+    "guest",
+    "administrator",
+    "ftpuser",
+    "postgres",
+    "ubuntu",
 ];
-const ANON_PASSWORDS: [&str; 6] = ["guest@example.com", "mozilla@example.com", "IEUser@", "lftp@", "-wget@", "anonymous@"];
+const ANON_PASSWORDS: [&str; 6] = [
+    "guest@example.com",
+    "mozilla@example.com",
+    "IEUser@",
+    "lftp@",
+    "-wget@",
+    "anonymous@",
+];
 
 /// Number of anonymous sessions for a run of `lines` lines.
 pub fn anon_count(lines: u64) -> usize {
@@ -66,12 +83,18 @@ pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64) -> Plan {
     rng.shuffle(&mut attackers);
     let n_anon = anon_count(lines);
     let anon: Vec<u32> = (0..n_anon)
-        .map(|i| doc.get(i).map_or_else(|| world.public.next_addr(), |&d| ip(192, 0, 2, d)))
+        .map(|i| {
+            doc.get(i)
+                .map_or_else(|| world.public.next_addr(), |&d| ip(192, 0, 2, d))
+        })
         .collect();
     let actors = Actors {
         brute: ip(192, 0, 2, attackers[0]),
         scanner: ip(192, 0, 2, attackers[1]),
-        offport: attackers[2..3 + rng.below(2) as usize].iter().map(|&d| ip(192, 0, 2, d)).collect(),
+        offport: attackers[2..3 + rng.below(2) as usize]
+            .iter()
+            .map(|&d| ip(192, 0, 2, d))
+            .collect(),
         anon,
     };
     let span_us = (lines * SEC as u64 / rate.max(1)) as i64;
@@ -107,8 +130,19 @@ fn anonymous(rng: &mut Rng, world: &World, client: u32, ppm: u32) -> Script {
         profile: Profile::Anonymous,
     };
     let mut lines = Vec::new();
-    ftp_session(rng, &s, 0, &mut PortTracker::default(), &mut None, &mut lines);
-    Script { ppm, lines, sessions: 1 }
+    ftp_session(
+        rng,
+        &s,
+        0,
+        &mut PortTracker::default(),
+        &mut None,
+        &mut lines,
+    );
+    Script {
+        ppm,
+        lines,
+        sessions: 1,
+    }
 }
 
 /// ~30 failed logins over ~90 s, three per connection (vsftpd's `max_login_fails`), never a
@@ -119,9 +153,27 @@ fn brute_force(rng: &mut Rng, world: &World, client: u32, ppm: u32) -> Script {
     let mut lines = Vec::new();
     let (mut t, mut fails, mut session, mut first) = (0i64, 0u64, 0u32, None);
     'conn: while fails < target {
-        lines.push((t, Line::Fw(syn(rng, &stack, Prefix::AcceptIn, client, FTP_SERVER, FTP_PORT))));
+        lines.push((
+            t,
+            Line::Fw(syn(
+                rng,
+                &stack,
+                Prefix::AcceptIn,
+                client,
+                FTP_SERVER,
+                FTP_PORT,
+            )),
+        ));
         let tc = t + rng.range_i(50_000, 400_000);
-        let vs = |user, kind| Line::Vs(VsLine { pid: session, client, mapped: false, user, kind });
+        let vs = |user, kind| {
+            Line::Vs(VsLine {
+                pid: session,
+                client,
+                mapped: false,
+                user,
+                kind,
+            })
+        };
         lines.push((tc, vs("", VsKind::Connect)));
         t = tc + rng.range_i(800_000, 1_500_000);
         for _ in 0..3 {
@@ -135,8 +187,15 @@ fn brute_force(rng: &mut Rng, world: &World, client: u32, ppm: u32) -> Script {
         session += 1;
         t += rng.range_i(100_000, 800_000);
     }
-    let sessions = lines.iter().filter(|(_, l)| matches!(l, Line::Vs(v) if v.kind == VsKind::Connect)).count();
-    Script { ppm, lines, sessions: sessions as u32 }
+    let sessions = lines
+        .iter()
+        .filter(|(_, l)| matches!(l, Line::Vs(v) if v.kind == VsKind::Connect))
+        .count();
+    Script {
+        ppm,
+        lines,
+        sessions: sessions as u32,
+    }
 }
 
 /// A SYN scan (nmap style: one source port, window 1024, no DF) of ~200 ports in ~40 s.
@@ -158,20 +217,32 @@ fn port_scan(rng: &mut Rng, scanner: u32, ppm: u32) -> Script {
         .map(|&dpt| {
             let open = dpt == FTP_PORT || dpt == OFF_PORT;
             let l = FwLine {
-                prefix: if open { Prefix::AcceptIn } else { Prefix::DropIn },
+                prefix: if open {
+                    Prefix::AcceptIn
+                } else {
+                    Prefix::DropIn
+                },
                 src: scanner,
                 dst: FTP_SERVER,
                 len: 44,
                 ttl,
                 id: rng.below(65_536) as u16,
                 df: false,
-                proto: Proto::Tcp { spt, dpt, window: 1024 },
+                proto: Proto::Tcp {
+                    spt,
+                    dpt,
+                    window: 1024,
+                },
             };
             t += rng.skewed(mean_gap) as i64 + 1;
             (t, Line::Fw(l))
         })
         .collect();
-    Script { ppm, lines, sessions: 0 }
+    Script {
+        ppm,
+        lines,
+        sessions: 0,
+    }
 }
 
 /// One or two clients logging in to the 2121 instance a few times and uploading to /drop.
@@ -203,5 +274,9 @@ fn off_port(rng: &mut Rng, world: &World, clients: &[u32], ppm: u32, span_us: i6
             session += 1;
         }
     }
-    Script { ppm, lines, sessions: session }
+    Script {
+        ppm,
+        lines,
+        sessions: session,
+    }
 }

@@ -10,7 +10,36 @@ pub type Lines = Vec<(i64, Line)>;
 /// Microseconds per second.
 pub const SEC: i64 = 1_000_000;
 /// Earliest data connection after the CONNECT (the off-port join must never see it).
-pub const DATA_AFTER_CONNECT: i64 = 3_200_000;
+pub const DATA_AFTER_CONNECT: i64 = 4 * SEC;
+
+/// Marks a scripted session's `pid` (low bits: session number) until its first line is
+/// written and it gets a real pid, so pids rise with time like the background's.
+pub const PID_PLACEHOLDER: u32 = 1 << 31;
+
+/// The host's process ids as vsftpd sessions see them: rising by a few per session (other
+/// processes fork too), wrapping at Linux's default `pid_max` of 4194304.
+pub struct Pids {
+    rng: Rng,
+    next: u32,
+}
+
+impl Pids {
+    /// A counter drawing its steps from `rng`.
+    pub fn new(mut rng: Rng) -> Self {
+        let next = rng.range(1_200, 30_000) as u32;
+        Self { rng, next }
+    }
+
+    /// A fresh pid.
+    pub fn alloc(&mut self) -> u32 {
+        let pid = self.next;
+        self.next += self.rng.range(2, 7) as u32;
+        if self.next >= 4_194_304 {
+            self.next = 300 + self.rng.below(100) as u32;
+        }
+        pid
+    }
+}
 
 /// A TCP SYN from a client with stack `stack`.
 pub fn syn(rng: &mut Rng, stack: &Stack, prefix: Prefix, src: u32, dst: u32, dpt: u16) -> FwLine {
@@ -70,22 +99,53 @@ pub struct Session {
     pub profile: Profile,
 }
 
-const DL_DIRS: [&str; 5] = ["/pub/reports", "/pub/software", "/data/exports", "/shared/finance", "/outgoing"];
+const DL_DIRS: [&str; 5] = [
+    "/pub/reports",
+    "/pub/software",
+    "/data/exports",
+    "/shared/finance",
+    "/outgoing",
+];
 const UL_DIRS: [&str; 4] = ["/incoming", "/incoming/orders", "/upload", "/data/imports"];
 const STEMS: [&str; 10] = [
-    "report", "invoice", "export", "backup", "release", "statement", "inventory", "orders", "payroll", "catalog",
+    "report",
+    "invoice",
+    "export",
+    "backup",
+    "release",
+    "statement",
+    "inventory",
+    "orders",
+    "payroll",
+    "catalog",
 ];
 const EXTS: [&str; 7] = [".pdf", ".csv", ".zip", ".tar.gz", ".xlsx", ".xml", ".txt"];
 const PUB_DIRS: [&str; 3] = ["/pub", "/pub/software", "/pub/docs"];
-const PUB_STEMS: [&str; 6] = ["README", "release-notes", "manual", "firmware", "datasheet", "mirror-list"];
+const PUB_STEMS: [&str; 6] = [
+    "README",
+    "release-notes",
+    "manual",
+    "firmware",
+    "datasheet",
+    "mirror-list",
+];
 const DROP_STEMS: [&str; 5] = ["x", "data", "dump", "archive", "db"];
 const DROP_EXTS: [&str; 3] = [".zip", ".7z", ".tar.gz"];
 
-fn file(rng: &mut Rng, dirs: &[&'static str], stems: &[&'static str], exts: &[&'static str]) -> FilePath {
+fn file(
+    rng: &mut Rng,
+    dirs: &[&'static str],
+    stems: &[&'static str],
+    exts: &[&'static str],
+) -> FilePath {
     FilePath {
         dir: *rng.pick(dirs),
         stem: *rng.pick(stems),
-        num: if rng.chance(600) { rng.range(1, 9999) as u32 } else { 0 },
+        num: if rng.chance(600) {
+            rng.range(1, 9999) as u32
+        } else {
+            0
+        },
         ext: *rng.pick(exts),
     }
 }
@@ -93,10 +153,18 @@ fn file(rng: &mut Rng, dirs: &[&'static str], stems: &[&'static str], exts: &[&'
 /// One operation: a vsftpd line kind, and whether it needs a data connection.
 fn operation(rng: &mut Rng, profile: Profile) -> (Option<VsKind>, bool) {
     let (upload, path) = match profile {
-        Profile::Anonymous => (false, file(rng, &PUB_DIRS, &PUB_STEMS, &[".txt", ".pdf", ".tar.gz"])),
+        Profile::Anonymous => (
+            false,
+            file(rng, &PUB_DIRS, &PUB_STEMS, &[".txt", ".pdf", ".tar.gz"]),
+        ),
         Profile::Drop => {
             if rng.chance(150) {
-                let dir = FilePath { dir: "/drop", stem: "stage", num: rng.range(1, 99) as u32, ext: "" };
+                let dir = FilePath {
+                    dir: "/drop",
+                    stem: "stage",
+                    num: rng.range(1, 99) as u32,
+                    ext: "",
+                };
                 return (Some(VsKind::Mkdir(dir)), false);
             }
             (true, file(rng, &["/drop"], &DROP_STEMS, &DROP_EXTS))
@@ -106,11 +174,26 @@ fn operation(rng: &mut Rng, profile: Profile) -> (Option<VsKind>, bool) {
             1 => (true, file(rng, &UL_DIRS, &STEMS, &EXTS)),
             2 => return (None, true), // LIST: a data connection, no vsftpd line
             3 => {
-                let dir = FilePath { dir: *rng.pick(&UL_DIRS), stem: "batch", num: rng.range(1, 999) as u32, ext: "" };
+                let dir = FilePath {
+                    dir: *rng.pick(&UL_DIRS),
+                    stem: "batch",
+                    num: rng.range(1, 999) as u32,
+                    ext: "",
+                };
                 return (Some(VsKind::Mkdir(dir)), false);
             }
-            4 => return (Some(VsKind::Delete(file(rng, &UL_DIRS, &STEMS, &EXTS))), false),
-            _ => return (Some(VsKind::Rename(file(rng, &UL_DIRS, &STEMS, &EXTS))), false),
+            4 => {
+                return (
+                    Some(VsKind::Delete(file(rng, &UL_DIRS, &STEMS, &EXTS))),
+                    false,
+                )
+            }
+            _ => {
+                return (
+                    Some(VsKind::Rename(file(rng, &UL_DIRS, &STEMS, &EXTS))),
+                    false,
+                )
+            }
         },
     };
     let bytes = match profile {
@@ -121,7 +204,15 @@ fn operation(rng: &mut Rng, profile: Profile) -> (Option<VsKind>, bool) {
     // Keep every transfer under ten minutes: vsftpd's rate is bytes over elapsed time.
     let floor = bytes * 100 / (1024 * 600) + 1;
     rate_centi = rate_centi.max(floor);
-    (Some(VsKind::Transfer { upload, path, bytes, rate_centi }), true)
+    (
+        Some(VsKind::Transfer {
+            upload,
+            path,
+            bytes,
+            rate_centi,
+        }),
+        true,
+    )
 }
 
 /// Appends a session starting (firewall SYN) at `t0`; returns the time of its last line.
@@ -136,9 +227,25 @@ pub fn ftp_session(
     out: &mut Lines,
 ) -> i64 {
     let vs = |user: &'static str, kind: VsKind| {
-        Line::Vs(VsLine { pid: s.pid, client: s.client, mapped: s.mapped, user, kind })
+        Line::Vs(VsLine {
+            pid: s.pid,
+            client: s.client,
+            mapped: s.mapped,
+            user,
+            kind,
+        })
     };
-    out.push((t0, Line::Fw(syn(rng, &s.stack, Prefix::AcceptIn, s.client, s.server, s.port))));
+    out.push((
+        t0,
+        Line::Fw(syn(
+            rng,
+            &s.stack,
+            Prefix::AcceptIn,
+            s.client,
+            s.server,
+            s.port,
+        )),
+    ));
     let tc = t0 + rng.range_i(50_000, 900_000);
     out.push((tc, vs("", VsKind::Connect)));
     let mut t = tc + rng.range_i(1_500_000, 6 * SEC);
@@ -157,12 +264,28 @@ pub fn ftp_session(
         let (kind, data) = operation(rng, s.profile);
         if data {
             t = t.max(tc + DATA_AFTER_CONNECT);
-            let port = ports.admit(t, rng.range(u64::from(s.pasv.0), u64::from(s.pasv.1)) as u16);
-            out.push((t, Line::Fw(syn(rng, &s.stack, Prefix::AcceptIn, s.client, s.server, port))));
+            let port = ports.admit(
+                t,
+                rng.range(u64::from(s.pasv.0), u64::from(s.pasv.1)) as u16,
+            );
+            out.push((
+                t,
+                Line::Fw(syn(
+                    rng,
+                    &s.stack,
+                    Prefix::AcceptIn,
+                    s.client,
+                    s.server,
+                    port,
+                )),
+            ));
             t += rng.range_i(20_000, 200_000);
         }
         if let Some(kind) = kind {
-            if let VsKind::Transfer { bytes, rate_centi, .. } = kind {
+            if let VsKind::Transfer {
+                bytes, rate_centi, ..
+            } = kind
+            {
                 // duration = bytes / (rate * 1024) seconds, rate in hundredths of Kbyte/s.
                 t += (u128::from(bytes) * 100_000_000 / (u128::from(rate_centi) * 1024)) as i64;
             }

@@ -10,7 +10,11 @@ use tempfile::TempDir;
 /// Runs the generator into a fresh temporary directory.
 pub(super) fn run(seed: u64, lines: u64) -> (TempDir, GenSummary, Actors) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = GenOptions { seed, lines, ..GenOptions::default() };
+    let opts = GenOptions {
+        seed,
+        lines,
+        ..GenOptions::default()
+    };
     let (summary, actors) = generate_with_actors(&opts, dir.path()).expect("generate");
     (dir, summary, actors)
 }
@@ -20,7 +24,10 @@ pub(super) fn read(dir: &TempDir, name: &str) -> Vec<u8> {
 }
 
 fn files(dir: &TempDir) -> Vec<Vec<u8>> {
-    ["vsftpd.log", "kern.log", "truth.json"].iter().map(|n| read(dir, n)).collect()
+    ["vsftpd.log", "kern.log", "truth.json"]
+        .iter()
+        .map(|n| read(dir, n))
+        .collect()
 }
 
 /// FNV-1a over the three files, separated, for a compact golden value.
@@ -63,10 +70,20 @@ fn line_counts_are_within_one_percent() {
     for lines in [5_000u64, 100_000] {
         let (dir, s, _) = run(7, lines);
         let (vs, fw) = (lines_in(&dir, "vsftpd.log"), lines_in(&dir, "kern.log"));
-        assert_eq!((vs, fw), (s.vsftpd_lines, s.firewall_lines), "summary disagrees with files");
+        assert_eq!(
+            (vs, fw),
+            (s.vsftpd_lines, s.firewall_lines),
+            "summary disagrees with files"
+        );
         let total = vs + fw;
-        assert!(total.abs_diff(lines) * 100 <= lines, "asked {lines}, got {total}");
-        assert!(vs > lines / 10 && fw > lines / 10, "one log is nearly empty: {vs} / {fw}");
+        assert!(
+            total.abs_diff(lines) * 100 <= lines,
+            "asked {lines}, got {total}"
+        );
+        assert!(
+            vs > lines / 10 && fw > lines / 10,
+            "one log is nearly empty: {vs} / {fw}"
+        );
         let truth: Value = serde_json::from_slice(&read(&dir, "truth.json")).unwrap();
         assert_eq!(truth["files"]["vsftpd.log"]["lines"], vs);
         assert_eq!(truth["files"]["kern.log"]["lines"], fw);
@@ -91,20 +108,38 @@ fn truth_lists_exactly_the_scenarios() {
         let mut want: Vec<String> = actors
             .anon
             .iter()
-            .map(|&a| format!(r#"ftp.anonymous_login {{"destination.ip":"203.0.113.10","source.ip":"{}"}}"#, ip(a)))
+            .map(|&a| {
+                format!(
+                    r#"ftp.anonymous_login {{"destination.ip":"203.0.113.10","source.ip":"{}"}}"#,
+                    ip(a)
+                )
+            })
             .collect();
-        want.push(format!(r#"ftp.brute_force {{"source.ip":"{}"}}"#, ip(actors.brute)));
+        want.push(format!(
+            r#"ftp.brute_force {{"source.ip":"{}"}}"#,
+            ip(actors.brute)
+        ));
         want.push(format!(
             r#"firewall.port_scan {{"destination.ip":"203.0.113.10","source.ip":"{}"}}"#,
             ip(actors.scanner)
         ));
-        want.push(r#"cross.ftp_off_port {"destination.ip":"203.0.113.10","destination.port":"2121"}"#.into());
+        want.push(
+            r#"cross.ftp_off_port {"destination.ip":"203.0.113.10","destination.port":"2121"}"#
+                .into(),
+        );
         want.sort();
-        let got: Vec<String> = incidents.iter().map(|i| format!("{} {}", i["rule"].as_str().unwrap(), i["group"])).collect();
+        let got: Vec<String> = incidents
+            .iter()
+            .map(|i| format!("{} {}", i["rule"].as_str().unwrap(), i["group"]))
+            .collect();
         assert_eq!(got, want, "incidents (sorted by rule, then group)");
         assert_eq!(actors.anon.len(), anon_count(lines));
         let distinct: BTreeSet<u32> = actors.anon.iter().copied().collect();
-        assert_eq!(distinct.len(), actors.anon.len(), "anonymous clients repeat");
+        assert_eq!(
+            distinct.len(),
+            actors.anon.len(),
+            "anonymous clients repeat"
+        );
         assert!((1..=2).contains(&actors.offport.len()));
     }
 }
@@ -119,12 +154,21 @@ fn tiny_and_empty_runs_still_work() {
 #[test]
 #[ignore = "throughput measurement: cargo test --release --lib gen::tests::throughput -- --ignored --nocapture"]
 fn throughput() {
-    let lines = std::env::var("GEN_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000u64);
+    let lines = std::env::var("GEN_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000u64);
     let dir = tempfile::tempdir().unwrap();
-    let opts = GenOptions { lines, ..GenOptions::default() };
+    let opts = GenOptions {
+        lines,
+        ..GenOptions::default()
+    };
     let t = std::time::Instant::now();
     let s = generate(&opts, dir.path()).unwrap();
     let secs = t.elapsed().as_secs_f64();
     let total = s.vsftpd_lines + s.firewall_lines;
-    println!("{total} lines in {secs:.3} s = {:.2} M lines/s ({s:?})", total as f64 / secs / 1e6);
+    println!(
+        "{total} lines in {secs:.3} s = {:.2} M lines/s ({s:?})",
+        total as f64 / secs / 1e6
+    );
 }

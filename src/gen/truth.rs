@@ -45,7 +45,10 @@ struct Truth<'a> {
 fn incident(rule: &str, group: &[(&str, String)]) -> Incident {
     Incident {
         rule: rule.to_string(),
-        group: group.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        group: group
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     }
 }
 
@@ -61,7 +64,10 @@ pub fn incidents(actors: &Actors) -> Vec<Incident> {
         .iter()
         .map(|&a| incident("ftp.anonymous_login", &[server(), ("source.ip", ip(a))]))
         .collect();
-    v.push(incident("ftp.brute_force", &[("source.ip", ip(actors.brute))]));
+    v.push(incident(
+        "ftp.brute_force",
+        &[("source.ip", ip(actors.brute))],
+    ));
     v.push(incident(
         "firewall.port_scan",
         &[("source.ip", ip(actors.scanner)), server()],
@@ -89,8 +95,16 @@ pub fn to_json(
         start: start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         timezone: "UTC",
         files: Files {
-            vsftpd: FileInfo { format: "vsftpd", host: Some(FTP_SERVER_STR), lines: counts.0 },
-            kern: FileInfo { format: "iptables", host: None, lines: counts.1 },
+            vsftpd: FileInfo {
+                format: "vsftpd",
+                host: Some(FTP_SERVER_STR),
+                lines: counts.0,
+            },
+            kern: FileInfo {
+                format: "iptables",
+                host: None,
+                lines: counts.1,
+            },
         },
         incidents,
     };

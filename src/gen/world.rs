@@ -106,7 +106,11 @@ fn reserved(a: u32) -> bool {
         (ip(224, 0, 0, 0), 3),
     ];
     let low = a & 0xff;
-    low == 0 || low == 255 || BLOCKS.iter().any(|&(net, len)| a >> (32 - len) == net >> (32 - len))
+    low == 0
+        || low == 255
+        || BLOCKS
+            .iter()
+            .any(|&(net, len)| a >> (32 - len) == net >> (32 - len))
 }
 
 /// Hands out distinct public-looking addresses: `mix32(counter ^ key)` skipping reserved ones.
@@ -147,8 +151,22 @@ pub const LAN_SERVICES: [(bool, u16); 7] = [
 
 /// User names of the regular FTP clients.
 pub const USERS: [&str; 16] = [
-    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-    "deploy", "backup", "reports", "webmaster", "scanner", "mlopez",
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "deploy",
+    "backup",
+    "reports",
+    "webmaster",
+    "sales",
+    "mlopez",
 ];
 
 /// A regular FTP client of the server (one address, one account).
@@ -192,7 +210,11 @@ impl PortTracker {
             self.recent.push((wanted, t));
             return wanted;
         }
-        let newest = self.recent.iter_mut().max_by_key(|(_, seen)| *seen).expect("non-empty");
+        let newest = self
+            .recent
+            .iter_mut()
+            .max_by_key(|(_, seen)| *seen)
+            .expect("non-empty");
         newest.1 = t;
         newest.0
     }

@@ -29,17 +29,29 @@ pub fn civil(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// "00" to "99", for writing two digits at a time.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends `v` in decimal.
 pub fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
-    loop {
+    while v >= 100 {
+        let p = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    }
+    if v >= 10 {
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&PAIRS[v as usize * 2..v as usize * 2 + 2]);
+    } else {
         i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        tmp[i] = b'0' + v as u8;
     }
     buf.extend_from_slice(&tmp[i..]);
 }
@@ -90,7 +102,10 @@ fn push_hex2(buf: &mut Vec<u8>, b: u8) {
     buf.push(HEX[usize::from(b & 15)]);
 }
 
-/// Writes lines of one file, counting them.
+/// Bytes collected before one `write_all` to the underlying writer.
+pub const CHUNK: usize = 1 << 20;
+
+/// Writes lines of one file through its own large buffer, counting them.
 pub struct LineOut<W: Write> {
     out: W,
     buf: Vec<u8>,
@@ -101,19 +116,20 @@ pub struct LineOut<W: Write> {
 }
 
 impl<W: Write> LineOut<W> {
-    /// Wraps `out` (give it a large buffer: lines are written one `write_all` each).
+    /// Wraps `out`; lines are collected in a [`CHUNK`]-sized buffer, so `out` needs none.
     pub fn new(out: W) -> Self {
         Self {
             out,
-            buf: Vec::with_capacity(512),
+            buf: Vec::with_capacity(CHUNK + 1024),
             lines: 0,
             date_sec: i64::MIN,
             date: Vec::with_capacity(32),
         }
     }
 
-    /// Flushes and returns the inner writer.
+    /// Writes what is buffered, flushes and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(&self.buf)?;
         self.out.flush()?;
         Ok(self.out)
     }
@@ -121,7 +137,11 @@ impl<W: Write> LineOut<W> {
     fn emit(&mut self) -> io::Result<()> {
         self.buf.push(b'\n');
         self.lines += 1;
-        self.out.write_all(&self.buf)
+        if self.buf.len() >= CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
     }
 
     /// vsftpd's `strftime("%a %b %e %H:%M:%S %Y")`, cached per second.
@@ -166,7 +186,6 @@ impl<W: Write> LineOut<W> {
     pub fn write_vs(&mut self, t_us: i64, l: &VsLine) -> io::Result<()> {
         self.vs_date(t_us.div_euclid(1_000_000));
         let b = &mut self.buf;
-        b.clear();
         b.extend_from_slice(&self.date);
         b.extend_from_slice(b" [pid ");
         push_u64(b, u64::from(l.pid));
@@ -233,7 +252,6 @@ impl<W: Write> LineOut<W> {
     pub fn write_fw(&mut self, t_us: i64, boot_us: i64, l: &FwLine) -> io::Result<()> {
         self.iso_date(t_us.div_euclid(1_000_000));
         let b = &mut self.buf;
-        b.clear();
         b.extend_from_slice(&self.date);
         b.push(b'.');
         push_padded(b, t_us.rem_euclid(1_000_000) as u64, 6, b'0');
@@ -316,7 +334,9 @@ mod tests {
     use crate::gen::world::ip;
 
     fn ts(s: &str) -> i64 {
-        chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros()
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .timestamp_micros()
     }
 
     #[test]
@@ -342,16 +362,73 @@ mod tests {
         };
         let t = ts("2026-03-02T08:00:01.5Z");
         o.write_vs(t, &base).unwrap();
-        let alice = VsLine { user: "alice", ..base };
-        o.write_vs(t, &VsLine { kind: VsKind::Login { ok: false }, ..alice }).unwrap();
-        let anon = VsKind::AnonLogin { password: "guest@example.com" };
-        o.write_vs(t, &VsLine { user: "ftp", kind: anon, mapped: true, ..base }).unwrap();
-        let path = FilePath { dir: "/pub", stem: "report", num: 0, ext: ".pdf" };
-        let xfer = VsKind::Transfer { upload: false, path, bytes: 48_213, rate_centi: 91_244 };
-        o.write_vs(ts("2026-03-12T23:59:59Z"), &VsLine { kind: xfer, ..alice }).unwrap();
-        let p2 = FilePath { dir: "/incoming", stem: "x", num: 7, ext: "" };
-        o.write_vs(t, &VsLine { kind: VsKind::Rename(p2), ..alice }).unwrap();
-        o.write_vs(t, &VsLine { kind: VsKind::Mkdir(p2), ..alice }).unwrap();
+        let alice = VsLine {
+            user: "alice",
+            ..base
+        };
+        o.write_vs(
+            t,
+            &VsLine {
+                kind: VsKind::Login { ok: false },
+                ..alice
+            },
+        )
+        .unwrap();
+        let anon = VsKind::AnonLogin {
+            password: "guest@example.com",
+        };
+        o.write_vs(
+            t,
+            &VsLine {
+                user: "ftp",
+                kind: anon,
+                mapped: true,
+                ..base
+            },
+        )
+        .unwrap();
+        let path = FilePath {
+            dir: "/pub",
+            stem: "report",
+            num: 0,
+            ext: ".pdf",
+        };
+        let xfer = VsKind::Transfer {
+            upload: false,
+            path,
+            bytes: 48_213,
+            rate_centi: 91_244,
+        };
+        o.write_vs(
+            ts("2026-03-12T23:59:59Z"),
+            &VsLine {
+                kind: xfer,
+                ..alice
+            },
+        )
+        .unwrap();
+        let p2 = FilePath {
+            dir: "/incoming",
+            stem: "x",
+            num: 7,
+            ext: "",
+        };
+        o.write_vs(
+            t,
+            &VsLine {
+                kind: VsKind::Rename(p2),
+                ..alice
+            },
+        )
+        .unwrap();
+        o.write_vs(
+            t,
+            &VsLine {
+                kind: VsKind::Mkdir(p2),
+                ..alice
+            },
+        )
+        .unwrap();
         let text = String::from_utf8(o.finish().unwrap()).unwrap();
         let want = "\
 Mon Mar  2 08:00:01 2026 [pid 4242] CONNECT: Client \"198.51.100.23\"
@@ -377,7 +454,11 @@ Mon Mar  2 08:00:01 2026 [pid 4242] [alice] OK MKDIR: Client \"198.51.100.23\", 
             ttl: 52,
             id: 40_912,
             df: true,
-            proto: Proto::Tcp { spt: 51_234, dpt: 21, window: 64_240 },
+            proto: Proto::Tcp {
+                spt: 51_234,
+                dpt: 21,
+                window: 64_240,
+            },
         };
         o.write_fw(t, boot, &syn).unwrap();
         let udp = FwLine {
@@ -385,14 +466,21 @@ Mon Mar  2 08:00:01 2026 [pid 4242] [alice] OK MKDIR: Client \"198.51.100.23\", 
             src: ip(10, 0, 1, 20),
             len: 61,
             df: false,
-            proto: Proto::Udp { spt: 40_000, dpt: 53 },
+            proto: Proto::Udp {
+                spt: 40_000,
+                dpt: 53,
+            },
             ..syn
         };
         o.write_fw(t + 1, t - 7_000_001, &udp).unwrap();
         let icmp = FwLine {
             prefix: Prefix::DropIn,
             len: 84,
-            proto: Proto::Icmp { typ: 8, id: 9, seq: 1 },
+            proto: Proto::Icmp {
+                typ: 8,
+                id: 9,
+                seq: 1,
+            },
             ..syn
         };
         o.write_fw(t, boot, &icmp).unwrap();

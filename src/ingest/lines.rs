@@ -171,7 +171,10 @@ mod tests {
         let (lines, long) = all_lines(&input);
         assert_eq!(long, vec![6]);
         let tail_offset = (6 + BLOCK_SIZE * 2 + 17 + 1) as u64;
-        assert_eq!(lines, vec![(0, b"first".to_vec()), (tail_offset, b"last".to_vec())]);
+        assert_eq!(
+            lines,
+            vec![(0, b"first".to_vec()), (tail_offset, b"last".to_vec())]
+        );
     }
 
     #[test]

@@ -132,7 +132,13 @@ pub fn read_source(
         let mut records = Vec::with_capacity(block.lines.len());
         for &offset in &block.too_long {
             stats.lines += 1;
-            stats.reject(offset, format_args!("{format}: line longer than {} bytes", portcullis_parsers::MAX_LINE_LEN));
+            stats.reject(
+                offset,
+                format_args!(
+                    "{format}: line longer than {} bytes",
+                    portcullis_parsers::MAX_LINE_LEN
+                ),
+            );
         }
         for (i, &(offset, start, _)) in block.lines.iter().enumerate() {
             stats.lines += 1;

@@ -31,7 +31,9 @@ impl Cidr {
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.bits)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.bits))
+                    .unwrap_or(0);
                 u128::from(n) & mask == u128::from(a) & mask
             }
             _ => false,
@@ -165,7 +167,9 @@ fn membership(field: Field, lits: &[Literal], at: usize) -> Result<Cond, CondErr
     let err = |message: String| CondError { at, message };
     let name = field.name();
     match field {
-        Field::Action => return keyword_mask(field, lits, at, Action::ALL, |a| a.as_str()).map(Cond::Action),
+        Field::Action => {
+            return keyword_mask(field, lits, at, Action::ALL, |a| a.as_str()).map(Cond::Action)
+        }
         Field::Dataset => {
             return keyword_mask(field, lits, at, Dataset::ALL, |d| d.as_str()).map(Cond::Dataset)
         }
@@ -247,14 +251,17 @@ fn keyword_mask<T: Copy>(
                 message: format!("`{}` takes quoted names", field.name()),
             });
         };
-        let i = all.iter().position(|v| name(*v) == s).ok_or_else(|| CondError {
-            at,
-            message: format!(
-                "unknown {} {s:?}; known: {}",
-                field.name(),
-                all.iter().map(|v| name(*v)).collect::<Vec<_>>().join(", ")
-            ),
-        })?;
+        let i = all
+            .iter()
+            .position(|v| name(*v) == s)
+            .ok_or_else(|| CondError {
+                at,
+                message: format!(
+                    "unknown {} {s:?}; known: {}",
+                    field.name(),
+                    all.iter().map(|v| name(*v)).collect::<Vec<_>>().join(", ")
+                ),
+            })?;
         mask |= 1 << i;
     }
     Ok(mask)
@@ -298,7 +305,10 @@ mod tests {
             ("source.port == 1", false),
             ("source.port != 1", true),
             (r#"user.name == "root" or not ftp.anonymous"#, true),
-            (r#"(destination.port == 445 and event.outcome == "unknown")"#, true),
+            (
+                r#"(destination.port == 445 and event.outcome == "unknown")"#,
+                true,
+            ),
         ];
         for (text, want) in table {
             assert_eq!(cond(text).unwrap().eval(&e), *want, "{text}");
@@ -309,8 +319,14 @@ mod tests {
     fn schema_errors_name_the_problem() {
         let table: &[(&str, &str)] = &[
             ("source.addr == 1.2.3.4", "unknown field `source.addr`"),
-            (r#"event.action == "ftp.logn""#, "unknown event.action \"ftp.logn\""),
-            (r#"destination.port == "21""#, "`destination.port` cannot be compared"),
+            (
+                r#"event.action == "ftp.logn""#,
+                "unknown event.action \"ftp.logn\"",
+            ),
+            (
+                r#"destination.port == "21""#,
+                "`destination.port` cannot be compared",
+            ),
             ("user.name > 3", "`<`, `<=`, `>`, `>=` need a numeric field"),
             ("source.port", "`source.port` is not a true/false field"),
         ];

@@ -10,20 +10,16 @@ use super::field::Value;
 use super::join::{JoinState, Joined};
 use super::window::Windows;
 use super::{Rule, Shape};
-use crate::incident::{Evidence, Incident};
-use crate::record::Record;
+use crate::incident::Incident;
+use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Default lateness allowance: lines of one source and of sources merged by time may be this
 /// much out of order and still be correlated exactly. Syslog relays and per-thread writers are
 /// usually well under a second apart; 5 s leaves margin without delaying incidents much.
 pub const DEFAULT_LATENESS: Duration = Duration::from_secs(5);
-
-/// How often, in event time, windows drop expired groups and close quiet incidents.
-const EXPIRE_EVERY: Duration = Duration::from_secs(10);
 
 /// Engine counters, shown by replay and `stats`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -40,29 +36,6 @@ pub struct EngineStats {
     pub join_cap_hits: u64,
 }
 
-struct Pending {
-    seq: u64,
-    rec: Record,
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Pending {
-    /// Reversed, so the max-heap pops the earliest (time, arrival) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.rec.event.timestamp, other.seq).cmp(&(self.rec.event.timestamp, self.seq))
-    }
-}
-
 /// One rule and its state.
 struct Running {
     rule: Rule,
@@ -74,11 +47,13 @@ struct Running {
 pub struct Engine {
     rules: Vec<Running>,
     lateness: chrono::Duration,
-    buffer: BinaryHeap<Pending>,
-    seq: u64,
+    /// Records not yet released, sorted by (time, arrival). Input is nearly ordered, so an
+    /// insertion from the back costs O(1) moves in the common case.
+    buffer: VecDeque<Record>,
+    /// Scratch space for group keys, reused so a lookup allocates nothing.
+    key: Vec<Value>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
-    last_expire: Option<DateTime<Utc>>,
     joined: Vec<Joined>,
     stats: EngineStats,
 }
@@ -96,11 +71,10 @@ impl Engine {
                 })
                 .collect(),
             lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
-            buffer: BinaryHeap::new(),
-            seq: 0,
+            buffer: VecDeque::new(),
+            key: Vec::new(),
             max_seen: None,
             released: None,
-            last_expire: None,
             joined: Vec::new(),
             stats: EngineStats::default(),
         }
@@ -111,35 +85,43 @@ impl Engine {
         let ts = rec.event.timestamp;
         if self.released.is_some_and(|r| ts < r) {
             self.stats.late += 1;
-            self.process(rec);
+            self.process(&rec);
             return;
         }
-        self.seq += 1;
-        self.buffer.push(Pending { seq: self.seq, rec });
+        // After every record with time <= ts: equal times keep their arrival order.
+        let at = self.buffer.len()
+            - self
+                .buffer
+                .iter()
+                .rev()
+                .take_while(|r| r.event.timestamp > ts)
+                .count();
+        self.buffer.insert(at, rec);
         let max = self.max_seen.map_or(ts, |m| m.max(ts));
         self.max_seen = Some(max);
         let watermark = max - self.lateness;
         while self
             .buffer
-            .peek()
-            .is_some_and(|p| p.rec.event.timestamp <= watermark)
+            .front()
+            .is_some_and(|r| r.event.timestamp <= watermark)
         {
-            let p = self.buffer.pop().expect("peeked");
-            self.released = Some(p.rec.event.timestamp);
-            self.process(p.rec);
+            let r = self.buffer.pop_front().expect("checked");
+            self.released = Some(r.event.timestamp);
+            self.process(&r);
         }
     }
 
     /// End of input: correlates everything still buffered and decides pending joins.
     /// Open incidents stay open.
     pub fn finish(&mut self) {
-        while let Some(p) = self.buffer.pop() {
-            self.released = Some(p.rec.event.timestamp);
-            self.process(p.rec);
+        while let Some(r) = self.buffer.pop_front() {
+            self.released = Some(r.event.timestamp);
+            self.process(&r);
         }
         for r in &mut self.rules {
             if let Shape::Join { keys, .. } = &r.rule.shape {
-                let tol = chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+                let tol =
+                    chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
                 r.join.finish(keys, tol, &mut self.joined);
                 for j in self.joined.drain(..) {
                     record_join(r, j);
@@ -173,26 +155,19 @@ impl Engine {
         self.rules.iter().map(|r| r.windows.group_count()).sum()
     }
 
-    fn process(&mut self, rec: Record) {
+    fn process(&mut self, rec: &Record) {
         self.stats.events += 1;
         let now = rec.event.timestamp;
-        let expire_due = self.last_expire.is_none_or(|t| {
-            (now - t).to_std().unwrap_or_default() >= EXPIRE_EVERY
-        });
-        if expire_due {
-            self.last_expire = Some(now);
-        }
         for r in &mut self.rules {
-            if expire_due {
-                r.windows.expire(&r.rule, now);
-            }
+            r.windows.maybe_expire(&r.rule, now);
             match &r.rule.shape {
                 Shape::Join { keys, left, right } => {
-                    let tol = chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+                    let tol =
+                        chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
                     r.join.advance(keys, tol, now, &mut self.joined);
                     let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
                     if is_left || is_right {
-                        r.join.push(keys, &rec, is_left, is_right);
+                        r.join.push(keys, rec, is_left, is_right);
                     }
                     for j in self.joined.drain(..) {
                         record_join(r, j);
@@ -202,20 +177,14 @@ impl Engine {
                     if !r.rule.filter.eval(&rec.event) {
                         continue;
                     }
-                    let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&rec.event)).collect();
+                    self.key.clear();
+                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
                     let value = match r.rule.shape {
                         Shape::Distinct(f, _) => f.get(&rec.event),
                         _ => Value::Missing,
                     };
-                    let rec = &rec;
-                    r.windows.add(&r.rule, key, now, value, || {
-                        vec![Evidence {
-                            timestamp: rec.event.timestamp,
-                            source: rec.event.origin.source,
-                            offset: rec.event.origin.offset,
-                            raw: rec.raw.to_evidence_text(),
-                        }]
-                    });
+                    let ev = [EvidenceRef::of(rec)];
+                    r.windows.add(&r.rule, &self.key, now, value, &ev);
                 }
             }
         }
@@ -229,5 +198,6 @@ fn record_join(r: &mut Running, j: Joined) {
     }
     let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();
     let ts = j.merged.timestamp;
-    r.windows.add(&r.rule, key, ts, Value::Missing, || j.evidence);
+    r.windows
+        .add(&r.rule, &key, ts, Value::Missing, &j.evidence);
 }

@@ -23,14 +23,22 @@ fn rec(e: Event) -> Record {
 }
 
 fn fail_login(secs: i64, src: &str) -> Record {
-    let mut e = Event::new(t0() + Duration::seconds(secs), Dataset::Vsftpd, Action::FtpLogin);
+    let mut e = Event::new(
+        t0() + Duration::seconds(secs),
+        Dataset::Vsftpd,
+        Action::FtpLogin,
+    );
     e.outcome = Outcome::Failure;
     e.source_ip = Some(src.parse().unwrap());
     rec(e)
 }
 
 fn packet(millis: i64, action: Action, src: &str, dst: &str, dport: u16) -> Record {
-    let mut e = Event::new(t0() + Duration::milliseconds(millis), Dataset::Iptables, action);
+    let mut e = Event::new(
+        t0() + Duration::milliseconds(millis),
+        Dataset::Iptables,
+        action,
+    );
     e.source_ip = Some(src.parse().unwrap());
     e.destination_ip = Some(dst.parse().unwrap());
     e.destination_port = Some(dport);
@@ -39,7 +47,11 @@ fn packet(millis: i64, action: Action, src: &str, dst: &str, dport: u16) -> Reco
 }
 
 fn connect(millis: i64, src: &str) -> Record {
-    let mut e = Event::new(t0() + Duration::milliseconds(millis), Dataset::Vsftpd, Action::FtpConnect);
+    let mut e = Event::new(
+        t0() + Duration::milliseconds(millis),
+        Dataset::Vsftpd,
+        Action::FtpConnect,
+    );
     e.source_ip = Some(src.parse().unwrap());
     rec(e)
 }
@@ -98,7 +110,10 @@ fn a_quiet_period_ends_an_incident_and_later_activity_opens_another() {
     recs.extend((0..3).map(|i| fail_login(600 + i, "192.0.2.1")));
     let got = run(vec![rule(BRUTE)], recs);
     assert_eq!(got.len(), 2);
-    assert!(!got[0].open, "the first incident closed after its quiet period");
+    assert!(
+        !got[0].open,
+        "the first incident closed after its quiet period"
+    );
     assert_ne!(got[0].id, got[1].id);
     assert_eq!(got[1].first_seen, t0() + Duration::seconds(600));
 }
@@ -123,7 +138,13 @@ fn shuffling_within_the_lateness_allowance_changes_nothing() {
             .map(|i| fail_login(i * 7, if i % 3 == 0 { "192.0.2.1" } else { "192.0.2.2" }))
             .collect();
         v.extend((0..20).map(|i| {
-            packet(i * 900, Action::FirewallDeny, "198.51.100.9", "203.0.113.10", 1000 + i as u16)
+            packet(
+                i * 900,
+                Action::FirewallDeny,
+                "198.51.100.9",
+                "203.0.113.10",
+                1000 + i as u16,
+            )
         }));
         v.sort_by_key(|r| r.event.timestamp);
         v
@@ -141,7 +162,11 @@ fn shuffling_within_the_lateness_allowance_changes_nothing() {
     shuffled.sort_by_key(|r| r.event.timestamp.timestamp() / 4); // coarse order only
     let reordered = run(vec![rule(BRUTE), rule(scan)], shuffled);
     assert!(!ordered.is_empty());
-    let key = |v: &[Incident]| v.iter().map(|i| (i.id.clone(), i.count, i.distinct)).collect::<Vec<_>>();
+    let key = |v: &[Incident]| {
+        v.iter()
+            .map(|i| (i.id.clone(), i.count, i.distinct))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(key(&ordered), key(&reordered));
 }
 
@@ -158,7 +183,13 @@ fn join_takes_the_nearest_record_not_any_record() {
     let recs = vec![
         packet(0, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 21),
         connect(300, "198.51.100.5"),
-        packet(1800, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 30001),
+        packet(
+            1800,
+            Action::FirewallAllow,
+            "198.51.100.5",
+            "203.0.113.10",
+            30001,
+        ),
     ];
     assert!(run(vec![rule(OFF_PORT)], recs).is_empty());
 }
@@ -166,15 +197,39 @@ fn join_takes_the_nearest_record_not_any_record() {
 #[test]
 fn join_finds_an_off_port_server_and_groups_by_port() {
     let recs = vec![
-        packet(0, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 2121),
+        packet(
+            0,
+            Action::FirewallAllow,
+            "198.51.100.5",
+            "203.0.113.10",
+            2121,
+        ),
         connect(400, "198.51.100.5"),
-        packet(60_000, Action::FirewallAllow, "198.51.100.6", "203.0.113.10", 2121),
+        packet(
+            60_000,
+            Action::FirewallAllow,
+            "198.51.100.6",
+            "203.0.113.10",
+            2121,
+        ),
         connect(60_900, "198.51.100.6"),
         // No partner within 2 s: nothing.
-        packet(120_000, Action::FirewallAllow, "198.51.100.7", "203.0.113.10", 2222),
+        packet(
+            120_000,
+            Action::FirewallAllow,
+            "198.51.100.7",
+            "203.0.113.10",
+            2222,
+        ),
         connect(123_000, "198.51.100.7"),
         // A denied packet is not a partner.
-        packet(200_000, Action::FirewallDeny, "198.51.100.8", "203.0.113.10", 3333),
+        packet(
+            200_000,
+            Action::FirewallDeny,
+            "198.51.100.8",
+            "203.0.113.10",
+            3333,
+        ),
         connect(200_100, "198.51.100.8"),
     ];
     let got = run(vec![rule(OFF_PORT)], recs);
@@ -190,7 +245,13 @@ fn optional_join_key_must_agree_when_both_sides_have_it() {
     let mut c = connect(100, "198.51.100.5");
     c.event.destination_ip = Some("203.0.113.99".parse().unwrap());
     let recs = vec![
-        packet(0, Action::FirewallAllow, "198.51.100.5", "203.0.113.10", 2121),
+        packet(
+            0,
+            Action::FirewallAllow,
+            "198.51.100.5",
+            "203.0.113.10",
+            2121,
+        ),
         c,
     ];
     assert!(run(vec![rule(OFF_PORT)], recs).is_empty());

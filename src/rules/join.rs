@@ -6,8 +6,7 @@
 //! CONNECT is the control connection.
 
 use super::field::{Field, Value};
-use crate::incident::Evidence;
-use crate::record::Record;
+use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use portcullis_parsers::Event;
 use std::collections::{HashMap, VecDeque};
@@ -22,26 +21,18 @@ pub struct Joined {
     /// The left event with every field it lacks taken from the right event.
     pub merged: Event,
     /// The two raw lines, left first.
-    pub evidence: Vec<Evidence>,
+    pub evidence: [EvidenceRef; 2],
 }
 
 /// Pending events of one join rule.
 #[derive(Debug, Default)]
 pub struct JoinState {
     lefts: VecDeque<Record>,
-    rights: HashMap<Vec<Value>, VecDeque<Record>>,
+    rights: HashMap<Vec<Value>, VecDeque<Record>, foldhash::fast::RandomState>,
     right_len: usize,
+    last_prune: Option<DateTime<Utc>>,
     /// Events dropped because `MAX_JOIN_PENDING` was reached.
     pub cap_hits: u64,
-}
-
-fn evidence(r: &Record) -> Evidence {
-    Evidence {
-        timestamp: r.event.timestamp,
-        source: r.event.origin.source,
-        offset: r.event.origin.offset,
-        raw: r.raw.to_evidence_text(),
-    }
 }
 
 /// The required keys of an event, or `None` when one is missing (it cannot join).
@@ -86,15 +77,21 @@ impl JoinState {
         now: DateTime<Utc>,
         out: &mut Vec<Joined>,
     ) {
+        let decided_before = now - tolerance;
         while self
             .lefts
             .front()
-            .is_some_and(|l| l.event.timestamp + tolerance < now)
+            .is_some_and(|l| l.event.timestamp < decided_before)
         {
             let left = self.lefts.pop_front().expect("checked above");
             self.decide(keys, tolerance, left, out);
         }
-        let horizon = now - tolerance - tolerance;
+        // Forgetting old right events walks every key: do it once per tolerance of event time.
+        if self.last_prune.is_some_and(|t| now - t < tolerance) {
+            return;
+        }
+        self.last_prune = Some(now);
+        let horizon = now - tolerance - tolerance - tolerance;
         let mut removed = 0;
         self.rights.retain(|_, q| {
             while q.front().is_some_and(|r| r.event.timestamp < horizon) {
@@ -107,7 +104,12 @@ impl JoinState {
     }
 
     /// Decides every pending left event (end of input).
-    pub fn finish(&mut self, keys: &[(Field, bool)], tolerance: chrono::Duration, out: &mut Vec<Joined>) {
+    pub fn finish(
+        &mut self,
+        keys: &[(Field, bool)],
+        tolerance: chrono::Duration,
+        out: &mut Vec<Joined>,
+    ) {
         while let Some(left) = self.lefts.pop_front() {
             self.decide(keys, tolerance, left, out);
         }
@@ -135,7 +137,7 @@ impl JoinState {
         if let Some(right) = best {
             out.push(Joined {
                 merged: overlay(&left.event, &right.event),
-                evidence: vec![evidence(&left), evidence(right)],
+                evidence: [EvidenceRef::of(&left), EvidenceRef::of(right)],
             });
         }
     }

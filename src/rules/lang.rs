@@ -198,7 +198,9 @@ fn int(input: &str) -> Res<'_, u64> {
 
 // `120s`, `5m`, `24h`, `3d`, `500ms`
 fn duration(input: &str) -> Res<'_, Duration> {
-    let (rest, n) = map_res(digit1, |d: &str| d.parse::<u64>().map_err(|e| e.to_string()))(input)?;
+    let (rest, n) = map_res(digit1, |d: &str| {
+        d.parse::<u64>().map_err(|e| e.to_string())
+    })(input)?;
     let (rest, unit) = expect(
         "a duration unit (ms, s, m, h, d)",
         alt((tag("ms"), tag("s"), tag("m"), tag("h"), tag("d"))),
@@ -310,12 +312,10 @@ fn unary(full: &str) -> impl FnMut(&str) -> Res<'_, Expr> + '_ {
         expect(
             "a condition",
             alt((
-                map(preceded(keyword("not"), unary(full)), |e| Expr::Not(Box::new(e))),
-                delimited(
-                    token(char('(')),
-                    expr(full),
-                    must("`)`", token(char(')'))),
-                ),
+                map(preceded(keyword("not"), unary(full)), |e| {
+                    Expr::Not(Box::new(e))
+                }),
+                delimited(token(char('(')), expr(full), must("`)`", token(char(')')))),
                 predicate(full),
             )),
         )(input)
@@ -375,10 +375,9 @@ fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
         let (rest, c) = expect(
             "a clause (rule, title, severity, where, count, distinct, join, within, by, quiet)",
             alt((
-                map(
-                    preceded(keyword("rule"), must("a rule name", ident)),
-                    |n| Clause::Name(n.to_string()),
-                ),
+                map(preceded(keyword("rule"), must("a rule name", ident)), |n| {
+                    Clause::Name(n.to_string())
+                }),
                 map(
                     preceded(keyword("title"), must("a quoted title", string)),
                     Clause::Title,
@@ -412,8 +411,14 @@ fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
                     preceded(
                         keyword("join"),
                         nom::sequence::tuple((
-                            preceded(must("`on`", keyword("on")), must("join keys", join_keys(full))),
-                            preceded(must("`left`", keyword("left")), must("a condition", expr(full))),
+                            preceded(
+                                must("`on`", keyword("on")),
+                                must("join keys", join_keys(full)),
+                            ),
+                            preceded(
+                                must("`left`", keyword("left")),
+                                must("a condition", expr(full)),
+                            ),
                             preceded(
                                 must("`right`", keyword("right")),
                                 must("a condition", expr(full)),
@@ -423,7 +428,10 @@ fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
                     |(keys, left, right)| Clause::Shape(ShapeAst::Join { keys, left, right }),
                 ),
                 map(
-                    preceded(keyword("within"), must("a duration like 120s or 5m", duration)),
+                    preceded(
+                        keyword("within"),
+                        must("a duration like 120s or 5m", duration),
+                    ),
                     Clause::Within,
                 ),
                 map(
@@ -482,7 +490,9 @@ fn assemble(text: &str, clauses: Vec<(usize, Clause)>) -> Result<RuleAst, Syntax
         match clause {
             Clause::Name(v) => name.replace(v).map_or(Ok(()), |_| Err(dup("rule")))?,
             Clause::Title(v) => title.replace(v).map_or(Ok(()), |_| Err(dup("title")))?,
-            Clause::Severity(v) => severity.replace(v).map_or(Ok(()), |_| Err(dup("severity")))?,
+            Clause::Severity(v) => severity
+                .replace(v)
+                .map_or(Ok(()), |_| Err(dup("severity")))?,
             Clause::Where(v) => filter.replace(v).map_or(Ok(()), |_| Err(dup("where")))?,
             Clause::Shape(v) => shape
                 .replace(v)
@@ -552,15 +562,29 @@ mod tests {
         assert!(!keys[0].1 && keys[1].1);
         assert!(matches!(right, Expr::And(_, b) if matches!(**b, Expr::Not(_))));
         assert_eq!(r.quiet, Some(Duration::from_secs(3600)));
-        assert!(matches!(r.filter, Some(Expr::Not(ref inner)) if matches!(**inner, Expr::In(_, ref l, _) if l.len() == 2)));
+        assert!(
+            matches!(r.filter, Some(Expr::Not(ref inner)) if matches!(**inner, Expr::In(_, ref l, _) if l.len() == 2))
+        );
     }
 
     #[test]
     fn errors_say_where_and_what() {
         let cases: &[(&str, &str, &str)] = &[
-            ("rule x\ntitle \"t\"\ncount eight", "eight", "a number of events"),
-            ("rule x within 5 m", " m", "a duration unit (ms, s, m, h, d)"),
-            ("rule x where source.ip ==", "", "a value after the operator"),
+            (
+                "rule x\ntitle \"t\"\ncount eight",
+                "eight",
+                "a number of events",
+            ),
+            (
+                "rule x within 5 m",
+                " m",
+                "a duration unit (ms, s, m, h, d)",
+            ),
+            (
+                "rule x where source.ip ==",
+                "",
+                "a value after the operator",
+            ),
             ("rule x frobnicate", "frobnicate", "a clause (rule"),
             ("rule x title \"open", "\"open", "a closing `\"`"),
             ("rule x where (a.b", "", "`)`"),

@@ -152,7 +152,9 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
     };
     let shape = match &ast.shape {
         ShapeAst::Count(n) => Shape::Count(*n),
-        ShapeAst::Distinct(f, n) => Shape::Distinct(resolve_field(&f.name, f.at).map_err(cerr)?, *n),
+        ShapeAst::Distinct(f, n) => {
+            Shape::Distinct(resolve_field(&f.name, f.at).map_err(cerr)?, *n)
+        }
         ShapeAst::Join { keys, left, right } => Shape::Join {
             keys: keys
                 .iter()
@@ -164,8 +166,16 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
         },
     };
     if matches!(shape, Shape::Count(0) | Shape::Distinct(_, 0)) {
-        let at = text.find("count").or_else(|| text.find("distinct")).unwrap_or(0);
-        return Err(RuleError::at(file, text, at, "a threshold must be at least 1".into()));
+        let at = text
+            .find("count")
+            .or_else(|| text.find("distinct"))
+            .unwrap_or(0);
+        return Err(RuleError::at(
+            file,
+            text,
+            at,
+            "a threshold must be at least 1".into(),
+        ));
     }
     let by = ast
         .by
@@ -183,7 +193,10 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
             file,
             text,
             at,
-            format!("title: `{{{}}}` is not one of the rule's `by` fields", f.name()),
+            format!(
+                "title: `{{{}}}` is not one of the rule's `by` fields",
+                f.name()
+            ),
         ));
     }
     let quiet = ast.quiet.unwrap_or(match shape {
@@ -241,9 +254,12 @@ impl fmt::Display for RuleSetError {
 
 /// Compiles the built-in default pack.
 pub fn default_rules() -> Result<Vec<Rule>, RuleSetError> {
-    let sources = DEFAULT_PACK
-        .iter()
-        .map(|(name, text)| (PathBuf::from("correlation-rules").join(name), text.to_string()));
+    let sources = DEFAULT_PACK.iter().map(|(name, text)| {
+        (
+            PathBuf::from("correlation-rules").join(name),
+            text.to_string(),
+        )
+    });
     compile_all(sources)
 }
 
@@ -291,7 +307,9 @@ fn collect_rule_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()>
 }
 
 /// Compiles a set of rule files, collecting every error and rejecting duplicate names.
-fn compile_all(sources: impl Iterator<Item = (PathBuf, String)>) -> Result<Vec<Rule>, RuleSetError> {
+fn compile_all(
+    sources: impl Iterator<Item = (PathBuf, String)>,
+) -> Result<Vec<Rule>, RuleSetError> {
     let mut rules: Vec<Rule> = Vec::new();
     let mut errors = Vec::new();
     for (file, text) in sources {
@@ -302,7 +320,11 @@ fn compile_all(sources: impl Iterator<Item = (PathBuf, String)>) -> Result<Vec<R
                         &file,
                         &text,
                         text.find(&rule.name).unwrap_or(0),
-                        format!("rule `{}` is already defined in {}", rule.name, other.file.display()),
+                        format!(
+                            "rule `{}` is already defined in {}",
+                            rule.name,
+                            other.file.display()
+                        ),
                     ));
                 } else {
                     rules.push(rule);
@@ -346,7 +368,8 @@ mod tests {
 
     #[test]
     fn errors_carry_line_and_column() {
-        let text = "rule x\ntitle \"t\"\nseverity high\nwhere source.ipp == 1.2.3.4\ncount 1 within 1s";
+        let text =
+            "rule x\ntitle \"t\"\nseverity high\nwhere source.ipp == 1.2.3.4\ncount 1 within 1s";
         let err = compile_rule(Path::new("x.rule"), text).unwrap_err();
         assert_eq!((err.line, err.column), (4, 7));
         assert!(err.message.starts_with("unknown field `source.ipp`"));
@@ -355,11 +378,17 @@ mod tests {
 
     #[test]
     fn unknown_severity_and_zero_threshold_are_rejected() {
-        let err = compile_rule(Path::new("x"), "rule x title \"t\" severity dire count 1 within 1s")
-            .unwrap_err();
+        let err = compile_rule(
+            Path::new("x"),
+            "rule x title \"t\" severity dire count 1 within 1s",
+        )
+        .unwrap_err();
         assert!(err.message.contains("unknown severity `dire`"));
-        let err = compile_rule(Path::new("x"), "rule x title \"t\" severity low count 0 within 1s")
-            .unwrap_err();
+        let err = compile_rule(
+            Path::new("x"),
+            "rule x title \"t\" severity low count 0 within 1s",
+        )
+        .unwrap_err();
         assert_eq!(err.message, "a threshold must be at least 1");
     }
 }

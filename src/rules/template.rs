@@ -79,7 +79,8 @@ mod tests {
 
     #[test]
     fn renders_fields_and_counters() {
-        let t = Template::parse("{user.name} from {source.ip}: {count} tries, {distinct} ports").unwrap();
+        let t = Template::parse("{user.name} from {source.ip}: {count} tries, {distinct} ports")
+            .unwrap();
         let s = t.render(
             |f| match f {
                 Field::UserName => Value::Text("evil\n\"x\"".into()),

@@ -7,7 +7,9 @@
 use super::field::Value;
 use super::{Rule, Shape};
 use crate::incident::{incident_id, Evidence, Incident, EVIDENCE_FIRST, EVIDENCE_LAST};
+use crate::record::EvidenceRef;
 use chrono::{DateTime, Utc};
+use foldhash::fast::RandomState;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -36,19 +38,19 @@ struct Open {
     first: Vec<Evidence>,
     last: VecDeque<Evidence>,
     /// Values seen during the incident (`distinct` rules).
-    values: HashSet<Value>,
+    values: HashSet<Value, RandomState>,
     dirty: bool,
 }
 
 impl Open {
-    fn push_evidence(&mut self, ev: Evidence) {
+    fn push_evidence(&mut self, ev: &EvidenceRef) {
         if self.first.len() < EVIDENCE_FIRST {
-            self.first.push(ev);
+            self.first.push(ev.materialize());
         } else {
             if self.last.len() == EVIDENCE_LAST {
                 self.last.pop_front();
             }
-            self.last.push_back(ev);
+            self.last.push_back(ev.materialize());
         }
     }
 }
@@ -56,22 +58,24 @@ impl Open {
 /// One group's state.
 #[derive(Debug, Default)]
 struct Group {
-    /// Matching events inside the window before the incident opens: (time, value, evidence).
-    /// `count` keeps the latest N; `distinct` keeps the latest event per value.
-    recent: VecDeque<(DateTime<Utc>, Value, Vec<Evidence>)>,
+    /// Matching events inside the window before the incident opens: (time, value, lines).
+    /// `count` keeps the latest N; `distinct` keeps the latest event per value. Lines are
+    /// references into read buffers; text is copied only when an incident opens.
+    recent: VecDeque<(DateTime<Utc>, Value, Vec<EvidenceRef>)>,
     open: Option<Open>,
-    last_activity: Option<DateTime<Utc>>,
 }
 
 /// The groups of one rule.
 #[derive(Debug)]
 pub struct Windows {
     rule: Arc<str>,
-    groups: HashMap<Vec<Value>, Group>,
+    groups: HashMap<Vec<Value>, Group, RandomState>,
     /// Incidents that closed since the last drain, with their final state.
     closed: Vec<Incident>,
     /// Cap hits so far.
     pub caps: CapHits,
+    /// Event time of the next sweep for expired groups.
+    next_expire: Option<DateTime<Utc>>,
 }
 
 impl Windows {
@@ -79,9 +83,10 @@ impl Windows {
     pub fn new(rule: &Rule) -> Windows {
         Windows {
             rule: Arc::from(rule.name.as_str()),
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             closed: Vec::new(),
             caps: CapHits::default(),
+            next_expire: None,
         }
     }
 
@@ -91,29 +96,28 @@ impl Windows {
     }
 
     /// Adds one matching event at `ts` to group `key`. `value` is the counted field's value
-    /// (`distinct`), `Value::Missing` otherwise; `evidence` yields the lines to keep.
+    /// (`distinct`), `Value::Missing` otherwise; `evidence` are the lines behind the event.
     pub fn add(
         &mut self,
         rule: &Rule,
-        key: Vec<Value>,
+        key: &[Value],
         ts: DateTime<Utc>,
         value: Value,
-        evidence: impl FnOnce() -> Vec<Evidence>,
+        evidence: &[EvidenceRef],
     ) {
-        let groups_full = self.groups.len() >= MAX_GROUPS_PER_RULE;
-        let group = match self.groups.get_mut(&key) {
-            Some(g) => g,
-            None if groups_full => {
+        if !self.groups.contains_key(key) {
+            if self.groups.len() >= MAX_GROUPS_PER_RULE {
                 self.caps.groups += 1;
                 return;
             }
-            None => self.groups.entry(key.clone()).or_default(),
-        };
-        group.last_activity = Some(ts);
+            self.groups.insert(key.to_vec(), Group::default());
+        }
+        let group = self.groups.get_mut(key).expect("inserted above");
 
         // An open incident that is still active absorbs the event.
         if let Some(open) = &mut group.open {
-            if ts.signed_duration_since(open.last_seen).to_std().unwrap_or_default() <= rule.quiet {
+            let quiet = chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX);
+            if ts <= open.last_seen + quiet {
                 open.count += 1;
                 open.last_seen = open.last_seen.max(ts);
                 if value != Value::Missing && !open.values.contains(&value) {
@@ -123,25 +127,33 @@ impl Windows {
                         self.caps.values += 1;
                     }
                 }
-                for ev in evidence() {
+                for ev in evidence {
                     open.push_evidence(ev);
                 }
                 open.dirty = true;
                 return;
             }
             let done = group.open.take().expect("checked above");
-            self.closed.push(snapshot(&self.rule, rule, &key, done, false));
+            self.closed
+                .push(snapshot(&self.rule, rule, key, done, false));
         }
 
         let within = chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX);
         let horizon = ts - within;
-        group.recent.retain(|(t, _, _)| *t >= horizon);
+        while group.recent.front().is_some_and(|(t, _, _)| *t < horizon) {
+            group.recent.pop_front();
+        }
         let threshold = match rule.shape {
             Shape::Distinct(_, n) => {
                 if value == Value::Missing {
                     return;
                 }
-                group.recent.retain(|(_, v, _)| *v != value);
+                if let Some(pos) = group.recent.iter().position(|(_, v, _)| *v == value) {
+                    // A value already in the window: only its time moves.
+                    let (_, v, lines) = group.recent.remove(pos).expect("found above");
+                    group.recent.push_back((ts, v, lines));
+                    return;
+                }
                 if group.recent.len() >= MAX_VALUES_PER_GROUP {
                     self.caps.values += 1;
                     group.recent.pop_front();
@@ -156,24 +168,24 @@ impl Windows {
             }
             Shape::Join { .. } => 1,
         };
-        group.recent.push_back((ts, value, evidence()));
+        group.recent.push_back((ts, value, evidence.to_vec()));
         if group.recent.len() as u64 >= threshold {
             let first_seen = group.recent.iter().map(|(t, _, _)| *t).min().unwrap_or(ts);
             let mut open = Open {
-                id: incident_id(&self.rule, &key, first_seen),
+                id: incident_id(&self.rule, key, first_seen),
                 first_seen,
                 last_seen: ts,
                 count: group.recent.len() as u64,
                 first: Vec::new(),
                 last: VecDeque::new(),
-                values: HashSet::new(),
+                values: HashSet::default(),
                 dirty: true,
             };
             for (_, v, evs) in group.recent.drain(..) {
                 if v != Value::Missing {
                     open.values.insert(v);
                 }
-                for ev in evs {
+                for ev in &evs {
                     open.push_evidence(ev);
                 }
             }
@@ -181,23 +193,39 @@ impl Windows {
         }
     }
 
+    /// Sweeps expired groups when event time has moved far enough since the last sweep: every
+    /// half window (at least 1 s, at most 10 min), so a sweep over all groups stays rare.
+    /// Incidents close up to that much later than their quiet period; a new event never
+    /// joins a quiet incident, since `add` checks the quiet period itself.
+    pub fn maybe_expire(&mut self, rule: &Rule, now: DateTime<Utc>) {
+        if self.next_expire.is_some_and(|t| now < t) {
+            return;
+        }
+        let every = (rule.within.max(rule.quiet) / 2).clamp(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(600),
+        );
+        self.next_expire =
+            Some(now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX));
+        self.expire(rule, now);
+    }
+
     /// Closes incidents quiet since before `now` and forgets groups with nothing left in their
-    /// window. Call as event time advances.
+    /// window.
     pub fn expire(&mut self, rule: &Rule, now: DateTime<Utc>) {
         let quiet = chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX);
         let within = chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX);
+        let (quiet_before, window_before) = (now - quiet, now - within);
         let name = &self.rule;
         let closed = &mut self.closed;
         self.groups.retain(|key, g| {
             if let Some(open) = &g.open {
-                if now - open.last_seen > quiet {
+                if open.last_seen < quiet_before {
                     let done = g.open.take().expect("checked above");
                     closed.push(snapshot(name, rule, key, done, false));
                 }
             }
-            g.open.is_some()
-                || g.last_activity.is_some_and(|t| now - t <= within)
-                    && !g.recent.is_empty()
+            g.open.is_some() || g.recent.back().is_some_and(|(t, _, _)| *t >= window_before)
         });
     }
 
@@ -219,7 +247,13 @@ fn snapshot(name: &Arc<str>, rule: &Rule, key: &[Value], open: Open, still_open:
     snapshot_ref(name, rule, key, &open, still_open)
 }
 
-fn snapshot_ref(name: &Arc<str>, rule: &Rule, key: &[Value], open: &Open, still_open: bool) -> Incident {
+fn snapshot_ref(
+    name: &Arc<str>,
+    rule: &Rule,
+    key: &[Value],
+    open: &Open,
+    still_open: bool,
+) -> Incident {
     let group: Vec<_> = rule.by.iter().copied().zip(key.iter().cloned()).collect();
     let distinct = matches!(rule.shape, Shape::Distinct(..)).then_some(open.values.len() as u64);
     let title = rule.title.render(

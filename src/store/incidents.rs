@@ -65,7 +65,11 @@ impl Store {
     /// nothing: ids are deterministic and counters only move forward, so replaying the same
     /// files into one database neither duplicates nor double-counts. `sources` maps evidence
     /// source indexes to names.
-    pub fn write_incidents(&mut self, incidents: &[Incident], sources: &[String]) -> Result<(), StoreError> {
+    pub fn write_incidents(
+        &mut self,
+        incidents: &[Incident],
+        sources: &[String],
+    ) -> Result<(), StoreError> {
         let now = db_time(chrono::Utc::now());
         let tx = self.conn().transaction()?;
         {
@@ -93,7 +97,12 @@ impl Store {
                 let group: serde_json::Map<_, _> = inc
                     .group
                     .iter()
-                    .map(|(f, v)| (f.name().to_string(), serde_json::Value::String(v.to_string())))
+                    .map(|(f, v)| {
+                        (
+                            f.name().to_string(),
+                            serde_json::Value::String(v.to_string()),
+                        )
+                    })
                     .collect();
                 upsert.execute(params![
                     inc.id,
@@ -110,9 +119,7 @@ impl Store {
                 ])?;
                 clear.execute([&inc.id])?;
                 for (seq, ev) in inc.evidence.iter().enumerate() {
-                    let source = sources
-                        .get(ev.source as usize)
-                        .map_or("?", String::as_str);
+                    let source = sources.get(ev.source as usize).map_or("?", String::as_str);
                     add.execute(params![
                         inc.id,
                         seq as i64,
@@ -129,7 +136,10 @@ impl Store {
     }
 
     /// Incidents matching the filter, most recently active first.
-    pub fn incidents(&mut self, filter: &IncidentFilter) -> Result<Vec<StoredIncident>, StoreError> {
+    pub fn incidents(
+        &mut self,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<StoredIncident>, StoreError> {
         let since = filter.since.map(db_time);
         let limit = filter.limit.map_or(-1, |l| l as i64);
         let conn = self.conn();
