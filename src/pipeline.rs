@@ -116,7 +116,7 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
         };
         let mut since_update = 0u64;
         let mut merged = MergeByTime::new(receivers);
-        while let Some(rec) = merged.next() {
+        for rec in merged.by_ref() {
             engine.push(rec);
             since_update += 1;
             if since_update >= UPDATE_EVERY {
@@ -154,12 +154,15 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
 /// Merges per-source record streams into one stream ordered by event time (each source is
 /// nearly ordered already; the engine's reorder buffer absorbs what is left).
 struct MergeByTime {
-    sources: Vec<(
-        Receiver<Vec<Record>>,
-        std::iter::Peekable<std::vec::IntoIter<Record>>,
-        bool,
-    )>,
+    sources: Vec<MergeInput>,
 }
+
+/// One source of the merge: its channel, the block being drained, and whether it ended.
+type MergeInput = (
+    Receiver<Vec<Record>>,
+    std::iter::Peekable<std::vec::IntoIter<Record>>,
+    bool,
+);
 
 impl MergeByTime {
     fn new(receivers: Vec<Receiver<Vec<Record>>>) -> MergeByTime {

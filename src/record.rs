@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn evidence_text_is_lossy_and_bounded() {
         let mut bytes = b"ok \xff ".to_vec();
-        bytes.extend(std::iter::repeat(b'a').take(5000));
+        bytes.extend(std::iter::repeat_n(b'a', 5000));
         let chunk: Arc<[u8]> = Arc::from(bytes);
         let raw = RawLine::new(chunk.clone(), 0, chunk.len());
         let text = raw.to_evidence_text();

@@ -115,7 +115,7 @@ fn bad_lines_are_counted_and_good_neighbours_survive() {
     bytes.extend(b"complete garbage here\n");
     bytes.extend(b"Mon Mar  2 08:00:05 2026 [pid 7] [bob] FAIL LOG\n"); // truncated
     bytes.extend(b"Mon Mar  2 08:00:05 2026 [pid 7] [b\xffb] FAIL LOGIN: Client \"192.0.2.9\"\n");
-    bytes.extend(std::iter::repeat(b'A').take(100 * 1024));
+    bytes.extend(std::iter::repeat_n(b'A', 100 * 1024));
     bytes.push(b'\n');
     for i in 6..10 {
         bytes.extend(good(i).as_bytes());

@@ -28,6 +28,10 @@ use std::net::IpAddr;
 
 const FORMAT: Format = Format::Iptables;
 
+/// Linux interface names are at most 15 bytes (IFNAMSIZ 16 with the NUL), so the space after
+/// `IN=<name>` is within 16 bytes; looking no further keeps a hostile line linear.
+const IFNAMSIZ: usize = 16;
+
 fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
     ParseError::new(FORMAT, kind, offset, expected)
 }
@@ -52,7 +56,8 @@ fn find_fields(msg: &str) -> Option<usize> {
             return None;
         }
         let after = b.get(eq + 1..)?;
-        let space = memchr(b' ', after)?;
+        let name_window = after.get(..IFNAMSIZ).unwrap_or(after);
+        let space = memchr(b' ', name_window)?;
         after
             .get(space + 1..)?
             .starts_with(b"OUT=")
@@ -90,12 +95,14 @@ fn transport_of(name: &str) -> Option<Transport> {
     })
 }
 
+// SPT=17805   →   17805 (the value only; `offset` is where it starts in the line)
 fn parse_port(value: &str, offset: usize) -> Result<u16, ParseError> {
     value
         .parse()
         .map_err(|_| err(ErrorKind::BadNumber, offset, "a port number 0..65535"))
 }
 
+// SRC=203.0.113.36   →   203.0.113.36
 fn parse_addr(value: &str, offset: usize) -> Result<IpAddr, ParseError> {
     value
         .parse()
@@ -401,6 +408,18 @@ mod tests {
                 String::from_utf8_lossy(line)
             );
         }
+    }
+
+    #[test]
+    fn hostile_lines_stay_linear() {
+        let head = "Jan  8 03:37:09 h kernel: ";
+        let glued = format!("{head}{}", "IN=".repeat(5000));
+        assert_eq!(parse(&glued), Ok(None));
+        let brackets = format!(
+            "{head}IN=e OUT= SRC=1.2.3.4 DST=5.6.7.8 {}",
+            "[ ".repeat(7000)
+        );
+        assert!(parse(&brackets).unwrap().is_some());
     }
 
     #[test]

@@ -99,6 +99,7 @@ fn parse_pid_field(input: &str) -> IResult<&str, &str> {
     delimited(tag("[pid "), digit1, tag("]"))(input)
 }
 
+// [pid 27202] [anonymous] FAIL LOGIN: ...   →   (27202, position of "[anonymous]")
 /// Parses `[pid N] ` at `pos`; returns the pid and the position after the field and its space.
 fn parse_pid_at(s: &str, pos: usize) -> Result<(u32, usize), ParseError> {
     let rest = s.get(pos..).unwrap_or("");
@@ -267,14 +268,33 @@ fn file_path_of(action: Action, arg: &str) -> Option<&str> {
     .filter(|p| !p.is_empty())
 }
 
+/// What every vsftpd event of a line shares: when, which process, which host wrote it.
+struct LineInfo<'a> {
+    timestamp: DateTime<Utc>,
+    pid: Option<u32>,
+    host: Option<&'a str>,
+}
+
+impl LineInfo<'_> {
+    /// A new event with the shared fields set (built in place: an event is ~300 bytes, and
+    /// setting fields after returning it would cost extra copies on the hot path).
+    fn event(&self, action: Action, ctx: &ParseContext) -> Event {
+        let mut e = Event::new(self.timestamp, Dataset::Vsftpd, action);
+        e.destination_ip = ctx.host;
+        e.process_pid = self.pid;
+        e.host_name = self.host.map(CompactString::from);
+        e
+    }
+}
+
 /// Builds the event for a parsed entry; `None` for entries that carry no event.
-fn entry_event(entry: Entry<'_>, timestamp: DateTime<Utc>, ctx: &ParseContext) -> Option<Event> {
+fn entry_event(entry: Entry<'_>, info: &LineInfo<'_>, ctx: &ParseContext) -> Option<Event> {
     let action = match entry.kind {
         Kind::Entry(a) => a,
         Kind::Command => Action::FtpCommand,
         Kind::Response | Kind::Debug => return None,
     };
-    let mut e = Event::new(timestamp, Dataset::Vsftpd, action);
+    let mut e = info.event(action, ctx);
     e.outcome = match (action, entry.ok) {
         (Action::FtpConnect, _) => Outcome::Success,
         (_, Some(true)) => Outcome::Success,
@@ -282,7 +302,6 @@ fn entry_event(entry: Entry<'_>, timestamp: DateTime<Utc>, ctx: &ParseContext) -
         (_, None) => Outcome::Unknown,
     };
     e.source_ip = Some(entry.client);
-    e.destination_ip = ctx.host;
     let user = entry.user.or_else(|| {
         let arg = entry.arg.filter(|_| entry.kind == Kind::Command)?;
         let name = arg
@@ -309,7 +328,7 @@ fn entry_event(entry: Entry<'_>, timestamp: DateTime<Utc>, ctx: &ParseContext) -
 
 // authentication failure; logname= uid=0 euid=0 tty=ftp ruser=test rhost=58.254.172.161 user=x
 /// A PAM authentication failure: a failed login from `rhost` as `user=` (or else `ruser=`).
-fn pam_failure_event(fields: &str, timestamp: DateTime<Utc>, ctx: &ParseContext) -> Event {
+fn pam_failure_event(fields: &str, info: &LineInfo<'_>, ctx: &ParseContext) -> Event {
     let (mut rhost, mut ruser, mut user) = ("", "", "");
     for field in fields.split(' ') {
         if let Some((key, value)) = field.split_once('=') {
@@ -321,10 +340,9 @@ fn pam_failure_event(fields: &str, timestamp: DateTime<Utc>, ctx: &ParseContext)
             }
         }
     }
-    let mut e = Event::new(timestamp, Dataset::Vsftpd, Action::FtpLogin);
+    let mut e = info.event(Action::FtpLogin, ctx);
     e.outcome = Outcome::Failure;
     e.source_ip = rhost.parse::<IpAddr>().ok().map(normalize_ip);
-    e.destination_ip = ctx.host;
     let user = Some(user)
         .filter(|u| !u.is_empty())
         .or(Some(ruser).filter(|u| !u.is_empty()));
@@ -382,11 +400,12 @@ pub fn parse_vsftpd_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Event
         }
         let (pid, pos) = parse_pid_at(s, used + 1)?;
         let entry = parse_entry(s, pos)?;
-        let mut event = entry_event(entry, ctx.timezone.to_utc(naive), ctx);
-        if let Some(e) = event.as_mut() {
-            e.process_pid = Some(pid);
-        }
-        return Ok(event);
+        let info = LineInfo {
+            timestamp: ctx.timezone.to_utc(naive),
+            pid: Some(pid),
+            host: None,
+        };
+        return Ok(entry_event(entry, &info, ctx));
     }
 
     let header = parse_syslog_header(s, ctx).map_err(|e| e.in_format(FORMAT))?;
@@ -407,18 +426,18 @@ pub fn parse_vsftpd_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Event
         pos = next;
     }
     let msg = s.get(pos..).unwrap_or("");
-    let mut event = if looks_like_entry(msg) {
-        entry_event(parse_entry(s, pos)?, header.timestamp, ctx)
-    } else {
-        strip_pam_prefix(msg)
-            .strip_prefix("authentication failure;")
-            .map(|fields| pam_failure_event(fields, header.timestamp, ctx))
+    let info = LineInfo {
+        timestamp: header.timestamp,
+        pid,
+        host: header.host,
     };
-    if let Some(e) = event.as_mut() {
-        e.process_pid = e.process_pid.or(pid);
-        e.host_name = header.host.map(CompactString::from);
+    if looks_like_entry(msg) {
+        Ok(entry_event(parse_entry(s, pos)?, &info, ctx))
+    } else {
+        Ok(strip_pam_prefix(msg)
+            .strip_prefix("authentication failure;")
+            .map(|fields| pam_failure_event(fields, &info, ctx)))
     }
-    Ok(event)
 }
 
 #[cfg(test)]
@@ -586,6 +605,14 @@ mod tests {
             let got = (e.kind, e.offset, e.format);
             assert_eq!(got, (kind, offset, Format::Vsftpd), "{shown}: {e}");
         }
+    }
+
+    #[test]
+    fn hostile_user_field_is_bounded() {
+        let fake = "] OK LOGIN: Client \"1.2.3.4\" x".repeat(500);
+        let line = format!("{D} [pid 1] [{fake}");
+        let e = parse(&line).unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::Syntax, 62), "{e}");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     sources.extend(args.files.iter().map(|f| SourceSpec {
         path: f.clone(),
         format: args.format,
-        timezone: args.timezone.clone(),
+        timezone: args.timezone,
         host: args.host,
     }));
     if sources.is_empty() {

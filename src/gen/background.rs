@@ -122,7 +122,7 @@ impl Background {
 
     /// A web visitor opening 1-4 connections to 203.0.113.20 port 443 (or 80).
     fn web(&mut self, world: &World, now: i64, out: &mut Lines) {
-        let client = *self.rng.pick(&world.web_clients);
+        let client = self.rng.pick(&world.web_clients);
         let stack = world.stack(client);
         let port = if self.rng.chance(850) { 443 } else { 80 };
         let mut t = now;
@@ -144,8 +144,8 @@ impl Background {
 
     /// A LAN host talking to one internet service (DNS, NTP, HTTPS, ...) 1-3 times.
     fn lan(&mut self, world: &World, now: i64, out: &mut Lines) {
-        let client = *self.rng.pick(&world.lan_clients);
-        let &(dst, udp, dpt) = self.rng.pick(&world.lan_dests);
+        let client = self.rng.pick(&world.lan_clients);
+        let (dst, udp, dpt) = self.rng.pick(&world.lan_dests);
         let mut stack = world.stack(client);
         // Logged in FORWARD, after the router decremented the TTL.
         stack.ttl = if stack.ttl > 64 { 127 } else { 63 };
@@ -182,12 +182,12 @@ impl Background {
             let proto = match kind {
                 0 => Proto::Tcp {
                     spt: rng.range(1024, 65535) as u16,
-                    dpt: *rng.pick(&NOISE_TCP),
-                    window: *rng.pick(&[1024, 29200, 65535]),
+                    dpt: rng.pick(&NOISE_TCP),
+                    window: rng.pick(&[1024, 29200, 65535]),
                 },
                 1 => Proto::Udp {
                     spt: rng.range(1024, 65535) as u16,
-                    dpt: *rng.pick(&NOISE_UDP),
+                    dpt: rng.pick(&NOISE_UDP),
                 },
                 _ => Proto::Icmp {
                     typ: 8,
@@ -196,9 +196,9 @@ impl Background {
                 },
             };
             let len = match proto {
-                Proto::Tcp { .. } => *rng.pick(&[40, 44, 60]),
+                Proto::Tcp { .. } => rng.pick(&[40, 44, 60]),
                 Proto::Udp { .. } => rng.range(48, 120) as u16,
-                Proto::Icmp { .. } => *rng.pick(&[28, 84]),
+                Proto::Icmp { .. } => rng.pick(&[28, 84]),
             };
             let l = FwLine {
                 prefix: Prefix::DropIn,

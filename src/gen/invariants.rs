@@ -1,131 +1,11 @@
 //! Scans generated files with plain string handling (not the project's parsers) and checks
 //! that each scenario triggers its rule and that benign traffic triggers none.
 
+use super::logscan::{max_distinct_in_window, max_in_window, parse_fw, parse_vs, Fw, Vs, SEC};
 use super::scenarios::Actors;
 use super::tests::{read, run};
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
-
-const SEC: i64 = 1_000_000;
-
-/// A vsftpd line: (time µs, pid, client without `::ffff:`, user, action, anonymous).
-#[derive(Debug, Clone)]
-struct Vs {
-    t: i64,
-    pid: u32,
-    client: String,
-    user: String,
-    action: String,
-    anon: bool,
-}
-
-/// A kern.log line: (time µs, prefix, SRC, DST, DPT or 0).
-#[derive(Debug, Clone)]
-struct Fw {
-    t: i64,
-    prefix: String,
-    src: String,
-    dst: String,
-    dpt: u16,
-}
-
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let start = line.find(&format!(" {key}="))? + key.len() + 2;
-    line[start..].split(' ').next()
-}
-
-fn parse_vs(text: &str) -> Vec<Vs> {
-    text.lines()
-        .map(|l| {
-            let t = chrono::NaiveDateTime::parse_from_str(&l[..24], "%a %b %e %H:%M:%S %Y")
-                .unwrap_or_else(|e| panic!("bad vsftpd date in {l:?}: {e}"))
-                .and_utc()
-                .timestamp_micros();
-            let rest = l[24..].strip_prefix(" [pid ").expect("pid");
-            let (pid, rest) = rest.split_once("] ").expect("pid end");
-            let (user, rest) = match rest.strip_prefix('[') {
-                Some(r) => r.split_once("] ").expect("user end"),
-                None => ("", rest),
-            };
-            let (action, rest) = rest.split_once(": Client \"").expect("client");
-            let client = rest.split('"').next().unwrap();
-            Vs {
-                t,
-                pid: pid.parse().expect("pid number"),
-                client: client.trim_start_matches("::ffff:").to_string(),
-                user: user.to_string(),
-                action: action.to_string(),
-                anon: rest.contains(", anon password \""),
-            }
-        })
-        .collect()
-}
-
-fn parse_fw(text: &str) -> (Vec<Fw>, BTreeSet<i64>) {
-    let mut boots = BTreeSet::new();
-    let lines = text
-        .lines()
-        .map(|l| {
-            let (stamp, rest) = l.split_once(' ').unwrap();
-            let t = chrono::DateTime::parse_from_rfc3339(stamp)
-                .expect("rfc3339")
-                .timestamp_micros();
-            assert!(
-                stamp.ends_with("+00:00") && rest.starts_with("fw01 kernel: ["),
-                "{l}"
-            );
-            let up = rest["fw01 kernel: [".len()..]
-                .split(']')
-                .next()
-                .unwrap()
-                .trim();
-            let (s, us) = up.split_once('.').unwrap();
-            boots.insert(t - (s.parse::<i64>().unwrap() * SEC + us.parse::<i64>().unwrap()));
-            let prefix = rest.split("] ").nth(1).unwrap().split(':').next().unwrap();
-            Fw {
-                t,
-                prefix: prefix.to_string(),
-                src: field(l, "SRC").unwrap().to_string(),
-                dst: field(l, "DST").unwrap().to_string(),
-                dpt: field(l, "DPT").map_or(0, |p| p.parse().unwrap()),
-            }
-        })
-        .collect();
-    (lines, boots)
-}
-
-/// Largest number of `times` (sorted) within any window of `window` µs.
-fn max_in_window(times: &[i64], window: i64) -> usize {
-    let mut lo = 0;
-    (0..times.len())
-        .map(|hi| {
-            while times[hi] - times[lo] > window {
-                lo += 1;
-            }
-            hi - lo + 1
-        })
-        .max()
-        .unwrap_or(0)
-}
-
-/// Largest number of distinct ports among `hits` (sorted by time) within any window.
-fn max_distinct_in_window(hits: &[(i64, u16)], window: i64) -> usize {
-    let (mut lo, mut best) = (0, 0);
-    let mut counts: HashMap<u16, usize> = HashMap::new();
-    for hi in 0..hits.len() {
-        *counts.entry(hits[hi].1).or_default() += 1;
-        while hits[hi].0 - hits[lo].0 > window {
-            let c = counts.get_mut(&hits[lo].1).unwrap();
-            *c -= 1;
-            if *c == 0 {
-                counts.remove(&hits[lo].1);
-            }
-            lo += 1;
-        }
-        best = best.max(counts.len());
-    }
-    best
-}
 
 fn check(seed: u64, lines: u64) {
     let (dir, _, actors) = run(seed, lines);
@@ -216,14 +96,14 @@ fn check_logins(vs: &[Vs], actors: &Actors, ctx: &str) {
 /// send at most 3 probes to at most 3 ports.
 fn check_scans(fw: &[Fw], actors: &Actors, ctx: &str) {
     let mut by_pair: HashMap<(&str, &str), Vec<(i64, u16)>> = HashMap::new();
-    let mut drops: HashMap<&str, Vec<u16>> = HashMap::new();
+    let mut drops: BTreeSet<&str> = BTreeSet::new();
     for f in fw {
         by_pair
             .entry((&f.src, &f.dst))
             .or_default()
             .push((f.t, f.dpt));
         if f.prefix == "DROP_IN" {
-            drops.entry(&f.src).or_default().push(f.dpt);
+            drops.insert(&f.src);
         }
     }
     let scanner = ip(actors.scanner);
@@ -244,15 +124,16 @@ fn check_scans(fw: &[Fw], actors: &Actors, ctx: &str) {
         }
     }
     assert!(seen_scan, "no scan ({ctx})");
-    for (src, ports) in drops.iter().filter(|(s, _)| **s != scanner) {
-        let distinct: BTreeSet<u16> = ports.iter().copied().collect();
-        let total = by_pair
-            .iter()
-            .filter(|((s, _), _)| s == src)
-            .map(|(_, h)| h.len())
-            .sum::<usize>();
+    let mut per_src: HashMap<&str, (usize, BTreeSet<u16>)> = HashMap::new();
+    for f in fw {
+        let e = per_src.entry(&f.src).or_default();
+        e.0 += 1;
+        e.1.insert(f.dpt);
+    }
+    for src in drops.iter().filter(|s| **s != scanner) {
+        let (total, ports) = &per_src[src];
         assert!(
-            total <= 3 && distinct.len() <= 3,
+            *total <= 3 && ports.len() <= 3,
             "noise source {src}: {total} probes ({ctx})"
         );
     }

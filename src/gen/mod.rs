@@ -13,6 +13,7 @@
 mod background;
 mod driver;
 mod event;
+mod fmt;
 mod rng;
 mod scenarios;
 mod session;
@@ -22,6 +23,8 @@ mod writer;
 
 #[cfg(test)]
 mod invariants;
+#[cfg(test)]
+mod logscan;
 #[cfg(test)]
 mod tests;
 
@@ -35,7 +38,8 @@ use std::path::Path;
 pub struct GenOptions {
     /// Seed of every random choice.
     pub seed: u64,
-    /// Approximate total lines across vsftpd.log and kern.log (within 1 %).
+    /// Approximate total lines across vsftpd.log and kern.log (within 1 %; the scenarios,
+    /// a few hundred lines, are always written, so smaller values are exceeded).
     pub lines: u64,
     /// Time of the first line (UTC).
     pub start: DateTime<Utc>,

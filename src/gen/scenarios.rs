@@ -123,8 +123,8 @@ fn anonymous(rng: &mut Rng, world: &World, client: u32, ppm: u32) -> Script {
         port: FTP_PORT,
         pasv: PASV,
         pid: 0,
-        user: *rng.pick(&["ftp", "anonymous"]),
-        anon_password: Some(*rng.pick(&ANON_PASSWORDS)),
+        user: rng.pick(&["ftp", "anonymous"]),
+        anon_password: Some(rng.pick(&ANON_PASSWORDS)),
         typo: false,
         ops: rng.range(1, 3) as u32,
         profile: Profile::Anonymous,
@@ -180,7 +180,7 @@ fn brute_force(rng: &mut Rng, world: &World, client: u32, ppm: u32) -> Script {
             if fails == target || t - *first.get_or_insert(t) > 110 * SEC {
                 break 'conn;
             }
-            lines.push((t, vs(*rng.pick(&BRUTE_USERS), VsKind::Login { ok: false })));
+            lines.push((t, vs(rng.pick(&BRUTE_USERS), VsKind::Login { ok: false })));
             fails += 1;
             t += rng.range_i(2_200_000, 3_000_000);
         }
@@ -251,7 +251,7 @@ fn off_port(rng: &mut Rng, world: &World, clients: &[u32], ppm: u32, span_us: i6
     let mut lines = Vec::new();
     let mut session = 0;
     for (i, &client) in clients.iter().enumerate() {
-        let user = *rng.pick(&USERS);
+        let user = rng.pick(&USERS);
         let mut ports = PortTracker::default();
         let mut t = i as i64 * spacing / 2 + rng.range_i(0, 10 * SEC);
         for _ in 0..rng.range(2, 3) {

@@ -139,14 +139,14 @@ fn file(
     exts: &[&'static str],
 ) -> FilePath {
     FilePath {
-        dir: *rng.pick(dirs),
-        stem: *rng.pick(stems),
+        dir: rng.pick(dirs),
+        stem: rng.pick(stems),
         num: if rng.chance(600) {
             rng.range(1, 9999) as u32
         } else {
             0
         },
-        ext: *rng.pick(exts),
+        ext: rng.pick(exts),
     }
 }
 
@@ -175,7 +175,7 @@ fn operation(rng: &mut Rng, profile: Profile) -> (Option<VsKind>, bool) {
             2 => return (None, true), // LIST: a data connection, no vsftpd line
             3 => {
                 let dir = FilePath {
-                    dir: *rng.pick(&UL_DIRS),
+                    dir: rng.pick(&UL_DIRS),
                     stem: "batch",
                     num: rng.range(1, 999) as u32,
                     ext: "",

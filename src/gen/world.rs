@@ -188,6 +188,7 @@ pub struct FtpClient {
 
 /// Remembers the ports a client recently contacted on one server, so benign traffic never
 /// looks like a port scan: at most `PortTracker::LIMIT` distinct ports per `WINDOW_US`.
+/// Only data connections are tracked; with the control port a client reaches `LIMIT + 1`.
 #[derive(Debug, Clone, Default)]
 pub struct PortTracker {
     recent: Vec<(u16, i64)>,
@@ -250,7 +251,7 @@ impl World {
                 FtpClient {
                     addr,
                     mapped: rng.chance(100),
-                    user: *rng.pick(&USERS),
+                    user: rng.pick(&USERS),
                     busy_until: i64::MIN,
                     last_fail: i64::MIN / 2,
                     ports: PortTracker::default(),
@@ -263,7 +264,7 @@ impl World {
             .collect();
         let lan_dests = (0..64)
             .map(|_| {
-                let (udp, port) = *rng.pick(&LAN_SERVICES);
+                let (udp, port) = rng.pick(&LAN_SERVICES);
                 (public.next_addr(), udp, port)
             })
             .collect();

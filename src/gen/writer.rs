@@ -1,89 +1,16 @@
 //! Line formatting, byte for byte as vsftpd and rsyslog (kernel LOG target) write them.
 //!
-//! Every line is assembled in one reused buffer with hand-written number formatting; the
-//! date part is cached per second. Nothing allocates per line.
+//! Lines are appended to one large buffer with the formatting helpers of `fmt.rs`; the date
+//! part is cached per second. Nothing allocates per line.
 
 use super::event::{FilePath, FwLine, Prefix, Proto, VsKind, VsLine};
+use super::fmt::{push_hex2, push_ip, push_iso_date, push_padded, push_u64, push_vsftpd_date};
 use std::io::{self, Write};
-
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-const DAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
 
 /// MAC header of packets arriving on eth0: fw01 eth0, then the upstream router, then IPv4.
 const MAC_IN: &[u8] = b"00:16:3e:5a:01:0a:00:16:3e:c4:7f:01:08:00";
 /// First half of the MAC header of LAN packets (fw01 eth2); the host MAC follows.
 const MAC_LAN: &[u8] = b"00:16:3e:5a:02:0a:52:54:00:";
-
-/// Civil date of a day count since 1970-01-01 (H. Hinnant's algorithm): (year, month, day).
-pub fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// "00" to "99", for writing two digits at a time.
-const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-/// Appends `v` in decimal.
-pub fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    while v >= 100 {
-        let p = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        tmp[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
-    }
-    if v >= 10 {
-        i -= 2;
-        tmp[i..i + 2].copy_from_slice(&PAIRS[v as usize * 2..v as usize * 2 + 2]);
-    } else {
-        i -= 1;
-        tmp[i] = b'0' + v as u8;
-    }
-    buf.extend_from_slice(&tmp[i..]);
-}
-
-/// Appends `v` zero-padded to `width` digits.
-fn push_padded(buf: &mut Vec<u8>, mut v: u64, width: usize, pad: u8) {
-    let mut tmp = [pad; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let start = i.min(tmp.len() - width);
-    buf.extend_from_slice(&tmp[start..]);
-}
-
-/// Appends a dotted IPv4 address, optionally as `::ffff:a.b.c.d`.
-pub fn push_ip(buf: &mut Vec<u8>, addr: u32, mapped: bool) {
-    if mapped {
-        buf.extend_from_slice(b"::ffff:");
-    }
-    for (i, b) in addr.to_be_bytes().iter().enumerate() {
-        if i > 0 {
-            buf.push(b'.');
-        }
-        push_u64(buf, u64::from(*b));
-    }
-}
 
 fn push_path(buf: &mut Vec<u8>, p: &FilePath) {
     buf.extend_from_slice(p.dir.as_bytes());
@@ -94,12 +21,6 @@ fn push_path(buf: &mut Vec<u8>, p: &FilePath) {
         push_u64(buf, u64::from(p.num));
     }
     buf.extend_from_slice(p.ext.as_bytes());
-}
-
-fn push_hex2(buf: &mut Vec<u8>, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    buf.push(HEX[usize::from(b >> 4)]);
-    buf.push(HEX[usize::from(b & 15)]);
 }
 
 /// Bytes collected before one `write_all` to the underlying writer.
@@ -144,47 +65,18 @@ impl<W: Write> LineOut<W> {
         Ok(())
     }
 
-    /// vsftpd's `strftime("%a %b %e %H:%M:%S %Y")`, cached per second.
-    fn vs_date(&mut self, sec: i64) {
+    /// The date part for second `sec`, recomputed only when the second changes.
+    fn date(&mut self, sec: i64, f: fn(&mut Vec<u8>, i64)) {
         if sec != self.date_sec {
-            let days = sec.div_euclid(86_400);
-            let tod = sec.rem_euclid(86_400) as u64;
-            let (y, m, d) = civil(days);
-            let b = &mut self.date;
-            b.clear();
-            b.extend_from_slice(DAYS[(days + 4).rem_euclid(7) as usize]);
-            b.push(b' ');
-            b.extend_from_slice(MONTHS[m as usize - 1]);
-            b.push(b' ');
-            push_padded(b, u64::from(d), 2, b' ');
-            b.push(b' ');
-            push_hms(b, tod);
-            b.push(b' ');
-            push_u64(b, y as u64);
-            self.date_sec = sec;
-        }
-    }
-
-    /// rsyslog's RFC 3339 date and time up to the seconds, cached per second.
-    fn iso_date(&mut self, sec: i64) {
-        if sec != self.date_sec {
-            let (y, m, d) = civil(sec.div_euclid(86_400));
-            let b = &mut self.date;
-            b.clear();
-            push_padded(b, y as u64, 4, b'0');
-            b.push(b'-');
-            push_padded(b, u64::from(m), 2, b'0');
-            b.push(b'-');
-            push_padded(b, u64::from(d), 2, b'0');
-            b.push(b'T');
-            push_hms(b, sec.rem_euclid(86_400) as u64);
+            self.date.clear();
+            f(&mut self.date, sec);
             self.date_sec = sec;
         }
     }
 
     /// Writes one vsftpd.log line for time `t_us`.
     pub fn write_vs(&mut self, t_us: i64, l: &VsLine) -> io::Result<()> {
-        self.vs_date(t_us.div_euclid(1_000_000));
+        self.date(t_us.div_euclid(1_000_000), push_vsftpd_date);
         let b = &mut self.buf;
         b.extend_from_slice(&self.date);
         b.extend_from_slice(b" [pid ");
@@ -250,7 +142,7 @@ impl<W: Write> LineOut<W> {
 
     /// Writes one kern.log line for time `t_us`, on a kernel booted at `boot_us`.
     pub fn write_fw(&mut self, t_us: i64, boot_us: i64, l: &FwLine) -> io::Result<()> {
-        self.iso_date(t_us.div_euclid(1_000_000));
+        self.date(t_us.div_euclid(1_000_000), push_iso_date);
         let b = &mut self.buf;
         b.extend_from_slice(&self.date);
         b.push(b'.');
@@ -320,14 +212,6 @@ impl<W: Write> LineOut<W> {
     }
 }
 
-fn push_hms(b: &mut Vec<u8>, tod: u64) {
-    push_padded(b, tod / 3600, 2, b'0');
-    b.push(b':');
-    push_padded(b, tod / 60 % 60, 2, b'0');
-    b.push(b':');
-    push_padded(b, tod % 60, 2, b'0');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,17 +221,6 @@ mod tests {
         chrono::DateTime::parse_from_rfc3339(s)
             .unwrap()
             .timestamp_micros()
-    }
-
-    #[test]
-    fn civil_agrees_with_chrono_over_centuries() {
-        for days in (-700_000i64..2_900_000).step_by(997) {
-            let dt = chrono::DateTime::from_timestamp(days * 86_400, 0).unwrap();
-            let want = dt.format("%Y %m %d %a").to_string();
-            let (y, m, d) = civil(days);
-            let dow = std::str::from_utf8(DAYS[(days + 4).rem_euclid(7) as usize]).unwrap();
-            assert_eq!(format!("{y:04} {m:02} {d:02} {dow}"), want, "days {days}");
-        }
     }
 
     #[test]

@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn overlong_lines_are_reported_and_skipped_across_blocks() {
         let mut input = b"first\n".to_vec();
-        input.extend(std::iter::repeat(b'x').take(BLOCK_SIZE * 2 + 17));
+        input.extend(std::iter::repeat_n(b'x', BLOCK_SIZE * 2 + 17));
         input.extend(b"\nlast\n");
         let (lines, long) = all_lines(&input);
         assert_eq!(long, vec![6]);
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn a_100_kb_line_between_good_lines() {
         let mut input = b"good1\n".to_vec();
-        input.extend(std::iter::repeat(b'y').take(100 * 1024));
+        input.extend(std::iter::repeat_n(b'y', 100 * 1024));
         input.extend(b"\ngood2\n");
         let (lines, long) = all_lines(&input);
         assert_eq!(long, vec![6]);

@@ -78,7 +78,7 @@ impl SourceSpec {
     /// file's modification time: the newest line of a file cannot be newer than its last write,
     /// which dates old rotated files right where the wall clock would not.
     pub fn context(&self) -> ParseContext {
-        let mut ctx = ParseContext::new(self.timezone.clone());
+        let mut ctx = ParseContext::new(self.timezone);
         if let Ok(modified) = std::fs::metadata(&self.path).and_then(|m| m.modified()) {
             ctx.now = modified.into();
         }

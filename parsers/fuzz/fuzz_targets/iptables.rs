@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
         let json = serde_json::to_string(&event).expect("an event always serializes");
         assert!(json.starts_with('{'));
         // Borrowed-then-owned text never outgrows the line it came from.
-        for text in [event.user_name.as_deref(), event.host_name.as_deref(), event.rule_name.as_deref()] {
+        for text in [
+            event.user_name.as_deref(),
+            event.host_name.as_deref(),
+            event.rule_name.as_deref(),
+        ] {
             assert!(text.map_or(0, str::len) <= data.len());
         }
     }
