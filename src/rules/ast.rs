@@ -51,6 +51,8 @@ pub enum Expr {
     Cmp(FieldRef, CmpOp, Literal, usize),
     /// `field in [literals]` (a single CIDR literal may stand without brackets).
     In(FieldRef, Vec<Literal>, usize),
+    /// `field matches "regex"`.
+    Matches(FieldRef, String, usize),
     /// `field` alone: a boolean field that is true.
     Truthy(FieldRef),
 }
@@ -71,6 +73,8 @@ pub enum ShapeAst {
         /// Condition for the right side (the partner).
         right: Expr,
     },
+    /// `sequence step EXPR [times N] step EXPR ...`: steps in order per group.
+    Sequence(Vec<(Expr, u64)>),
 }
 
 /// One rule file, parsed.
@@ -92,4 +96,6 @@ pub struct RuleAst {
     pub by: Vec<FieldRef>,
     /// `quiet DURATION`: silence that ends an incident.
     pub quiet: Option<Duration>,
+    /// `until EXPR`: an event that cancels a sequence in progress.
+    pub until: Option<Expr>,
 }

@@ -41,6 +41,20 @@ impl Cidr {
     }
 }
 
+/// A compiled regular expression; equal when the patterns are.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+/// Largest compiled form a rule's regular expression may take: bounds the memory and the
+/// per-event cost of a careless or hostile pattern.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
 /// A condition over one event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cond {
@@ -64,6 +78,8 @@ pub enum Cond {
     Num(Field, CmpOp, u64),
     /// An address field inside one of the blocks.
     InCidr(Field, Vec<Cidr>),
+    /// A text field matched by a regular expression (unanchored, like `grep -E`).
+    Matches(Field, Pattern),
 }
 
 fn bit_of<T: PartialEq + Copy>(all: &[T], v: T) -> u32 {
@@ -98,6 +114,10 @@ impl Cond {
             },
             Cond::InCidr(field, blocks) => match field.get(e) {
                 Value::Ip(ip) => blocks.iter().any(|b| b.contains(ip)),
+                _ => false,
+            },
+            Cond::Matches(field, re) => match field.get(e) {
+                Value::Text(t) => re.0.is_match(&t),
                 _ => false,
             },
         }
@@ -159,6 +179,23 @@ pub fn compile_expr(expr: &Expr) -> Result<Cond, CondError> {
             }
         }
         Expr::In(f, lits, at) => membership(resolve_field(&f.name, f.at)?, lits, *at)?,
+        Expr::Matches(f, pattern, at) => {
+            let field = resolve_field(&f.name, f.at)?;
+            if field.field_type() != FieldType::Text {
+                return Err(CondError {
+                    at: *at,
+                    message: format!("`matches` needs a text field; `{}` is not text", f.name),
+                });
+            }
+            let re = regex::RegexBuilder::new(pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| CondError {
+                    at: *at,
+                    message: format!("bad regular expression: {e}"),
+                })?;
+            Cond::Matches(field, Pattern(re))
+        }
     })
 }
 
@@ -286,6 +323,7 @@ mod tests {
         e.source_ip = Some("10.1.2.3".parse().unwrap());
         e.destination_port = Some(445);
         e.transport = Some(portcullis_parsers::Transport::Tcp);
+        e.tcp_flags = Some(portcullis_parsers::TcpFlags(portcullis_parsers::TcpFlags::SYN));
         e
     }
 
@@ -309,6 +347,8 @@ mod tests {
                 r#"(destination.port == 445 and event.outcome == "unknown")"#,
                 true,
             ),
+            (r#"tcp.flags matches "SYN""#, true),
+            (r#"user.name matches ".""#, false),
         ];
         for (text, want) in table {
             assert_eq!(cond(text).unwrap().eval(&e), *want, "{text}");
@@ -329,6 +369,8 @@ mod tests {
             ),
             ("user.name > 3", "`<`, `<=`, `>`, `>=` need a numeric field"),
             ("source.port", "`source.port` is not a true/false field"),
+            (r#"source.port matches "1""#, "`matches` needs a text field"),
+            (r#"user.name matches "(""#, "bad regular expression"),
         ];
         for (text, want) in table {
             let err = cond(text).unwrap_err();

@@ -8,6 +8,7 @@
 
 use super::field::Value;
 use super::join::{JoinState, Joined};
+use super::sequence::SequenceState;
 use super::window::Windows;
 use super::{Rule, Shape};
 use crate::incident::Incident;
@@ -41,6 +42,7 @@ struct Running {
     rule: Rule,
     windows: Windows,
     join: JoinState,
+    sequence: SequenceState,
 }
 
 /// Runs a rule set over a stream of records.
@@ -67,6 +69,7 @@ impl Engine {
                 .map(|rule| Running {
                     windows: Windows::new(&rule),
                     join: JoinState::default(),
+                    sequence: SequenceState::default(),
                     rule,
                 })
                 .collect(),
@@ -152,14 +155,20 @@ impl Engine {
 
     /// Groups currently tracked, over all rules (a memory indicator).
     pub fn groups(&self) -> usize {
-        self.rules.iter().map(|r| r.windows.group_count()).sum()
+        self.rules
+            .iter()
+            .map(|r| r.windows.group_count() + r.sequence.group_count())
+            .sum()
     }
 
     fn process(&mut self, rec: &Record) {
         self.stats.events += 1;
         let now = rec.event.timestamp;
         for r in &mut self.rules {
-            r.windows.maybe_expire(&r.rule, now);
+            let within = chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+            if r.windows.maybe_expire(&r.rule, now) {
+                r.sequence.expire(now, within);
+            }
             match &r.rule.shape {
                 Shape::Join { keys, left, right } => {
                     let tol =
@@ -171,6 +180,17 @@ impl Engine {
                     }
                     for j in self.joined.drain(..) {
                         record_join(r, j);
+                    }
+                }
+                Shape::Sequence(steps) => {
+                    if !r.rule.filter.eval(&rec.event) {
+                        continue;
+                    }
+                    self.key.clear();
+                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
+                    let done = r.sequence.push(steps, r.rule.until.as_ref(), within, &self.key, rec);
+                    if let Some(done) = done {
+                        r.windows.add(&r.rule, &self.key, now, Value::Missing, &done.evidence);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {

@@ -267,3 +267,59 @@ fn late_records_are_counted_and_still_processed() {
     let s = engine.stats();
     assert_eq!((s.events, s.late), (3, 1));
 }
+
+const THEN_SUCCESS: &str = r#"rule s title "worked {source.ip}" severity critical
+    where event.action == "ftp.login"
+    sequence
+      step event.outcome == "failure" times 3
+      step event.outcome == "success"
+    until user.name == "reset"
+    within 60s by source.ip"#;
+
+fn login(secs: i64, src: &str, outcome: Outcome) -> Record {
+    let mut r = fail_login(secs, src);
+    r.event.outcome = outcome;
+    r
+}
+
+#[test]
+fn sequence_fires_when_the_steps_happen_in_order_within_the_window() {
+    let recs = vec![
+        login(0, "192.0.2.1", Outcome::Failure),
+        login(10, "192.0.2.1", Outcome::Success), // too early: one failure so far
+        login(20, "192.0.2.1", Outcome::Failure),
+        login(25, "192.0.2.2", Outcome::Failure), // another group
+        login(30, "192.0.2.1", Outcome::Failure),
+        login(40, "192.0.2.1", Outcome::Success),
+    ];
+    let got = run(vec![rule(THEN_SUCCESS)], recs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].title, "worked 192.0.2.1");
+    assert_eq!(got[0].first_seen, t0()); // the first of the three failures
+    assert_eq!(got[0].last_seen, t0() + Duration::seconds(40));
+    assert_eq!(got[0].evidence.len(), 4);
+}
+
+#[test]
+fn sequence_steps_outside_the_window_or_before_until_do_not_count() {
+    let mut reset = login(35, "192.0.2.1", Outcome::Failure);
+    reset.event.user_name = Some("reset".into());
+    let recs = vec![
+        login(0, "192.0.2.1", Outcome::Failure),
+        login(1, "192.0.2.1", Outcome::Failure),
+        login(2, "192.0.2.1", Outcome::Failure),
+        login(70, "192.0.2.1", Outcome::Success), // 70 s after the first: outside 60 s
+        login(100, "192.0.2.3", Outcome::Failure),
+        login(101, "192.0.2.3", Outcome::Failure),
+        login(102, "192.0.2.3", Outcome::Failure),
+    ];
+    assert!(run(vec![rule(THEN_SUCCESS)], recs).is_empty());
+    let recs = vec![
+        login(0, "192.0.2.1", Outcome::Failure),
+        login(10, "192.0.2.1", Outcome::Failure),
+        login(20, "192.0.2.1", Outcome::Failure),
+        reset,
+        login(40, "192.0.2.1", Outcome::Success),
+    ];
+    assert!(run(vec![rule(THEN_SUCCESS)], recs).is_empty());
+}

@@ -99,7 +99,8 @@ fn must<'a, T>(
 /// Words that open a clause or join an expression; never field names.
 const RESERVED: &[&str] = &[
     "rule", "title", "severity", "where", "count", "distinct", "join", "on", "left", "right",
-    "within", "by", "quiet", "and", "or", "not", "in", "true", "false",
+    "sequence", "step", "times", "until", "within", "by", "quiet", "and", "or", "not", "in",
+    "matches", "true", "false",
 ];
 
 fn is_ident_char(c: char) -> bool {
@@ -176,10 +177,16 @@ fn string(input: &str) -> Res<'_, String> {
             Some('\\') => match chars.next() {
                 Some(c @ ('"' | '\\')) => out.push(c),
                 Some('n') => out.push('\n'),
-                _ => {
+                // Any other escape stays as written, so regular expressions read naturally:
+                // `"\.pdf$"` is the pattern `\.pdf$`.
+                Some(c) => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                None => {
                     return Err(nom::Err::Failure(Fail {
-                        rest,
-                        expected: "`\\\"`, `\\\\` or `\\n` after `\\`",
+                        rest: input,
+                        expected: "a closing `\"` for this text",
                     }))
                 }
             },
@@ -299,6 +306,10 @@ fn predicate(full: &str) -> impl FnMut(&str) -> Res<'_, Expr> + '_ {
             let (rest, items) = must("a list `[...]` after `not in`", list)(rest)?;
             return Ok((rest, Expr::Not(Box::new(Expr::In(field, items, op_at)))));
         }
+        if let Ok((rest, _)) = keyword("matches")(rest) {
+            let (rest, re) = must("a quoted regular expression after `matches`", string)(rest)?;
+            return Ok((rest, Expr::Matches(field, re, op_at)));
+        }
         if let Ok((rest, _)) = keyword("in")(rest) {
             let (rest, items) = must("a list `[...]` or CIDR after `in`", list)(rest)?;
             return Ok((rest, Expr::In(field, items, op_at)));
@@ -367,13 +378,14 @@ enum Clause {
     Within(Duration),
     By(Vec<FieldRef>),
     Quiet(Duration),
+    Until(Expr),
 }
 
 fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
     move |input: &str| {
         let at = full.len() - input.len();
         let (rest, c) = expect(
-            "a clause (rule, title, severity, where, count, distinct, join, within, by, quiet)",
+            "a clause (rule, title, severity, where, count, distinct, join, sequence, until, within, by, quiet)",
             alt((
                 map(preceded(keyword("rule"), must("a rule name", ident)), |n| {
                     Clause::Name(n.to_string())
@@ -426,6 +438,29 @@ fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
                         )),
                     ),
                     |(keys, left, right)| Clause::Shape(ShapeAst::Join { keys, left, right }),
+                ),
+                map(
+                    preceded(
+                        keyword("sequence"),
+                        must(
+                            "`step CONDITION` (one per step)",
+                            nom::multi::many1(pair(
+                                preceded(keyword("step"), must("a condition", expr(full))),
+                                map(
+                                    opt(preceded(
+                                        keyword("times"),
+                                        must("how many times the step must match", int),
+                                    )),
+                                    |n| n.unwrap_or(1),
+                                ),
+                            )),
+                        ),
+                    ),
+                    |steps| Clause::Shape(ShapeAst::Sequence(steps)),
+                ),
+                map(
+                    preceded(keyword("until"), must("a condition", expr(full))),
+                    Clause::Until,
                 ),
                 map(
                     preceded(
@@ -482,6 +517,7 @@ pub fn parse_rule(text: &str) -> Result<RuleAst, SyntaxError> {
 fn assemble(text: &str, clauses: Vec<(usize, Clause)>) -> Result<RuleAst, SyntaxError> {
     let (mut name, mut title, mut severity, mut filter) = (None, None, None, None);
     let (mut shape, mut within, mut by, mut quiet) = (None, None, None, None);
+    let mut until = None;
     for (at, clause) in clauses {
         let dup = |what: &str| SyntaxError {
             at,
@@ -500,6 +536,7 @@ fn assemble(text: &str, clauses: Vec<(usize, Clause)>) -> Result<RuleAst, Syntax
             Clause::Within(v) => within.replace(v).map_or(Ok(()), |_| Err(dup("within")))?,
             Clause::By(v) => by.replace(v).map_or(Ok(()), |_| Err(dup("by")))?,
             Clause::Quiet(v) => quiet.replace(v).map_or(Ok(()), |_| Err(dup("quiet")))?,
+            Clause::Until(v) => until.replace(v).map_or(Ok(()), |_| Err(dup("until")))?,
         }
     }
     let missing = |what: &str| SyntaxError {
@@ -515,6 +552,7 @@ fn assemble(text: &str, clauses: Vec<(usize, Clause)>) -> Result<RuleAst, Syntax
         within: within.ok_or_else(|| missing("within DURATION"))?,
         by: by.unwrap_or_default(),
         quiet,
+        until,
     })
 }
 
@@ -565,6 +603,22 @@ mod tests {
         assert!(
             matches!(r.filter, Some(Expr::Not(ref inner)) if matches!(**inner, Expr::In(_, ref l, _) if l.len() == 2))
         );
+    }
+
+    #[test]
+    fn parses_a_sequence_with_times_and_until() {
+        let text = r#"rule s title "t" severity high
+            sequence
+              step event.outcome == "failure" times 5
+              step event.outcome == "success"
+            until user.name matches "^svc-"
+            within 10m by source.ip"#;
+        let r = parse_rule(text).unwrap();
+        let ShapeAst::Sequence(steps) = &r.shape else {
+            panic!("not a sequence: {:?}", r.shape)
+        };
+        assert_eq!(steps.iter().map(|(_, n)| *n).collect::<Vec<_>>(), [5, 1]);
+        assert!(matches!(r.until, Some(Expr::Matches(_, ref re, _)) if re == "^svc-"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod engine_tests;
 pub mod field;
 pub mod join;
 pub mod lang;
+pub mod sequence;
 pub mod template;
 pub mod window;
 
@@ -73,6 +74,8 @@ pub enum Shape {
         /// Condition for the right side.
         right: Cond,
     },
+    /// Steps in order per group within the window; each step must match `times` events.
+    Sequence(Vec<(Cond, u64)>),
 }
 
 /// Silence after which an incident of a join rule ends, when the rule does not say.
@@ -97,6 +100,8 @@ pub struct Rule {
     pub by: Vec<Field>,
     /// Silence that ends an incident; later activity opens a new one.
     pub quiet: Duration,
+    /// Cancels a sequence in progress (`until`).
+    pub until: Option<Cond>,
     /// The file it was read from.
     pub file: PathBuf,
 }
@@ -164,7 +169,42 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
             left: compile_expr(left).map_err(cerr)?,
             right: compile_expr(right).map_err(cerr)?,
         },
+        ShapeAst::Sequence(steps) => Shape::Sequence(
+            steps
+                .iter()
+                .map(|(e, n)| Ok((compile_expr(e)?, *n)))
+                .collect::<Result<_, _>>()
+                .map_err(cerr)?,
+        ),
     };
+    let until = match (&ast.until, &shape) {
+        (None, _) => None,
+        (Some(e), Shape::Sequence(_)) => Some(compile_expr(e).map_err(cerr)?),
+        (Some(_), _) => {
+            let at = text.find("until").unwrap_or(0);
+            return Err(RuleError::at(
+                file,
+                text,
+                at,
+                "`until` belongs to a `sequence` rule".into(),
+            ));
+        }
+    };
+    if let Shape::Sequence(steps) = &shape {
+        if steps.len() > 64 {
+            let at = text.find("sequence").unwrap_or(0);
+            return Err(RuleError::at(file, text, at, "a sequence has at most 64 steps".into()));
+        }
+        if steps.iter().any(|(_, n)| *n == 0) {
+            let at = text.find("times").unwrap_or(0);
+            return Err(RuleError::at(
+                file,
+                text,
+                at,
+                "a step must match at least once".into(),
+            ));
+        }
+    }
     if matches!(shape, Shape::Count(0) | Shape::Distinct(_, 0)) {
         let at = text
             .find("count")
@@ -212,6 +252,7 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
         within: ast.within,
         by,
         quiet,
+        until,
         file: file.to_path_buf(),
     })
 }
@@ -227,8 +268,24 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
         include_str!("../../correlation-rules/ftp/brute-force.rule"),
     ),
     (
+        "ftp/brute-force-success.rule",
+        include_str!("../../correlation-rules/ftp/brute-force-success.rule"),
+    ),
+    (
+        "ftp/anonymous-upload.rule",
+        include_str!("../../correlation-rules/ftp/anonymous-upload.rule"),
+    ),
+    (
+        "ftp/sensitive-transfer.rule",
+        include_str!("../../correlation-rules/ftp/sensitive-transfer.rule"),
+    ),
+    (
         "firewall/port-scan.rule",
         include_str!("../../correlation-rules/firewall/port-scan.rule"),
+    ),
+    (
+        "firewall/host-sweep.rule",
+        include_str!("../../correlation-rules/firewall/host-sweep.rule"),
     ),
     (
         "cross/ftp-off-port.rule",
@@ -353,7 +410,11 @@ mod tests {
             [
                 "ftp.anonymous_login",
                 "ftp.brute_force",
+                "ftp.brute_force_success",
+                "ftp.anonymous_upload",
+                "ftp.sensitive_transfer",
                 "firewall.port_scan",
+                "firewall.host_sweep",
                 "cross.ftp_off_port"
             ]
         );

@@ -166,11 +166,16 @@ impl Windows {
                 }
                 n
             }
-            Shape::Join { .. } => 1,
+            Shape::Join { .. } | Shape::Sequence(_) => 1,
         };
         group.recent.push_back((ts, value, evidence.to_vec()));
         if group.recent.len() as u64 >= threshold {
-            let first_seen = group.recent.iter().map(|(t, _, _)| *t).min().unwrap_or(ts);
+            let first_seen = group
+                .recent
+                .iter()
+                .flat_map(|(t, _, lines)| std::iter::once(*t).chain(lines.iter().map(|l| l.timestamp)))
+                .min()
+                .unwrap_or(ts);
             let mut open = Open {
                 id: incident_id(&self.rule, key, first_seen),
                 first_seen,
@@ -197,9 +202,10 @@ impl Windows {
     /// half window (at least 1 s, at most 10 min), so a sweep over all groups stays rare.
     /// Incidents close up to that much later than their quiet period; a new event never
     /// joins a quiet incident, since `add` checks the quiet period itself.
-    pub fn maybe_expire(&mut self, rule: &Rule, now: DateTime<Utc>) {
+    /// Returns whether it swept.
+    pub fn maybe_expire(&mut self, rule: &Rule, now: DateTime<Utc>) -> bool {
         if self.next_expire.is_some_and(|t| now < t) {
-            return;
+            return false;
         }
         let every = (rule.within.max(rule.quiet) / 2).clamp(
             std::time::Duration::from_secs(1),
@@ -208,6 +214,7 @@ impl Windows {
         self.next_expire =
             Some(now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX));
         self.expire(rule, now);
+        true
     }
 
     /// Closes incidents quiet since before `now` and forgets groups with nothing left in their

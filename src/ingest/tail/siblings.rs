@@ -1,0 +1,227 @@
+//! Rotated siblings of a followed path, and which of them appeared since the last look.
+//!
+//! For `/var/log/x.log` the siblings are the files in `/var/log` named `x.log.<digits>`
+//! (logrotate's numbering, `.1` newest) or `x.log-<anything>` (`dateext`, newer sorts
+//! later). Compressed names (`.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`) are left out: reading
+//! them needs a decompressor, left for later.
+
+use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Suffixes of compressed rotated files, which are not read.
+const COMPRESSED: &[&[u8]] = &[b".gz", b".bz2", b".xz", b".zst", b".lz4", b".Z"];
+
+/// Where a sibling sits in the rotation order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Rank {
+    /// `<name>.<n>`: a larger `n` is older.
+    Numbered(u64),
+    /// `<name>-<suffix>`: a larger suffix (a date) is newer.
+    Suffixed(Vec<u8>),
+}
+
+impl Rank {
+    /// Whether `self` is a newer rotation than `other`; ranks of different schemes are not
+    /// comparable and never newer.
+    pub(super) fn newer_than(&self, other: &Rank) -> bool {
+        match (self, other) {
+            (Rank::Numbered(a), Rank::Numbered(b)) => a < b,
+            (Rank::Suffixed(a), Rank::Suffixed(b)) => a > b,
+            _ => false,
+        }
+    }
+
+    /// Sort key putting older rotations first.
+    fn age_key(&self) -> (u8, u64, Vec<u8>) {
+        match self {
+            Rank::Numbered(n) => (0, u64::MAX - n, Vec::new()),
+            Rank::Suffixed(s) => (1, 0, s.clone()),
+        }
+    }
+}
+
+/// The rank of file `name` as a rotated sibling of `base`, if it is one.
+pub(super) fn rank(base: &[u8], name: &[u8]) -> Option<Rank> {
+    let rest = name.strip_prefix(base)?;
+    if COMPRESSED.iter().any(|c| name.ends_with(c)) {
+        return None;
+    }
+    match rest.split_first()? {
+        (b'.', digits) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            std::str::from_utf8(digits).ok()?.parse().ok().map(Rank::Numbered)
+        }
+        (b'-', suffix) if !suffix.is_empty() => Some(Rank::Suffixed(suffix.to_vec())),
+        _ => None,
+    }
+}
+
+/// One rotated sibling as found on disk.
+#[derive(Debug, Clone)]
+pub(super) struct Sibling {
+    pub path: PathBuf,
+    pub rank: Rank,
+    pub id: (u64, u64),
+    pub len: u64,
+    pub mtime: (i64, i64),
+}
+
+impl Sibling {
+    /// FNV-1a of its first `min(FP_LEN, offset)` bytes, if it has that many.
+    pub(super) fn head_fingerprint(&self, offset: u64) -> Option<u64> {
+        let need = fingerprint_len(offset);
+        let head = File::open(&self.path).and_then(|f| read_head(&f, need)).ok()?;
+        (head.len() == need).then(|| fingerprint(&head))
+    }
+}
+
+/// The rotated siblings of `followed` now, oldest first.
+pub(super) fn list(followed: &Path) -> Vec<Sibling> {
+    let Some(base) = followed.file_name() else {
+        return Vec::new();
+    };
+    let dir = match followed.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Sibling> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let rank = rank(base.as_bytes(), e.file_name().as_bytes())?;
+            let path = e.path();
+            let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+            Some(Sibling {
+                path,
+                rank,
+                id: dev_ino(&meta),
+                len: meta.len(),
+                mtime: (meta.mtime(), meta.mtime_nsec()),
+            })
+        })
+        .collect();
+    out.sort_by_key(|s| s.rank.age_key());
+    out
+}
+
+/// What was known of a sibling at the last look.
+#[derive(Debug, Clone)]
+struct Seen {
+    len: u64,
+    mtime: (i64, i64),
+    head_len: u64,
+    head_fp: u64,
+}
+
+/// The siblings of one followed path seen at the last look, to tell which are new.
+#[derive(Debug, Default)]
+pub(super) struct Snapshot {
+    seen: HashMap<(u64, u64), Seen>,
+}
+
+impl Snapshot {
+    /// A snapshot in which all of `sibs` have been seen.
+    pub(super) fn of(sibs: &[Sibling]) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.update(sibs);
+        s
+    }
+
+    /// Whether `sib` appeared since the last look: an inode not seen then, or a seen inode
+    /// whose head changed (the inode was freed and reused by another file).
+    pub(super) fn is_new(&self, sib: &Sibling) -> bool {
+        match self.seen.get(&sib.id) {
+            None => true,
+            Some(s) if s.len == sib.len && s.mtime == sib.mtime => false,
+            Some(s) => sib.len < s.head_len || sib.head_fingerprint(s.head_len) != Some(s.head_fp),
+        }
+    }
+
+    /// Replaces the snapshot by `sibs`.
+    pub(super) fn update(&mut self, sibs: &[Sibling]) {
+        let mut seen = HashMap::with_capacity(sibs.len());
+        for sib in sibs {
+            let unchanged = self
+                .seen
+                .get(&sib.id)
+                .filter(|s| s.len == sib.len && s.mtime == sib.mtime)
+                .cloned();
+            let entry = match unchanged {
+                Some(s) => s,
+                None => {
+                    let head_len = fingerprint_len(sib.len) as u64;
+                    match sib.head_fingerprint(head_len) {
+                        Some(head_fp) => Seen {
+                            len: sib.len,
+                            mtime: sib.mtime,
+                            head_len,
+                            head_fp,
+                        },
+                        // Vanished or shrank meanwhile: look again next time.
+                        None => continue,
+                    }
+                }
+            };
+            seen.insert(sib.id, entry);
+        }
+        self.seen = seen;
+    }
+}
+
+/// Reads the head fingerprint of an open file over `len` bytes, if it has that many.
+pub(super) fn file_head(file: &File, len: usize) -> io::Result<Option<Vec<u8>>> {
+    let head = read_head(file, len)?;
+    Ok((head.len() == len).then_some(head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_table() {
+        let b = b"x.log";
+        assert_eq!(rank(b, b"x.log.1"), Some(Rank::Numbered(1)));
+        assert_eq!(rank(b, b"x.log.12"), Some(Rank::Numbered(12)));
+        assert_eq!(
+            rank(b, b"x.log-20240101"),
+            Some(Rank::Suffixed(b"20240101".to_vec()))
+        );
+        for not in [&b"x.log"[..], b"x.log.", b"x.log.1a", b"x.log.2.gz", b"x.log-1.gz", b"x.logx", b"y.log.1", b"x.log-"] {
+            assert_eq!(rank(b, not), None, "{}", String::from_utf8_lossy(not));
+        }
+        assert!(Rank::Numbered(1).newer_than(&Rank::Numbered(2)));
+        assert!(!Rank::Numbered(3).newer_than(&Rank::Numbered(2)));
+        assert!(Rank::Suffixed(b"20240102".to_vec()).newer_than(&Rank::Suffixed(b"20240101".to_vec())));
+        assert!(!Rank::Numbered(1).newer_than(&Rank::Suffixed(b"1".to_vec())));
+    }
+
+    #[test]
+    fn list_is_oldest_first_and_snapshot_tells_new_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.log");
+        for f in ["x.log", "x.log.1", "x.log.10", "x.log.2", "x.log.3.gz", "other.1"] {
+            std::fs::write(dir.path().join(f), f.as_bytes()).unwrap();
+        }
+        let names = |s: &[Sibling]| -> Vec<String> {
+            s.iter()
+                .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        let sibs = list(&p);
+        assert_eq!(names(&sibs), ["x.log.10", "x.log.2", "x.log.1"]);
+        let snap = Snapshot::of(&sibs);
+        std::fs::rename(dir.path().join("x.log.2"), dir.path().join("x.log.3")).unwrap();
+        std::fs::write(dir.path().join("x.log.2"), b"new").unwrap();
+        let sibs = list(&p);
+        let new: Vec<_> = sibs.iter().filter(|s| snap.is_new(s)).collect();
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].path, dir.path().join("x.log.2"));
+    }
+}
