@@ -323,7 +323,9 @@ mod tests {
         e.source_ip = Some("10.1.2.3".parse().unwrap());
         e.destination_port = Some(445);
         e.transport = Some(portcullis_parsers::Transport::Tcp);
-        e.tcp_flags = Some(portcullis_parsers::TcpFlags(portcullis_parsers::TcpFlags::SYN));
+        e.tcp_flags = Some(portcullis_parsers::TcpFlags(
+            portcullis_parsers::TcpFlags::SYN,
+        ));
         e
     }
 

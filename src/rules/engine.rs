@@ -188,9 +188,12 @@ impl Engine {
                     }
                     self.key.clear();
                     self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    let done = r.sequence.push(steps, r.rule.until.as_ref(), within, &self.key, rec);
+                    let done =
+                        r.sequence
+                            .push(steps, r.rule.until.as_ref(), within, &self.key, rec);
                     if let Some(done) = done {
-                        r.windows.add(&r.rule, &self.key, now, Value::Missing, &done.evidence);
+                        r.windows
+                            .add(&r.rule, &self.key, now, Value::Missing, &done.evidence);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {

@@ -193,7 +193,12 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
     if let Shape::Sequence(steps) = &shape {
         if steps.len() > 64 {
             let at = text.find("sequence").unwrap_or(0);
-            return Err(RuleError::at(file, text, at, "a sequence has at most 64 steps".into()));
+            return Err(RuleError::at(
+                file,
+                text,
+                at,
+                "a sequence has at most 64 steps".into(),
+            ));
         }
         if steps.iter().any(|(_, n)| *n == 0) {
             let at = text.find("times").unwrap_or(0);

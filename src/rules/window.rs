@@ -173,7 +173,9 @@ impl Windows {
             let first_seen = group
                 .recent
                 .iter()
-                .flat_map(|(t, _, lines)| std::iter::once(*t).chain(lines.iter().map(|l| l.timestamp)))
+                .flat_map(|(t, _, lines)| {
+                    std::iter::once(*t).chain(lines.iter().map(|l| l.timestamp))
+                })
                 .min()
                 .unwrap_or(ts);
             let mut open = Open {
