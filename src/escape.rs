@@ -19,6 +19,23 @@ pub fn escape_text(s: &str) -> String {
     out
 }
 
+/// Escapes control characters and backslashes only: for a raw log line printed on a line of
+/// its own, where quotes need no escaping but a newline or terminal sequence must not pass.
+pub fn escape_line(s: &str) -> String {
+    if !s.chars().any(|c| c == '\\' || c.is_control()) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '"' => out.push('"'),
+            c if c == '\\' || c.is_control() => out.push_str(&escape_text(&c.to_string())),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +54,11 @@ mod tests {
         for (input, want) in table {
             assert_eq!(escape_text(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn lines_keep_quotes_but_not_control_characters() {
+        assert_eq!(escape_line(r#"Client "1.2.3.4""#), r#"Client "1.2.3.4""#);
+        assert_eq!(escape_line("a\rb\u{1b}c\\"), "a\\rb\\u{1b}c\\\\");
     }
 }

@@ -1,7 +1,7 @@
 //! `portcullis incidents`: list stored incidents.
 
 use super::Outcome;
-use crate::escape::escape_text;
+use crate::escape::{escape_line, escape_text};
 use crate::store::{IncidentFilter, Store, DEFAULT_DB};
 use std::io::Write;
 use std::path::PathBuf;
@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 ev.timestamp,
                 escape_text(&ev.source),
                 ev.offset,
-                escape_text(&ev.raw)
+                escape_line(&ev.raw)
             )?;
         }
     }

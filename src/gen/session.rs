@@ -66,7 +66,13 @@ pub enum Profile {
     Regular,
     /// An anonymous user browsing /pub.
     Anonymous,
-    /// The attacker's drop: uploads to /drop.
+    /// An anonymous user creating a directory, then uploading to /incoming.
+    AnonUpload,
+    /// Downloads of ordinary files only (the account taken over by a brute force).
+    Browse,
+    /// Downloads of sensitive files only (spreadsheets, PDFs, database dumps).
+    Insider,
+    /// The attacker's drop: uploads to /drop, the first operation always an upload.
     Drop,
 }
 
@@ -119,7 +125,8 @@ const STEMS: [&str; 10] = [
     "payroll",
     "catalog",
 ];
-const EXTS: [&str; 7] = [".pdf", ".csv", ".zip", ".tar.gz", ".xlsx", ".xml", ".txt"];
+/// Extensions of benign files: none is a type `ftp.sensitive_transfer` flags.
+const EXTS: [&str; 7] = [".csv", ".txt", ".tar.gz", ".xml", ".json", ".log", ".html"];
 const PUB_DIRS: [&str; 3] = ["/pub", "/pub/software", "/pub/docs"];
 const PUB_STEMS: [&str; 6] = [
     "README",
@@ -129,8 +136,22 @@ const PUB_STEMS: [&str; 6] = [
     "datasheet",
     "mirror-list",
 ];
+const PUB_EXTS: [&str; 4] = [".txt", ".md", ".tar.gz", ".iso"];
+const ANON_UL_STEMS: [&str; 5] = ["setup", "release", "tools", "pack", "files"];
+const ANON_UL_EXTS: [&str; 3] = [".iso", ".tar.gz", ".mp4"];
 const DROP_STEMS: [&str; 5] = ["x", "data", "dump", "archive", "db"];
-const DROP_EXTS: [&str; 3] = [".zip", ".7z", ".tar.gz"];
+/// Every drop upload is an archive of a sensitive type.
+const DROP_EXTS: [&str; 3] = [".zip", ".7z", ".rar"];
+const INSIDER_DIRS: [&str; 4] = ["/shared/finance", "/shared/hr", "/data/exports", "/data/db"];
+const INSIDER_STEMS: [&str; 6] = [
+    "payroll",
+    "salaries",
+    "customers",
+    "budget",
+    "contracts",
+    "accounts",
+];
+const INSIDER_EXTS: [&str; 3] = [".xlsx", ".pdf", ".sql"];
 
 fn file(
     rng: &mut Rng,
@@ -150,15 +171,30 @@ fn file(
     }
 }
 
-/// One operation: a vsftpd line kind, and whether it needs a data connection.
-fn operation(rng: &mut Rng, profile: Profile) -> (Option<VsKind>, bool) {
+/// Operation `i` of a session: a vsftpd line kind, and whether it needs a data connection.
+fn operation(rng: &mut Rng, profile: Profile, i: u32) -> (Option<VsKind>, bool) {
     let (upload, path) = match profile {
-        Profile::Anonymous => (
+        Profile::Anonymous => (false, file(rng, &PUB_DIRS, &PUB_STEMS, &PUB_EXTS)),
+        Profile::AnonUpload if i == 0 => {
+            let dir = FilePath {
+                dir: "/incoming",
+                stem: rng.pick(&["new", "upload", "tmp"]),
+                num: rng.range(1, 999) as u32,
+                ext: "",
+            };
+            return (Some(VsKind::Mkdir(dir)), false);
+        }
+        Profile::AnonUpload => (
+            true,
+            file(rng, &["/incoming"], &ANON_UL_STEMS, &ANON_UL_EXTS),
+        ),
+        Profile::Browse => (false, file(rng, &DL_DIRS, &STEMS, &EXTS)),
+        Profile::Insider => (
             false,
-            file(rng, &PUB_DIRS, &PUB_STEMS, &[".txt", ".pdf", ".tar.gz"]),
+            file(rng, &INSIDER_DIRS, &INSIDER_STEMS, &INSIDER_EXTS),
         ),
         Profile::Drop => {
-            if rng.chance(150) {
+            if i > 0 && rng.chance(150) {
                 let dir = FilePath {
                     dir: "/drop",
                     stem: "stage",
@@ -197,7 +233,7 @@ fn operation(rng: &mut Rng, profile: Profile) -> (Option<VsKind>, bool) {
         },
     };
     let bytes = match profile {
-        Profile::Drop => rng.log_uniform(200_000, 80_000_000),
+        Profile::Drop | Profile::AnonUpload => rng.log_uniform(200_000, 80_000_000),
         _ => rng.log_uniform(120, 20_000_000),
     };
     let mut rate_centi = rng.log_uniform(2_000, 3_000_000);
@@ -259,9 +295,9 @@ pub fn ftp_session(
         None => VsKind::Login { ok: true },
     };
     out.push((t, vs(s.user, login)));
-    for _ in 0..s.ops {
+    for i in 0..s.ops {
         t += 300_000 + rng.skewed(5 * SEC as u64) as i64;
-        let (kind, data) = operation(rng, s.profile);
+        let (kind, data) = operation(rng, s.profile, i);
         if data {
             t = t.max(tc + DATA_AFTER_CONNECT);
             let port = ports.admit(

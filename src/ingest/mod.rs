@@ -1,4 +1,6 @@
 //! Getting lines in: files read whole (replay) or followed (tail), split into lines and parsed.
 
+pub mod fingerprint;
 pub mod lines;
 pub mod source;
+pub mod tail;

@@ -44,8 +44,8 @@ mod siblings;
 #[cfg(test)]
 mod tests;
 
-pub use crate::ingest::fingerprint::FileKey;
 use crate::ingest::fingerprint::fingerprint;
+pub use crate::ingest::fingerprint::FileKey;
 use crate::ingest::lines::LineBlock;
 use generation::{Gen, State};
 use siblings::Snapshot;

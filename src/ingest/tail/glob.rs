@@ -107,8 +107,14 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join("d.log")).unwrap();
         let got = expand(&dir.path().join("*.log"));
-        assert_eq!(got, vec![dir.path().join("a.log"), dir.path().join("b.log")]);
-        assert_eq!(expand(&dir.path().join("c.txt")), vec![dir.path().join("c.txt")]);
+        assert_eq!(
+            got,
+            vec![dir.path().join("a.log"), dir.path().join("b.log")]
+        );
+        assert_eq!(
+            expand(&dir.path().join("c.txt")),
+            vec![dir.path().join("c.txt")]
+        );
         assert!(expand(&dir.path().join("missing.log")).is_empty());
         assert!(expand(&dir.path().join("nodir/*.log")).is_empty());
     }

@@ -8,7 +8,6 @@
 use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -37,7 +36,7 @@ impl Rank {
     }
 
     /// Sort key putting older rotations first.
-    fn age_key(&self) -> (u8, u64, Vec<u8>) {
+    pub(super) fn age_key(&self) -> (u8, u64, Vec<u8>) {
         match self {
             Rank::Numbered(n) => (0, u64::MAX - n, Vec::new()),
             Rank::Suffixed(s) => (1, 0, s.clone()),
@@ -53,7 +52,11 @@ pub(super) fn rank(base: &[u8], name: &[u8]) -> Option<Rank> {
     }
     match rest.split_first()? {
         (b'.', digits) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
-            std::str::from_utf8(digits).ok()?.parse().ok().map(Rank::Numbered)
+            std::str::from_utf8(digits)
+                .ok()?
+                .parse()
+                .ok()
+                .map(Rank::Numbered)
         }
         (b'-', suffix) if !suffix.is_empty() => Some(Rank::Suffixed(suffix.to_vec())),
         _ => None,
@@ -74,7 +77,9 @@ impl Sibling {
     /// FNV-1a of its first `min(FP_LEN, offset)` bytes, if it has that many.
     pub(super) fn head_fingerprint(&self, offset: u64) -> Option<u64> {
         let need = fingerprint_len(offset);
-        let head = File::open(&self.path).and_then(|f| read_head(&f, need)).ok()?;
+        let head = File::open(&self.path)
+            .and_then(|f| read_head(&f, need))
+            .ok()?;
         (head.len() == need).then(|| fingerprint(&head))
     }
 }
@@ -174,12 +179,6 @@ impl Snapshot {
     }
 }
 
-/// Reads the head fingerprint of an open file over `len` bytes, if it has that many.
-pub(super) fn file_head(file: &File, len: usize) -> io::Result<Option<Vec<u8>>> {
-    let head = read_head(file, len)?;
-    Ok((head.len() == len).then_some(head))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,12 +192,23 @@ mod tests {
             rank(b, b"x.log-20240101"),
             Some(Rank::Suffixed(b"20240101".to_vec()))
         );
-        for not in [&b"x.log"[..], b"x.log.", b"x.log.1a", b"x.log.2.gz", b"x.log-1.gz", b"x.logx", b"y.log.1", b"x.log-"] {
+        for not in [
+            &b"x.log"[..],
+            b"x.log.",
+            b"x.log.1a",
+            b"x.log.2.gz",
+            b"x.log-1.gz",
+            b"x.logx",
+            b"y.log.1",
+            b"x.log-",
+        ] {
             assert_eq!(rank(b, not), None, "{}", String::from_utf8_lossy(not));
         }
         assert!(Rank::Numbered(1).newer_than(&Rank::Numbered(2)));
         assert!(!Rank::Numbered(3).newer_than(&Rank::Numbered(2)));
-        assert!(Rank::Suffixed(b"20240102".to_vec()).newer_than(&Rank::Suffixed(b"20240101".to_vec())));
+        assert!(
+            Rank::Suffixed(b"20240102".to_vec()).newer_than(&Rank::Suffixed(b"20240101".to_vec()))
+        );
         assert!(!Rank::Numbered(1).newer_than(&Rank::Suffixed(b"1".to_vec())));
     }
 
@@ -206,7 +216,14 @@ mod tests {
     fn list_is_oldest_first_and_snapshot_tells_new_ones() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.log");
-        for f in ["x.log", "x.log.1", "x.log.10", "x.log.2", "x.log.3.gz", "other.1"] {
+        for f in [
+            "x.log",
+            "x.log.1",
+            "x.log.10",
+            "x.log.2",
+            "x.log.3.gz",
+            "other.1",
+        ] {
             std::fs::write(dir.path().join(f), f.as_bytes()).unwrap();
         }
         let names = |s: &[Sibling]| -> Vec<String> {

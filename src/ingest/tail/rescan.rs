@@ -1,0 +1,207 @@
+//! The rescan done by every poll: which files the patterns name now, which followed files
+//! were renamed, deleted or truncated, and which rotated siblings appeared.
+
+use super::generation::{Gen, State};
+use super::siblings::{self, Sibling, Snapshot};
+use super::{glob, Tailer};
+use crate::ingest::fingerprint::{dev_ino, fingerprint};
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::PathBuf;
+
+/// A file a pattern names: its path and device + inode.
+pub(super) type Matched = (PathBuf, (u64, u64));
+
+impl Tailer {
+    /// The files the patterns name now, each once.
+    pub(super) fn scan(&self) -> Vec<Matched> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for pattern in &self.patterns {
+            for path in glob::expand(pattern) {
+                if let Ok(meta) = std::fs::metadata(&path) {
+                    if seen.insert(dev_ino(&meta)) {
+                        out.push((path, dev_ino(&meta)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Marks followed files live at the path that names them now, or rotated (renamed away
+    /// or deleted) when no path does.
+    pub(super) fn update_liveness(&mut self, matched: &[Matched]) {
+        for g in &mut self.gens {
+            match matched.iter().find(|(_, id)| *id == g.id) {
+                Some((path, _)) => {
+                    g.state = State::Live;
+                    g.path.clone_from(path);
+                }
+                None if g.state == State::Live => {
+                    g.state = State::Rotated;
+                    g.successor_seen = false;
+                    match g.nlink() {
+                        Ok(0) => self.stats.deletions += 1,
+                        _ => self.stats.rotations += 1,
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Follows files the patterns name that are not followed yet. At the first poll a file
+    /// no position names is read from its end unless `read_from_start`; a file at a path
+    /// that had a position (rotated while we were down), or appearing later, from 0.
+    pub(super) fn add_new_files(&mut self, matched: &[Matched], first: bool) {
+        for (path, id) in matched {
+            if self.gens.iter().any(|g| g.id == *id) {
+                continue;
+            }
+            let from_start =
+                !first || self.opts.read_from_start || self.position_paths.contains(path);
+            let opened = File::open(path).and_then(|file| {
+                if from_start {
+                    Gen::new(path.clone(), file, 0, State::Live)
+                } else {
+                    Gen::at_end(path.clone(), file)
+                }
+            });
+            match opened {
+                // Replaced between the stat and the open: next poll sees it as it is.
+                Ok(g) if g.id != *id => {}
+                Ok(g) => self.gens.push(g),
+                Err(_) => self.stats.errors += 1,
+            }
+        }
+    }
+
+    /// For each followed path: detects a truncation of its live file (and finds the copy),
+    /// and follows rotated siblings that appeared since the last poll.
+    pub(super) fn check_siblings(&mut self) {
+        let mut paths: Vec<PathBuf> = self
+            .patterns
+            .iter()
+            .filter(|p| !glob::is_glob(p))
+            .cloned()
+            .collect();
+        for g in &self.gens {
+            if !paths.contains(&g.path) {
+                paths.push(g.path.clone());
+            }
+        }
+        self.siblings.retain(|p, _| paths.contains(p));
+        for path in paths {
+            let sibs = siblings::list(&path);
+            match self.siblings.get(&path) {
+                // First look at this path: its rotated files are history.
+                None => {
+                    self.siblings.insert(path, Snapshot::of(&sibs));
+                }
+                Some(snap) => {
+                    let new: Vec<bool> = sibs.iter().map(|s| snap.is_new(s)).collect();
+                    let inserts = self.check_path(&path, &sibs, &new);
+                    let at = self
+                        .gens
+                        .iter()
+                        .position(|g| g.path == path && g.state == State::Live)
+                        .unwrap_or(self.gens.len());
+                    self.gens.splice(at..at, inserts);
+                    if let Some(snap) = self.siblings.get_mut(&path) {
+                        snap.update(&sibs);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The generations to add for `path`, oldest first: the copy of its truncated live
+    /// file, then rotated files that appeared and hold lines we never saw.
+    fn check_path(&mut self, path: &PathBuf, sibs: &[Sibling], new: &[bool]) -> Vec<Gen> {
+        let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
+        let mut inserts = Vec::new();
+        let mut used = None;
+        let live = self
+            .gens
+            .iter()
+            .position(|g| &g.path == path && g.state == State::Live);
+        if let Some(i) = live {
+            match self.gens[i].truncated() {
+                Ok(true) => {
+                    self.stats.truncations += 1;
+                    let g = &self.gens[i];
+                    let copy = find_copy(g, sibs, new, &followed).and_then(|k| {
+                        let file = File::open(&sibs[k].path).ok()?;
+                        let c = Gen::new(path.clone(), file, g.offset, State::Copy).ok()?;
+                        (c.id == sibs[k].id && c.committed_head() == g.committed_head())
+                            .then_some((k, c))
+                    });
+                    match copy {
+                        Some((k, c)) => {
+                            used = Some(k);
+                            inserts.push(c);
+                        }
+                        None => self.stats.truncations_without_copy += 1,
+                    }
+                    self.gens[i].restart_at_zero();
+                }
+                Ok(false) => {}
+                Err(_) => self.stats.errors += 1,
+            }
+        }
+        for (k, s) in sibs.iter().enumerate() {
+            if !new[k] || used == Some(k) || followed.contains(&s.id) {
+                continue;
+            }
+            // A copy of a generation we are reading (its truncation comes next, or it is a
+            // backup): nothing new in it.
+            let copy_of_ours = self.gens.iter().any(|g| {
+                &g.path == path
+                    && g.offset > 0
+                    && s.len >= g.offset
+                    && s.head_fingerprint(g.offset) == Some(fingerprint(g.committed_head()))
+            });
+            if copy_of_ours {
+                continue;
+            }
+            match File::open(&s.path).and_then(|f| Gen::new(path.clone(), f, 0, State::Rotated)) {
+                Ok(g) if g.id == s.id => {
+                    self.stats.unseen_rotated += 1;
+                    inserts.push(g);
+                }
+                Ok(_) => {}
+                Err(_) => self.stats.errors += 1,
+            }
+        }
+        inserts
+    }
+}
+
+/// The rotated copy of truncated generation `g`: a sibling not followed, at least `offset`
+/// long, whose head has `g`'s fingerprint. With nothing read yet every file matches, so
+/// only a sibling that just appeared will do. Prefers the oldest new one (a second rotation
+/// before this poll made newer ones), else the newest seen before (the copy appeared a poll
+/// before the truncation).
+fn find_copy(
+    g: &Gen,
+    sibs: &[Sibling],
+    new: &[bool],
+    followed: &HashSet<(u64, u64)>,
+) -> Option<usize> {
+    let want = fingerprint(g.committed_head());
+    let cands: Vec<usize> = (0..sibs.len())
+        .filter(|&k| {
+            let s = &sibs[k];
+            !followed.contains(&s.id)
+                && s.len >= g.offset
+                && (g.offset > 0 || new[k])
+                && s.head_fingerprint(g.offset) == Some(want)
+        })
+        .collect();
+    cands
+        .iter()
+        .copied()
+        .find(|&k| new[k])
+        .or(cands.last().copied())
+}

@@ -1,0 +1,152 @@
+//! Restart: finding the files a previous run's positions name, wherever rotation put them.
+
+use super::generation::{Gen, State};
+use super::siblings::{self, Rank};
+use super::{FilePosition, Tailer};
+use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::PathBuf;
+
+/// A generation found at restart with its place in the rotation (`None`: at the path).
+struct Found {
+    path_idx: usize,
+    rank: Option<Rank>,
+    gen: Gen,
+}
+
+impl Tailer {
+    /// Resolves the positions of a previous run (see the module documentation of `tail`).
+    pub(super) fn resume(&mut self, positions: Vec<FilePosition>) {
+        let claimed: HashSet<(u64, u64)> = positions.iter().map(|p| (p.dev, p.inode)).collect();
+        let mut paths: Vec<PathBuf> = Vec::new();
+        let mut found: Vec<Found> = Vec::new();
+        for p in positions {
+            let id = (p.dev, p.inode);
+            if found.iter().any(|f| f.gen.id == id) {
+                continue;
+            }
+            self.position_paths.insert(p.path.clone());
+            let path_idx = match paths.iter().position(|q| q == &p.path) {
+                Some(i) => i,
+                None => {
+                    paths.push(p.path.clone());
+                    paths.len() - 1
+                }
+            };
+            let sibs = siblings::list(&p.path);
+            let at_path = std::fs::metadata(&p.path).is_ok_and(|m| dev_ino(&m) == id);
+            let (now, rank) = if at_path {
+                (p.path.clone(), None)
+            } else {
+                match sibs.iter().find(|s| s.id == id) {
+                    Some(s) => (s.path.clone(), Some(s.rank.clone())),
+                    None => {
+                        self.stats.files_dropped += 1;
+                        continue;
+                    }
+                }
+            };
+            let state = if at_path { State::Live } else { State::Rotated };
+            let file = match File::open(&now) {
+                Ok(f) if f.metadata().is_ok_and(|m| dev_ino(&m) == id) => f,
+                _ => {
+                    self.stats.files_dropped += 1;
+                    continue;
+                }
+            };
+            if intact(&file, &p) {
+                match Gen::new(p.path.clone(), file, p.offset, state) {
+                    Ok(gen) => found.push(Found {
+                        path_idx,
+                        rank,
+                        gen,
+                    }),
+                    Err(_) => self.stats.errors += 1,
+                }
+                continue;
+            }
+            // Truncated (or replaced by a file reusing the inode) while we were down.
+            self.stats.truncations += 1;
+            let copy = sibs
+                .iter()
+                .filter(|s| {
+                    !claimed.contains(&s.id)
+                        && p.offset > 0
+                        && s.len >= p.offset
+                        && s.head_fingerprint(p.offset) == Some(p.fingerprint)
+                })
+                .next_back()
+                .and_then(|s| {
+                    let f = File::open(&s.path).ok()?;
+                    let g = Gen::new(p.path.clone(), f, p.offset, State::Copy).ok()?;
+                    (g.id == s.id).then(|| (s.rank.clone(), g))
+                });
+            match copy {
+                Some((r, gen)) => found.push(Found {
+                    path_idx,
+                    rank: Some(r),
+                    gen,
+                }),
+                None => self.stats.truncations_without_copy += 1,
+            }
+            match Gen::new(p.path.clone(), file, 0, state) {
+                Ok(gen) => found.push(Found {
+                    path_idx,
+                    rank,
+                    gen,
+                }),
+                Err(_) => self.stats.errors += 1,
+            }
+        }
+        self.add_rotated_while_down(&paths, &mut found);
+        // Per path, oldest first and the live file last.
+        found.sort_by_key(|f| {
+            (
+                f.path_idx,
+                f.rank.is_none(),
+                f.rank.as_ref().map(Rank::age_key),
+            )
+        });
+        self.gens = found.into_iter().map(|f| f.gen).collect();
+    }
+
+    /// Rotated siblings newer than the oldest generation found among a path's siblings,
+    /// and not followed: generations created and rotated while we were down.
+    fn add_rotated_while_down(&mut self, paths: &[PathBuf], found: &mut Vec<Found>) {
+        for (path_idx, path) in paths.iter().enumerate() {
+            let oldest = found
+                .iter()
+                .filter(|f| f.path_idx == path_idx)
+                .filter_map(|f| f.rank.clone())
+                .min_by_key(Rank::age_key);
+            let Some(oldest) = oldest else { continue };
+            for s in siblings::list(path) {
+                if !s.rank.newer_than(&oldest) || found.iter().any(|f| f.gen.id == s.id) {
+                    continue;
+                }
+                match File::open(&s.path).and_then(|f| Gen::new(path.clone(), f, 0, State::Rotated))
+                {
+                    Ok(gen) if gen.id == s.id => {
+                        self.stats.unseen_rotated += 1;
+                        found.push(Found {
+                            path_idx,
+                            rank: Some(s.rank),
+                            gen,
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(_) => self.stats.errors += 1,
+                }
+            }
+        }
+    }
+}
+
+/// Whether `file` still holds what position `p` read: at least `offset` bytes, and a head
+/// with the fingerprint.
+fn intact(file: &File, p: &FilePosition) -> bool {
+    let need = fingerprint_len(p.offset);
+    file.metadata().is_ok_and(|m| m.len() >= p.offset)
+        && read_head(file, need).is_ok_and(|h| h.len() == need && fingerprint(&h) == p.fingerprint)
+}
