@@ -17,17 +17,60 @@ pub enum Dataset {
     Vsftpd,
     /// Linux netfilter LOG target lines (iptables, nftables, UFW), usually from kern.log.
     Iptables,
+    /// xferlog transfer logs (wu-ftpd format, written by vsftpd and ProFTPD).
+    Xferlog,
+    /// ProFTPD system and extended logs.
+    Proftpd,
+    /// Microsoft IIS FTP service W3C logs.
+    IisFtp,
+    /// Pure-FTPd.
+    PureFtpd,
+    /// FileZilla Server.
+    Filezilla,
+    /// Serv-U.
+    ServU,
+    /// OpenBSD pf and pfSense/OPNsense filterlog.
+    Pf,
+    /// Cisco ASA and PIX.
+    Asa,
+    /// Windows Firewall (pfirewall.log).
+    WindowsFirewall,
+    /// NetFlow v5/v9 and IPFIX records (and nfdump output).
+    Netflow,
 }
 
 impl Dataset {
     /// Every dataset, in a stable order (used by rule validation and help texts).
-    pub const ALL: &'static [Dataset] = &[Dataset::Vsftpd, Dataset::Iptables];
+    pub const ALL: &'static [Dataset] = &[
+        Dataset::Vsftpd,
+        Dataset::Iptables,
+        Dataset::Xferlog,
+        Dataset::Proftpd,
+        Dataset::IisFtp,
+        Dataset::PureFtpd,
+        Dataset::Filezilla,
+        Dataset::ServU,
+        Dataset::Pf,
+        Dataset::Asa,
+        Dataset::WindowsFirewall,
+        Dataset::Netflow,
+    ];
 
     /// The name used in rules, JSON output and the database.
     pub fn as_str(self) -> &'static str {
         match self {
             Dataset::Vsftpd => "vsftpd",
             Dataset::Iptables => "iptables",
+            Dataset::Xferlog => "xferlog",
+            Dataset::Proftpd => "proftpd",
+            Dataset::IisFtp => "iis_ftp",
+            Dataset::PureFtpd => "pureftpd",
+            Dataset::Filezilla => "filezilla",
+            Dataset::ServU => "servu",
+            Dataset::Pf => "pf",
+            Dataset::Asa => "asa",
+            Dataset::WindowsFirewall => "windows_firewall",
+            Dataset::Netflow => "netflow",
         }
     }
 }

@@ -4,58 +4,37 @@
 //! chooses (or detects) a [`Format`], and passes a [`ParseContext`] that says how to read the
 //! source's times and which host wrote it.
 
+pub mod asa;
 pub mod event;
+pub mod filezilla;
+pub mod filterlog;
+pub mod format;
+pub mod iis;
 pub mod iptables;
+pub mod nfdump;
+pub mod parser;
+pub mod pf;
+pub mod proftpd;
+pub mod proftpd_extended;
+pub mod pureftpd;
+pub mod servu;
 pub mod syslog;
 pub mod time;
 pub mod vsftpd;
+pub mod winfw;
+pub mod xferlog;
 
 pub use event::{Action, Dataset, Event, Origin, Outcome, TcpFlags, Transport};
+pub use format::Format;
+pub use parser::LineParser;
 pub use time::SourceTz;
 
 use chrono::{DateTime, Utc};
-use std::fmt;
 use std::net::IpAddr;
 
 /// Longest line a parser accepts. Real FTP and firewall lines are under 1 KiB; 16 KiB leaves room
 /// for long paths while keeping a hostile line from costing more than a bounded amount of work.
 pub const MAX_LINE_LEN: usize = 16 * 1024;
-
-/// A line format portcullis can parse. Adding a format: one variant, one `match` arm below.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// vsftpd native log, plain or wrapped in a syslog header (including its PAM lines).
-    Vsftpd,
-    /// netfilter LOG lines (iptables, nftables, UFW) in a syslog/kern.log file.
-    Iptables,
-}
-
-impl Format {
-    /// Every format, in detection order.
-    pub const ALL: &'static [Format] = &[Format::Vsftpd, Format::Iptables];
-
-    /// The name used on the command line and in configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Vsftpd => "vsftpd",
-            Format::Iptables => "iptables",
-        }
-    }
-
-    /// Looks a format up by its name.
-    pub fn from_name(name: &str) -> Option<Format> {
-        Format::ALL
-            .iter()
-            .copied()
-            .find(|f| f.as_str().eq_ignore_ascii_case(name))
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What a parser needs to know about the source beyond the line itself.
 #[derive(Debug, Clone)]
@@ -68,6 +47,9 @@ pub struct ParseContext {
     /// Address of the host that writes this log. FTP server logs do not name the server's own
     /// address; when set, it becomes `destination.ip` of FTP events.
     pub host: Option<IpAddr>,
+    /// The log's own line layout, for formats that are configured rather than fixed
+    /// (ProFTPD ExtendedLog: its `LogFormat` string).
+    pub log_format: Option<String>,
 }
 
 impl ParseContext {
@@ -77,6 +59,7 @@ impl ParseContext {
             timezone,
             now: Utc::now(),
             host: None,
+            log_format: None,
         }
     }
 }
@@ -154,7 +137,9 @@ pub(crate) fn line_text(format: Format, line: &[u8]) -> Result<&str, ParseError>
     })
 }
 
-/// Parses one line (without its line terminator) in the given format.
+/// Parses one line (without its line terminator) in the given format, with no memory of
+/// earlier lines. Formats whose events span lines (IIS, FileZilla, Pure-FTPd logins) need a
+/// [`LineParser`] kept for the whole source.
 ///
 /// `Ok(Some(event))`: the line is an event. `Ok(None)`: the line is well formed but carries no
 /// event (a kernel message that is not a firewall log, an FTP protocol response). `Err`: the
@@ -164,18 +149,7 @@ pub fn parse_line(
     line: &[u8],
     ctx: &ParseContext,
 ) -> Result<Option<Event>, ParseError> {
-    if line.len() > MAX_LINE_LEN {
-        return Err(ParseError::new(
-            format,
-            ErrorKind::TooLong,
-            MAX_LINE_LEN,
-            "a line of at most 16 KiB",
-        ));
-    }
-    match format {
-        Format::Vsftpd => vsftpd::parse_vsftpd_line(line, ctx),
-        Format::Iptables => iptables::parse_iptables_line(line, ctx),
-    }
+    LineParser::new(format, ctx.clone()).parse(line)
 }
 
 /// Number of leading lines [`detect_format`] looks at.
@@ -193,9 +167,10 @@ pub fn detect_format(head: &[u8], ctx: &ParseContext) -> Option<Format> {
     Format::ALL
         .iter()
         .map(|&format| {
+            let mut parser = LineParser::new(format, ctx.clone());
             let events = lines
                 .iter()
-                .filter(|l| matches!(parse_line(format, l, ctx), Ok(Some(_))))
+                .filter(|l| matches!(parser.parse(l), Ok(Some(_))))
                 .count();
             (events, format)
         })

@@ -4,7 +4,7 @@
 use super::Outcome;
 use crate::ingest::lines::{line_bytes, LineReader};
 use crate::ingest::source::SourceSpec;
-use portcullis_parsers::{parse_line, Format, SourceTz};
+use portcullis_parsers::{Format, LineParser, SourceTz};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -46,6 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Box::new(std::fs::File::open(&args.file)?)
     };
     let mut reader = LineReader::new(input, 0);
+    let mut parser = LineParser::new(format, ctx);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut lines, mut events, mut rejected) = (0u64, 0u64, 0u64);
@@ -58,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         for i in 0..block.lines.len() {
             lines += 1;
             let offset = block.lines[i].0;
-            match parse_line(format, line_bytes(&block, i), &ctx) {
+            match parser.parse(line_bytes(&block, i)) {
                 Ok(Some(mut e)) => {
                     events += 1;
                     e.origin.offset = offset;

@@ -3,7 +3,7 @@
 use super::lines::{line_bytes, LineReader};
 use crate::record::{RawLine, Record};
 use crossbeam_channel::Sender;
-use portcullis_parsers::{detect_format, parse_line, Format, ParseContext, SourceTz};
+use portcullis_parsers::{detect_format, Format, LineParser, ParseContext, SourceTz};
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::IpAddr;
@@ -127,6 +127,7 @@ pub fn read_source(
     };
     let file = File::open(&spec.path).map_err(io_err)?;
     let mut reader = LineReader::new(file, 0);
+    let mut parser = LineParser::new(format, ctx.clone());
     let mut stats = SourceStats::default();
     while let Some(block) = reader.next_block().map_err(io_err)? {
         let mut records = Vec::with_capacity(block.lines.len());
@@ -147,7 +148,7 @@ pub fn read_source(
                 stats.skipped += 1;
                 continue;
             }
-            match parse_line(format, line, ctx) {
+            match parser.parse(line) {
                 Ok(Some(mut event)) => {
                     stats.events += 1;
                     event.origin.source = index;

@@ -1,0 +1,22 @@
+//! Asa lines. Not written yet (issue 3): every line is rejected with a clear error, and
+//! format detection never picks this format.
+
+use crate::{ErrorKind, Event, Format, ParseContext, ParseError};
+
+/// What this format remembers between lines of one source.
+#[derive(Debug, Default)]
+pub struct State {}
+
+/// Parses one line.
+pub fn parse_asa_line(
+    _line: &[u8],
+    _ctx: &ParseContext,
+    _state: &mut State,
+) -> Result<Option<Event>, ParseError> {
+    Err(ParseError::new(
+        Format::Asa,
+        ErrorKind::Syntax,
+        0,
+        "a format portcullis reads (the Asa parser is not written yet)",
+    ))
+}

@@ -1,0 +1,80 @@
+//! A parser for one source: the format, the source's context, and whatever the format must
+//! remember between lines (the current `#Fields:` layout, logins spread over several lines).
+
+use crate::{asa, filezilla, filterlog, iis, iptables, nfdump, pf, proftpd, proftpd_extended};
+use crate::{pureftpd, servu, vsftpd, winfw, xferlog};
+use crate::{ErrorKind, Event, Format, ParseContext, ParseError, MAX_LINE_LEN};
+
+/// Per-format memory; each format keeps its own part and ignores the others.
+#[derive(Debug, Default)]
+struct States {
+    iis: iis::State,
+    winfw: winfw::State,
+    filezilla: filezilla::State,
+    pureftpd: pureftpd::State,
+    asa: asa::State,
+    proftpd_extended: proftpd_extended::State,
+    nfdump: nfdump::State,
+}
+
+/// Parses the lines of one source in order.
+#[derive(Debug)]
+pub struct LineParser {
+    format: Format,
+    ctx: ParseContext,
+    states: States,
+}
+
+impl LineParser {
+    /// A parser for a source of `format` read with `ctx`.
+    pub fn new(format: Format, ctx: ParseContext) -> LineParser {
+        LineParser {
+            format,
+            ctx,
+            states: States::default(),
+        }
+    }
+
+    /// The format this parser reads.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The context it reads with.
+    pub fn context(&self) -> &ParseContext {
+        &self.ctx
+    }
+
+    /// Parses the next line (without its terminator). `Ok(None)`: a well-formed line that
+    /// carries no event (a directive, another program's line, the first line of a multi-line
+    /// login). `Err`: the line is rejected; the caller counts it and goes on.
+    pub fn parse(&mut self, line: &[u8]) -> Result<Option<Event>, ParseError> {
+        if line.len() > MAX_LINE_LEN {
+            return Err(ParseError::new(
+                self.format,
+                ErrorKind::TooLong,
+                MAX_LINE_LEN,
+                "a line of at most 16 KiB",
+            ));
+        }
+        let (ctx, s) = (&self.ctx, &mut self.states);
+        match self.format {
+            Format::Vsftpd => vsftpd::parse_vsftpd_line(line, ctx),
+            Format::Xferlog => xferlog::parse_xferlog_line(line, ctx),
+            Format::Proftpd => proftpd::parse_proftpd_line(line, ctx),
+            Format::ProftpdExtended => {
+                proftpd_extended::parse_extended_line(line, ctx, &mut s.proftpd_extended)
+            }
+            Format::IisFtp => iis::parse_iis_line(line, ctx, &mut s.iis),
+            Format::PureFtpd => pureftpd::parse_pureftpd_line(line, ctx, &mut s.pureftpd),
+            Format::Filezilla => filezilla::parse_filezilla_line(line, ctx, &mut s.filezilla),
+            Format::ServU => servu::parse_servu_line(line, ctx),
+            Format::Iptables => iptables::parse_iptables_line(line, ctx),
+            Format::Pf => pf::parse_pf_line(line, ctx),
+            Format::Filterlog => filterlog::parse_filterlog_line(line, ctx),
+            Format::Asa => asa::parse_asa_line(line, ctx, &mut s.asa),
+            Format::WindowsFirewall => winfw::parse_winfw_line(line, ctx, &mut s.winfw),
+            Format::NfdumpCsv => nfdump::parse_nfdump_line(line, ctx, &mut s.nfdump),
+        }
+    }
+}
