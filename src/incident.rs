@@ -24,6 +24,19 @@ pub struct Evidence {
     pub raw: Box<str>,
 }
 
+impl Evidence {
+    /// Evidence known only by its place: the text is read back from the source when the
+    /// incident is stored (compact long-window state keeps no line text).
+    pub fn unresolved(timestamp: DateTime<Utc>, source: u32, offset: u64) -> Evidence {
+        Evidence {
+            timestamp,
+            source,
+            offset,
+            raw: Box::from(""),
+        }
+    }
+}
+
 /// An incident as the engine last saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incident {

@@ -8,6 +8,7 @@
 //! A full channel blocks the stage before it: a file waits on disk, nothing is lost.
 
 use crate::incident::Incident;
+use crate::ingest::lookup::resolve_evidence;
 use crate::ingest::source::{read_source, SourceError, SourceSpec, SourceStats};
 use crate::record::Record;
 use crate::rules::engine::{Engine, EngineStats};
@@ -97,8 +98,10 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
         }
         let (inc_tx, inc_rx) = bounded::<Vec<Incident>>(INCIDENT_BATCHES_IN_FLIGHT);
         let store_names = names.clone();
+        let paths: Vec<PathBuf> = opts.sources.iter().map(|s| s.path.clone()).collect();
         let writer = s.spawn(move || -> Result<Store, StoreError> {
-            for batch in inc_rx {
+            for mut batch in inc_rx {
+                resolve_evidence(&mut batch, &paths);
                 store.write_incidents(&batch, &store_names)?;
             }
             Ok(store)

@@ -18,12 +18,16 @@ pub struct Args {
     /// Time of the first line (RFC 3339).
     #[arg(long)]
     start: Option<chrono::DateTime<chrono::Utc>>,
+    /// Benign traffic only: no attack scenario, an empty ground truth.
+    #[arg(long)]
+    benign: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut opts = GenOptions {
         seed: args.seed,
         lines: args.lines,
+        attacks: !args.benign,
         ..GenOptions::default()
     };
     if let Some(start) = args.start {

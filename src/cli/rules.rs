@@ -104,7 +104,9 @@ fn find_rule(name: &str, dir: Option<&PathBuf>) -> anyhow::Result<Rule> {
 fn matched_parts(rule: &Rule, rec: &Record) -> Option<String> {
     let e = &rec.event;
     match &rule.shape {
-        Shape::Count(_) | Shape::Distinct(..) => rule.filter.eval(e).then(|| "match".into()),
+        Shape::Count(_) | Shape::Distinct(..) | Shape::Trw(_) | Shape::FirstSeen(_) => {
+            rule.filter.eval(e).then(|| "match".into())
+        }
         Shape::Join { left, right, .. } => match (left.eval(e), right.eval(e)) {
             (true, true) => Some("left+right".into()),
             (true, false) => Some("left".into()),

@@ -117,11 +117,13 @@ fn mean_gap(k: u64, now: i64) -> u64 {
     k * SEC as u64 * sum / (RATE * 24 * u64::from(DIURNAL[hour]))
 }
 
-/// Generates `lines` lines for `seed` from `start_us` into the two writers.
+/// Generates `lines` lines for `seed` from `start_us` into the two writers, with the attack
+/// scenarios if `attacks`.
 pub fn run<W: Write>(
     seed: u64,
     lines: u64,
     start_us: i64,
+    attacks: bool,
     vs_out: W,
     fw_out: W,
 ) -> io::Result<Outcome<W>> {
@@ -131,6 +133,7 @@ pub fn run<W: Write>(
         &mut world,
         lines,
         RATE,
+        attacks,
     );
     let scripted: u64 = plan.scripts.iter().map(|s| s.lines.len() as u64).sum();
     let budget = lines.saturating_sub(scripted);

@@ -2,9 +2,22 @@
 //! the project's parsers), and the sliding-window counts the invariant checks use.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
 
 /// Microseconds per second.
 pub const SEC: i64 = 1_000_000;
+
+/// File types `ftp.sensitive_transfer` flags (compared in lower case).
+pub const SENSITIVE_EXTS: [&str; 18] = [
+    ".pdf", ".zip", ".7z", ".rar", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt",
+    ".ods", ".sql", ".bak", ".kdbx", ".pst", ".pem", ".key",
+];
+
+/// True if `path` ends, in any letter case, in a sensitive file type.
+pub fn is_sensitive(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    SENSITIVE_EXTS.iter().any(|e| lower.ends_with(e))
+}
 
 /// The parts of a vsftpd line the checks use.
 #[derive(Debug, Clone)]
@@ -21,6 +34,15 @@ pub struct Vs {
     pub action: String,
     /// Carries `anon password`.
     pub anon: bool,
+    /// The quoted argument after the client (a path; `old new` for RENAME), or empty.
+    pub arg: String,
+}
+
+impl Vs {
+    /// Logged in as (or acting as) the anonymous account.
+    pub fn anon_user(&self) -> bool {
+        self.user == "ftp" || self.user == "anonymous"
+    }
 }
 
 /// The parts of a kern.log line the checks use.
@@ -59,6 +81,10 @@ pub fn parse_vs(text: &str) -> Vec<Vs> {
             };
             let (action, rest) = rest.split_once(": Client \"").expect("client");
             let client = rest.split('"').next().unwrap();
+            let after = &rest[client.len() + 1..];
+            let arg = after
+                .strip_prefix(", \"")
+                .map_or("", |a| a.split('"').next().unwrap());
             Vs {
                 t,
                 pid: pid.parse().expect("pid number"),
@@ -66,6 +92,7 @@ pub fn parse_vs(text: &str) -> Vec<Vs> {
                 user: user.to_string(),
                 action: action.to_string(),
                 anon: rest.contains(", anon password \""),
+                arg: arg.to_string(),
             }
         })
         .collect()
@@ -120,10 +147,10 @@ pub fn max_in_window(times: &[i64], window: i64) -> usize {
         .unwrap_or(0)
 }
 
-/// Largest number of distinct ports among `hits` (sorted by time) within any window.
-pub fn max_distinct_in_window(hits: &[(i64, u16)], window: i64) -> usize {
+/// Largest number of distinct values among `hits` (sorted by time) within any window.
+pub fn max_distinct_in_window<T: Hash + Eq + Copy>(hits: &[(i64, T)], window: i64) -> usize {
     let (mut lo, mut best) = (0, 0);
-    let mut counts: HashMap<u16, usize> = HashMap::new();
+    let mut counts: HashMap<T, usize> = HashMap::new();
     for hi in 0..hits.len() {
         *counts.entry(hits[hi].1).or_default() += 1;
         while hits[hi].0 - hits[lo].0 > window {
@@ -137,4 +164,17 @@ pub fn max_distinct_in_window(hits: &[(i64, u16)], window: i64) -> usize {
         best = best.max(counts.len());
     }
     best
+}
+
+/// Largest number of `fails` within `window` before (or at) one of `oks`: the failures a
+/// "failures, then a success" sequence could use. Both sorted.
+pub fn max_fails_before_success(fails: &[i64], oks: &[i64], window: i64) -> usize {
+    oks.iter()
+        .map(|&ok| {
+            let hi = fails.partition_point(|&f| f <= ok);
+            let lo = fails.partition_point(|&f| f < ok - window);
+            hi - lo
+        })
+        .max()
+        .unwrap_or(0)
 }

@@ -3,13 +3,17 @@
 //! The simulated site: an FTP server 203.0.113.10 (vsftpd on port 21, plus an attacker's
 //! second vsftpd on port 2121 writing to the same log), a web server 203.0.113.20, a LAN
 //! 10.0.1.0-10.0.4.255, and a firewall `fw01` logging netfilter LOG lines to kern.log.
-//! Benign traffic fills the requested number of lines; four scenarios (anonymous logins, a
-//! brute force, a port scan, an off-port FTP server) are placed at fixed fractions of the run
-//! and listed in truth.json as the incidents the rule pack must raise.
+//! Benign traffic fills the requested number of lines and raises no incident of the default
+//! rule pack. Attack scenarios (anonymous logins, one of them uploading; a brute force; a
+//! brute force that works; an insider downloading sensitive files; a port scan; a host
+//! sweep; an off-port FTP server used as a drop) are placed at fixed fractions of the run and
+//! listed in truth.json as the incidents the rule pack must raise. Without attacks
+//! ([`GenOptions::attacks`] false) the logs are benign only and truth.json lists none.
 //!
 //! The same options always give byte-identical files: the random numbers come from a
 //! hand-written xoshiro256** (see `rng.rs`), and no floating point or platform math is used.
 
+mod attacks_ftp;
 mod background;
 mod driver;
 mod event;
@@ -21,6 +25,12 @@ mod truth;
 mod world;
 mod writer;
 
+#[cfg(test)]
+mod checks_fail;
+#[cfg(test)]
+mod checks_ftp;
+#[cfg(test)]
+mod checks_fw;
 #[cfg(test)]
 mod invariants;
 #[cfg(test)]
@@ -38,15 +48,18 @@ use std::path::Path;
 pub struct GenOptions {
     /// Seed of every random choice.
     pub seed: u64,
-    /// Approximate total lines across vsftpd.log and kern.log (within 1 %; the scenarios,
-    /// a few hundred lines, are always written, so smaller values are exceeded).
+    /// Approximate total lines across vsftpd.log and kern.log (within 1 %; with `attacks`
+    /// the scenarios, a few hundred lines, are always written, so smaller values are
+    /// exceeded).
     pub lines: u64,
     /// Time of the first line (UTC).
     pub start: DateTime<Utc>,
+    /// Include the attack scenarios; `false` gives benign traffic only and no incidents.
+    pub attacks: bool,
 }
 
 impl Default for GenOptions {
-    /// Seed 1, 5 000 lines, starting 2026-03-02T08:00:00Z.
+    /// Seed 1, 5 000 lines, starting 2026-03-02T08:00:00Z, with attacks.
     fn default() -> Self {
         Self {
             seed: 1,
@@ -55,6 +68,7 @@ impl Default for GenOptions {
                 .with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
                 .single()
                 .expect("valid date"),
+            attacks: true,
         }
     }
 }
@@ -87,6 +101,7 @@ fn generate_with_actors(
         opts.seed,
         opts.lines,
         opts.start.timestamp_micros(),
+        opts.attacks,
         open("vsftpd.log")?,
         open("kern.log")?,
     )?;

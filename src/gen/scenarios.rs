@@ -1,13 +1,16 @@
 //! Attack scenarios: each one is built up front as a script of lines with times relative to
 //! its start, so its line count is known before the background fills the rest of the budget.
+//! The FTP scenarios are in `attacks_ftp.rs`; the firewall-only ones (a port scan, a host
+//! sweep) are here.
 //!
 //! Scripted vsftpd lines carry a session ordinal in `pid`; the driver swaps in real pids when
 //! it places the script.
 
-use super::event::{FwLine, Line, Prefix, Proto, VsKind, VsLine};
+use super::attacks_ftp::{anonymous, brute_force, brute_success, insider, off_port};
+use super::event::{FwLine, Line, Prefix, Proto};
 use super::rng::Rng;
-use super::session::{ftp_session, syn, Lines, Profile, Session, SEC};
-use super::world::{ip, PortTracker, World, FTP_PORT, FTP_SERVER, OFF_PASV, OFF_PORT, PASV, USERS};
+use super::session::{Lines, SEC};
+use super::world::{ip, World, FTP_PORT, FTP_SERVER, OFF_PORT};
 
 /// A scenario placed when the background reaches `ppm` millionths of its line budget.
 #[derive(Debug, Clone)]
@@ -20,21 +23,30 @@ pub struct Script {
     pub sessions: u32,
 }
 
-/// The addresses each scenario uses (each used for nothing else).
+/// The addresses each scenario uses (each used for nothing else). All empty when the run has
+/// no attacks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actors {
     /// Anonymous FTP clients, one session each.
     pub anon: Vec<u32>,
-    /// The brute-force source.
-    pub brute: u32,
+    /// The anonymous client that uploads (one of `anon`).
+    pub anon_upload: Option<u32>,
+    /// The brute-force source (never succeeds).
+    pub brute: Option<u32>,
+    /// The brute force that works: a few failures, then a login.
+    pub brute_ok: Option<u32>,
+    /// The insider downloading sensitive files.
+    pub insider: Option<u32>,
     /// The port scanner.
-    pub scanner: u32,
+    pub scanner: Option<u32>,
+    /// The host sweep's source and the one port it tries.
+    pub sweep: Option<(u32, u16)>,
     /// Clients of the off-port (2121) instance.
     pub offport: Vec<u32>,
 }
 
 /// All scripts and who plays them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Scripts sorted by `ppm`.
     pub scripts: Vec<Script>,
@@ -49,38 +61,25 @@ const TOP_PORTS: [u16; 60] = [
     993, 995, 1025, 1433, 1720, 1723, 2049, 2121, 3128, 3306, 3389, 5060, 5432, 5900, 6000, 8000,
     8080, 8443, 10000,
 ];
-const BRUTE_USERS: [&str; 10] = [
-    "root",
-    "admin",
-    "test",
-    "oracle",
-    "user",
-    "guest",
-    "administrator",
-    "ftpuser",
-    "postgres",
-    "ubuntu",
-];
-const ANON_PASSWORDS: [&str; 6] = [
-    "guest@example.com",
-    "mozilla@example.com",
-    "IEUser@",
-    "lftp@",
-    "-wget@",
-    "anonymous@",
-];
+/// Ports a host sweep tries (RDP, SSH).
+const SWEEP_PORTS: [u16; 2] = [3389, 22];
 
 /// Number of anonymous sessions for a run of `lines` lines.
 pub fn anon_count(lines: u64) -> usize {
     (lines / 50_000).max(3) as usize
 }
 
-/// Builds every scenario for a run of `lines` lines at `rate` lines per second.
-pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64) -> Plan {
+/// Builds every scenario for a run of `lines` lines at `rate` lines per second; none at all
+/// without `attacks`.
+pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64, attacks: bool) -> Plan {
+    if !attacks {
+        return Plan::default();
+    }
     let mut doc: Vec<u8> = (1..=199).collect();
     rng.shuffle(&mut doc);
     let mut attackers: Vec<u8> = (200..=254).collect();
     rng.shuffle(&mut attackers);
+    let attacker = |i: usize| ip(192, 0, 2, attackers[i]);
     let n_anon = anon_count(lines);
     let anon: Vec<u32> = (0..n_anon)
         .map(|i| {
@@ -88,114 +87,45 @@ pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64) -> Plan {
                 .map_or_else(|| world.public.next_addr(), |&d| ip(192, 0, 2, d))
         })
         .collect();
-    let actors = Actors {
-        brute: ip(192, 0, 2, attackers[0]),
-        scanner: ip(192, 0, 2, attackers[1]),
-        offport: attackers[2..3 + rng.below(2) as usize]
-            .iter()
-            .map(|&d| ip(192, 0, 2, d))
-            .collect(),
-        anon,
-    };
+    let uploader = rng.below(n_anon as u64) as usize;
+    let (brute, scanner, brute_ok, insider_ip) =
+        (attacker(0), attacker(1), attacker(2), attacker(3));
+    let sweep = (attacker(4), rng.pick(&SWEEP_PORTS));
+    let offport: Vec<u32> = (5..6 + rng.below(2) as usize).map(attacker).collect();
     let span_us = (lines * SEC as u64 / rate.max(1)) as i64;
     let mut scripts = Vec::new();
-    for (i, &client) in actors.anon.iter().enumerate() {
+    for (i, &client) in anon.iter().enumerate() {
         let slot = 1_000_000 / n_anon as u64;
         let ppm = (i as u64 * slot + slot / 4 + rng.below(slot / 2 + 1)) as u32;
-        scripts.push(anonymous(rng, world, client, ppm));
+        scripts.push(anonymous(rng, world, client, ppm, i == uploader));
     }
-    let ppm = rng.range(250_000, 350_000) as u32;
-    scripts.push(brute_force(rng, world, actors.brute, ppm));
-    let ppm = rng.range(500_000, 600_000) as u32;
-    scripts.push(port_scan(rng, actors.scanner, ppm));
-    let ppm = rng.range(700_000, 780_000) as u32;
-    scripts.push(off_port(rng, world, &actors.offport, ppm, span_us));
-    scripts.sort_by_key(|s| s.ppm);
-    Plan { scripts, actors }
-}
-
-fn anonymous(rng: &mut Rng, world: &World, client: u32, ppm: u32) -> Script {
-    let s = Session {
-        client,
-        mapped: false,
-        stack: world.stack(client),
-        server: FTP_SERVER,
-        port: FTP_PORT,
-        pasv: PASV,
-        pid: 0,
-        user: rng.pick(&["ftp", "anonymous"]),
-        anon_password: Some(rng.pick(&ANON_PASSWORDS)),
-        typo: false,
-        ops: rng.range(1, 3) as u32,
-        profile: Profile::Anonymous,
-    };
-    let mut lines = Vec::new();
-    ftp_session(
-        rng,
-        &s,
-        0,
-        &mut PortTracker::default(),
-        &mut None,
-        &mut lines,
+    let mut at = |lo, hi| rng.range(lo, hi) as u32;
+    let ppm = (
+        at(130_000, 200_000),
+        at(250_000, 350_000),
+        at(400_000, 460_000),
     );
-    Script {
-        ppm,
-        lines,
-        sessions: 1,
-    }
-}
-
-/// ~30 failed logins over ~90 s, three per connection (vsftpd's `max_login_fails`), never a
-/// success. All failures fall within 110 s so a 120 s window sees one burst.
-fn brute_force(rng: &mut Rng, world: &World, client: u32, ppm: u32) -> Script {
-    let stack = world.stack(client);
-    let target = rng.range(28, 32);
-    let mut lines = Vec::new();
-    let (mut t, mut fails, mut session, mut first) = (0i64, 0u64, 0u32, None);
-    'conn: while fails < target {
-        lines.push((
-            t,
-            Line::Fw(syn(
-                rng,
-                &stack,
-                Prefix::AcceptIn,
-                client,
-                FTP_SERVER,
-                FTP_PORT,
-            )),
-        ));
-        let tc = t + rng.range_i(50_000, 400_000);
-        let vs = |user, kind| {
-            Line::Vs(VsLine {
-                pid: session,
-                client,
-                mapped: false,
-                user,
-                kind,
-            })
-        };
-        lines.push((tc, vs("", VsKind::Connect)));
-        t = tc + rng.range_i(800_000, 1_500_000);
-        for _ in 0..3 {
-            if fails == target || t - *first.get_or_insert(t) > 110 * SEC {
-                break 'conn;
-            }
-            lines.push((t, vs(rng.pick(&BRUTE_USERS), VsKind::Login { ok: false })));
-            fails += 1;
-            t += rng.range_i(2_200_000, 3_000_000);
-        }
-        session += 1;
-        t += rng.range_i(100_000, 800_000);
-    }
-    let sessions = lines
-        .iter()
-        .filter(|(_, l)| matches!(l, Line::Vs(v) if v.kind == VsKind::Connect))
-        .count();
-    Script {
-        ppm,
-        lines,
-        sessions: sessions as u32,
-    }
+    scripts.push(brute_success(rng, world, brute_ok, ppm.0));
+    scripts.push(brute_force(rng, world, brute, ppm.1));
+    scripts.push(insider(rng, world, insider_ip, ppm.2));
+    let ppm = rng.range(500_000, 600_000) as u32;
+    scripts.push(port_scan(rng, scanner, ppm));
+    let ppm = rng.range(700_000, 780_000) as u32;
+    scripts.push(off_port(rng, world, &offport, ppm, span_us));
+    let ppm = rng.range(850_000, 920_000) as u32;
+    scripts.push(host_sweep(rng, sweep, ppm));
+    scripts.sort_by_key(|s| s.ppm);
+    let actors = Actors {
+        anon_upload: Some(anon[uploader]),
+        anon,
+        brute: Some(brute),
+        brute_ok: Some(brute_ok),
+        insider: Some(insider_ip),
+        scanner: Some(scanner),
+        sweep: Some(sweep),
+        offport,
+    };
+    Plan { scripts, actors }
 }
 
 /// A SYN scan (nmap style: one source port, window 1024, no DF) of ~200 ports in ~40 s.
@@ -245,38 +175,41 @@ fn port_scan(rng: &mut Rng, scanner: u32, ppm: u32) -> Script {
     }
 }
 
-/// One or two clients logging in to the 2121 instance a few times and uploading to /drop.
-fn off_port(rng: &mut Rng, world: &World, clients: &[u32], ppm: u32, span_us: i64) -> Script {
-    let spacing = (span_us / 40).clamp(20 * SEC, 600 * SEC);
-    let mut lines = Vec::new();
-    let mut session = 0;
-    for (i, &client) in clients.iter().enumerate() {
-        let user = rng.pick(&USERS);
-        let mut ports = PortTracker::default();
-        let mut t = i as i64 * spacing / 2 + rng.range_i(0, 10 * SEC);
-        for _ in 0..rng.range(2, 3) {
-            let s = Session {
-                client,
-                mapped: false,
-                stack: world.stack(client),
-                server: FTP_SERVER,
-                port: OFF_PORT,
-                pasv: OFF_PASV,
-                pid: session,
-                user,
-                anon_password: None,
-                typo: false,
-                ops: rng.range(1, 3) as u32,
-                profile: Profile::Drop,
+/// A sweep of one port over 40-60 hosts of 203.0.113.0/24 in about 1-2 minutes, every SYN
+/// dropped (masscan style: one source port, window 1024, no DF). One port per host, so it
+/// never looks like a port scan.
+fn host_sweep(rng: &mut Rng, (src, dpt): (u32, u16), ppm: u32) -> Script {
+    let mut hosts: Vec<u8> = (1..=254).collect();
+    rng.shuffle(&mut hosts);
+    let n = rng.range(40, 60) as usize;
+    let (spt, ttl) = (rng.range(33_000, 65_000) as u16, rng.range(38, 54) as u8);
+    // Gaps of half to one and a half times the mean: at most 1.5 x 100 s in all.
+    let gap = rng.range_i(70, 100) * SEC / n as i64;
+    let mut t = 0;
+    let lines = hosts[..n]
+        .iter()
+        .map(|&h| {
+            t += rng.range_i(gap / 2, gap * 3 / 2);
+            let l = FwLine {
+                prefix: Prefix::DropIn,
+                src,
+                dst: ip(203, 0, 113, h),
+                len: 44,
+                ttl,
+                id: rng.below(65_536) as u16,
+                df: false,
+                proto: Proto::Tcp {
+                    spt,
+                    dpt,
+                    window: 1024,
+                },
             };
-            let end = ftp_session(rng, &s, t, &mut ports, &mut None, &mut lines);
-            t = end + spacing + rng.range_i(0, spacing);
-            session += 1;
-        }
-    }
+            (t, Line::Fw(l))
+        })
+        .collect();
     Script {
         ppm,
         lines,
-        sessions: session,
+        sessions: 0,
     }
 }

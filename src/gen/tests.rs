@@ -7,16 +7,29 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use tempfile::TempDir;
 
-/// Runs the generator into a fresh temporary directory.
-pub(super) fn run(seed: u64, lines: u64) -> (TempDir, GenSummary, Actors) {
+/// Runs the generator with `opts` into a fresh temporary directory.
+pub(super) fn run_opts(opts: &GenOptions) -> (TempDir, GenSummary, Actors) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = GenOptions {
+    let (summary, actors) = generate_with_actors(opts, dir.path()).expect("generate");
+    (dir, summary, actors)
+}
+
+/// Runs the generator with attacks into a fresh temporary directory.
+pub(super) fn run(seed: u64, lines: u64) -> (TempDir, GenSummary, Actors) {
+    run_opts(&GenOptions {
         seed,
         lines,
         ..GenOptions::default()
-    };
-    let (summary, actors) = generate_with_actors(&opts, dir.path()).expect("generate");
-    (dir, summary, actors)
+    })
+}
+
+fn benign(seed: u64, lines: u64) -> (TempDir, GenSummary, Actors) {
+    run_opts(&GenOptions {
+        seed,
+        lines,
+        attacks: false,
+        ..GenOptions::default()
+    })
 }
 
 pub(super) fn read(dir: &TempDir, name: &str) -> Vec<u8> {
@@ -55,6 +68,18 @@ fn same_options_give_identical_bytes() {
     let (fa, fc) = (files(&a), files(&c));
     assert_ne!(fa[0], fc[0], "vsftpd.log does not depend on the seed");
     assert_ne!(fa[1], fc[1], "kern.log does not depend on the seed");
+    let (d, sd, _) = benign(42, 20_000);
+    let (e, se, _) = benign(42, 20_000);
+    assert_eq!(sd, se);
+    assert!(
+        files(&d) == files(&e),
+        "two benign runs with seed 42 differ"
+    );
+    assert_ne!(
+        files(&d)[0],
+        fa[0],
+        "benign run equals the run with attacks"
+    );
 }
 
 #[test]
@@ -64,15 +89,19 @@ fn default_output_is_pinned() {
     let (dir, _, _) = run(1, 5000);
     assert_eq!(
         fingerprint(&dir),
-        6_051_074_837_506_851_348,
+        3_711_422_957_380_781_566,
         "default output changed"
     );
 }
 
 #[test]
 fn line_counts_are_within_one_percent() {
-    for lines in [5_000u64, 100_000] {
-        let (dir, s, _) = run(7, lines);
+    for (lines, attacks) in [(5_000u64, true), (100_000, true), (5_000, false)] {
+        let (dir, s, _) = if attacks {
+            run(7, lines)
+        } else {
+            benign(7, lines)
+        };
         let (vs, fw) = (lines_in(&dir, "vsftpd.log"), lines_in(&dir, "kern.log"));
         assert_eq!(
             (vs, fw),
@@ -94,8 +123,53 @@ fn line_counts_are_within_one_percent() {
     }
 }
 
+/// The incidents truth.json must list for `actors`, as `rule {group}` strings, sorted.
+fn expected_incidents(a: &Actors) -> Vec<String> {
+    let ip = |a: u32| Ipv4Addr::from(a).to_string();
+    let server = r#""destination.ip":"203.0.113.10""#;
+    let one = |rule: &str, a: u32| format!(r#"{rule} {{"source.ip":"{}"}}"#, ip(a));
+    let with_server =
+        |rule: &str, a: u32| format!(r#"{rule} {{{server},"source.ip":"{}"}}"#, ip(a));
+    let mut want: Vec<String> = a
+        .anon
+        .iter()
+        .map(|&c| with_server("ftp.anonymous_login", c))
+        .collect();
+    want.extend(
+        a.anon_upload
+            .map(|c| with_server("ftp.anonymous_upload", c)),
+    );
+    want.extend(a.brute.map(|c| one("ftp.brute_force", c)));
+    want.extend(a.brute_ok.map(|c| one("ftp.brute_force_success", c)));
+    for &c in a.insider.iter().chain(&a.offport) {
+        want.push(with_server("ftp.sensitive_transfer", c));
+    }
+    want.extend(a.scanner.map(|c| with_server("firewall.port_scan", c)));
+    want.extend(a.scanner.map(|c| with_server("firewall.slow_port_scan", c)));
+    want.extend(a.sweep.map(|(c, _)| one("firewall.slow_host_sweep", c)));
+    want.extend(a.sweep.map(|(c, _)| one("firewall.trw_scanner", c)));
+    want.extend(a.sweep.map(|(c, port)| {
+        format!(
+            r#"firewall.host_sweep {{"destination.port":"{port}","source.ip":"{}"}}"#,
+            ip(c)
+        )
+    }));
+    if !a.offport.is_empty() {
+        want.push(format!(
+            r#"cross.ftp_off_port {{{server},"destination.port":"2121"}}"#
+        ));
+    }
+    want.sort();
+    want
+}
+
 #[test]
 fn truth_lists_exactly_the_scenarios() {
+    let pack: BTreeSet<String> = crate::rules::default_rules()
+        .expect("default pack")
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     for lines in [5_000u64, 400_000] {
         let (dir, s, actors) = run(3, lines);
         let truth: Value = serde_json::from_slice(&read(&dir, "truth.json")).unwrap();
@@ -108,43 +182,40 @@ fn truth_lists_exactly_the_scenarios() {
         assert_eq!(truth["files"]["kern.log"]["format"], "iptables");
         let incidents = truth["incidents"].as_array().unwrap();
         assert_eq!(incidents.len(), s.incidents);
-        let ip = |a: u32| Ipv4Addr::from(a).to_string();
-        let mut want: Vec<String> = actors
-            .anon
-            .iter()
-            .map(|&a| {
-                format!(
-                    r#"ftp.anonymous_login {{"destination.ip":"203.0.113.10","source.ip":"{}"}}"#,
-                    ip(a)
-                )
-            })
-            .collect();
-        want.push(format!(
-            r#"ftp.brute_force {{"source.ip":"{}"}}"#,
-            ip(actors.brute)
-        ));
-        want.push(format!(
-            r#"firewall.port_scan {{"destination.ip":"203.0.113.10","source.ip":"{}"}}"#,
-            ip(actors.scanner)
-        ));
-        want.push(
-            r#"cross.ftp_off_port {"destination.ip":"203.0.113.10","destination.port":"2121"}"#
-                .into(),
-        );
-        want.sort();
         let got: Vec<String> = incidents
             .iter()
             .map(|i| format!("{} {}", i["rule"].as_str().unwrap(), i["group"]))
             .collect();
-        assert_eq!(got, want, "incidents (sorted by rule, then group)");
-        assert_eq!(actors.anon.len(), anon_count(lines));
-        let distinct: BTreeSet<u32> = actors.anon.iter().copied().collect();
         assert_eq!(
-            distinct.len(),
-            actors.anon.len(),
-            "anonymous clients repeat"
+            got,
+            expected_incidents(&actors),
+            "incidents (sorted by rule, then group)"
         );
+        // Every rule of the default pack has a scenario, and no scenario lacks a rule.
+        let rules: BTreeSet<String> = incidents
+            .iter()
+            .map(|i| i["rule"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(rules, pack, "rules in truth.json vs the default pack");
+        assert_eq!(actors.anon.len(), anon_count(lines));
         assert!((1..=2).contains(&actors.offport.len()));
+        assert!(actors.anon.contains(&actors.anon_upload.unwrap()));
+        // Each scenario address plays one part only.
+        let mut all: Vec<u32> = actors.anon.clone();
+        all.extend(&actors.offport);
+        all.extend(
+            [
+                actors.brute,
+                actors.brute_ok,
+                actors.insider,
+                actors.scanner,
+            ]
+            .iter()
+            .flatten(),
+        );
+        all.extend(actors.sweep.map(|(a, _)| a));
+        let distinct: BTreeSet<u32> = all.iter().copied().collect();
+        assert_eq!(distinct.len(), all.len(), "scenario addresses repeat");
     }
 }
 
@@ -153,6 +224,10 @@ fn tiny_and_empty_runs_still_work() {
     let (dir, s, _) = run(1, 0);
     assert!(s.vsftpd_lines > 0, "scenarios are always written");
     assert_eq!(lines_in(&dir, "kern.log"), s.firewall_lines);
+    let (dir, s, actors) = benign(1, 0);
+    assert_eq!((s.vsftpd_lines, s.firewall_lines, s.incidents), (0, 0, 0));
+    assert_eq!(actors, Actors::default());
+    assert_eq!(lines_in(&dir, "vsftpd.log") + lines_in(&dir, "kern.log"), 0);
 }
 
 #[test]

@@ -56,26 +56,49 @@ fn ip(a: u32) -> String {
     Ipv4Addr::from(a).to_string()
 }
 
-/// The incidents the scenarios of `actors` must raise, sorted by rule then group.
+/// The incidents the scenarios of `actors` must raise, sorted by rule then group (none
+/// for a run without attacks).
 pub fn incidents(actors: &Actors) -> Vec<Incident> {
     let server = || ("destination.ip", FTP_SERVER_STR.to_string());
+    let src = |a: u32| ("source.ip", ip(a));
     let mut v: Vec<Incident> = actors
         .anon
         .iter()
-        .map(|&a| incident("ftp.anonymous_login", &[server(), ("source.ip", ip(a))]))
+        .map(|&a| incident("ftp.anonymous_login", &[server(), src(a)]))
         .collect();
-    v.push(incident(
-        "ftp.brute_force",
-        &[("source.ip", ip(actors.brute))],
-    ));
-    v.push(incident(
-        "firewall.port_scan",
-        &[("source.ip", ip(actors.scanner)), server()],
-    ));
-    v.push(incident(
-        "cross.ftp_off_port",
-        &[server(), ("destination.port", OFF_PORT.to_string())],
-    ));
+    if let Some(a) = actors.anon_upload {
+        v.push(incident("ftp.anonymous_upload", &[server(), src(a)]));
+    }
+    if let Some(a) = actors.brute {
+        v.push(incident("ftp.brute_force", &[src(a)]));
+    }
+    if let Some(a) = actors.brute_ok {
+        v.push(incident("ftp.brute_force_success", &[src(a)]));
+    }
+    // The insider's downloads and every drop client's uploads to the off-port instance.
+    for &a in actors.insider.iter().chain(&actors.offport) {
+        v.push(incident("ftp.sensitive_transfer", &[server(), src(a)]));
+    }
+    // The scanner is refused on far more than 15 ports of one host: a slow port scan too.
+    // It contacts a single host, so the random walk (over hosts) never sees a second contact.
+    if let Some(a) = actors.scanner {
+        v.push(incident("firewall.port_scan", &[src(a), server()]));
+        v.push(incident("firewall.slow_port_scan", &[src(a), server()]));
+    }
+    // The sweeper is refused by 40-60 hosts: a slow sweep too, and its first contacts all
+    // fail, so the random walk declares it a scanner.
+    if let Some((a, port)) = actors.sweep {
+        let port = ("destination.port", port.to_string());
+        v.push(incident("firewall.host_sweep", &[src(a), port]));
+        v.push(incident("firewall.slow_host_sweep", &[src(a)]));
+        v.push(incident("firewall.trw_scanner", &[src(a)]));
+    }
+    if !actors.offport.is_empty() {
+        v.push(incident(
+            "cross.ftp_off_port",
+            &[server(), ("destination.port", OFF_PORT.to_string())],
+        ));
+    }
     v.sort();
     v
 }

@@ -2,5 +2,6 @@
 
 pub mod fingerprint;
 pub mod lines;
+pub mod lookup;
 pub mod source;
 pub mod tail;

@@ -75,6 +75,11 @@ pub enum ShapeAst {
     },
     /// `sequence step EXPR [times N] step EXPR ...`: steps in order per group.
     Sequence(Vec<(Expr, u64)>),
+    /// `trw FIELD, ...`: threshold random walk over first contacts with distinct values of the
+    /// fields (Jung et al. 2004).
+    Trw(Vec<FieldRef>),
+    /// `first_seen FIELD`: a value of FIELD never seen before for the group.
+    FirstSeen(FieldRef),
 }
 
 /// One rule file, parsed.
@@ -98,4 +103,6 @@ pub struct RuleAst {
     pub quiet: Option<Duration>,
     /// `until EXPR`: an event that cancels a sequence in progress.
     pub until: Option<Expr>,
+    /// `learn DURATION`: how long `first_seen` only learns before it reports.
+    pub learn: Option<Duration>,
 }

@@ -6,10 +6,13 @@
 //! live tailing and replay see the same order and raise the same incidents. A record older
 //! than the watermark is counted as late and still processed at its own time.
 
+use super::compact::LongDistinct;
 use super::field::Value;
+use super::first_seen::FirstSeenState;
 use super::join::{JoinState, Joined};
 use super::sequence::SequenceState;
-use super::window::Windows;
+use super::trw::TrwState;
+use super::window::{Report, Windows};
 use super::{Rule, Shape};
 use crate::incident::Incident;
 use crate::record::{EvidenceRef, Record};
@@ -43,7 +46,14 @@ struct Running {
     windows: Windows,
     join: JoinState,
     sequence: SequenceState,
+    long: LongDistinct,
+    trw: TrwState,
+    first_seen: FirstSeenState,
 }
+
+/// Windows longer than this keep compact state (value hashes, evidence by place) instead of
+/// the events themselves: an hour of events per group is the most worth holding in memory.
+pub const LONG_WINDOW: Duration = Duration::from_secs(3600);
 
 /// Runs a rule set over a stream of records.
 pub struct Engine {
@@ -70,6 +80,9 @@ impl Engine {
                     windows: Windows::new(&rule),
                     join: JoinState::default(),
                     sequence: SequenceState::default(),
+                    long: LongDistinct::default(),
+                    trw: TrwState::default(),
+                    first_seen: FirstSeenState::default(),
                     rule,
                 })
                 .collect(),
@@ -149,6 +162,8 @@ impl Engine {
             s.group_cap_hits += r.windows.caps.groups;
             s.value_cap_hits += r.windows.caps.values;
             s.join_cap_hits += r.join.cap_hits;
+            s.group_cap_hits += r.long.cap_hits + r.trw.cap_hits;
+            s.value_cap_hits += r.first_seen.cap_hits;
         }
         s
     }
@@ -157,7 +172,13 @@ impl Engine {
     pub fn groups(&self) -> usize {
         self.rules
             .iter()
-            .map(|r| r.windows.group_count() + r.sequence.group_count())
+            .map(|r| {
+                r.windows.group_count()
+                    + r.sequence.group_count()
+                    + r.long.group_count()
+                    + r.trw.group_count()
+                    + r.first_seen.group_count()
+            })
             .sum()
     }
 
@@ -168,6 +189,8 @@ impl Engine {
             let within = chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
             if r.windows.maybe_expire(&r.rule, now) {
                 r.sequence.expire(now, within);
+                r.long.expire(now, within);
+                r.trw.expire(now, within);
             }
             match &r.rule.shape {
                 Shape::Join { keys, left, right } => {
@@ -194,6 +217,80 @@ impl Engine {
                     if let Some(done) = done {
                         r.windows
                             .add(&r.rule, &self.key, now, Value::Missing, &done.evidence);
+                    }
+                }
+                Shape::Distinct(field, n) if r.rule.within > LONG_WINDOW => {
+                    if !r.rule.filter.eval(&rec.event) {
+                        continue;
+                    }
+                    let value = field.get(&rec.event);
+                    if value == Value::Missing {
+                        continue;
+                    }
+                    self.key.clear();
+                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
+                    if let Some((d, mut ev, start)) = r.long.add(&self.key, &value, within, *n, rec)
+                    {
+                        if let Some(last) = ev.last_mut() {
+                            *last = EvidenceRef::of(rec).materialize();
+                        }
+                        let report = Report {
+                            ts: now,
+                            start: Some(start),
+                            evidence: ev,
+                            distinct: Some(d),
+                            count: d,
+                        };
+                        r.windows.report(&r.rule, &self.key, report);
+                    }
+                }
+                Shape::Trw(fields) => {
+                    if !r.rule.filter.eval(&rec.event) {
+                        continue;
+                    }
+                    self.key.clear();
+                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
+                    let contact: Vec<Value> = fields.iter().map(|f| f.get(&rec.event)).collect();
+                    if contact.contains(&Value::Missing) {
+                        continue;
+                    }
+                    if let Some(v) = r.trw.push(&self.key, &contact, rec) {
+                        let report = Report {
+                            ts: now,
+                            start: None,
+                            evidence: v.evidence,
+                            distinct: Some(v.contacts),
+                            count: v.contacts,
+                        };
+                        r.windows.report(&r.rule, &self.key, report);
+                    }
+                }
+                Shape::FirstSeen(field) => {
+                    if !r.rule.filter.eval(&rec.event) {
+                        continue;
+                    }
+                    let value = field.get(&rec.event);
+                    let state_key: Vec<Value> = r
+                        .rule
+                        .by
+                        .iter()
+                        .filter(|f| *f != field)
+                        .map(|f| f.get(&rec.event))
+                        .collect();
+                    let learn =
+                        chrono::Duration::from_std(r.rule.learn).unwrap_or(chrono::Duration::MAX);
+                    if let Some(mut ev) = r.first_seen.push(&state_key, &value, learn, rec) {
+                        ev[0] = EvidenceRef::of(rec).materialize();
+                        self.key.clear();
+                        self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
+                        let report = Report {
+                            ts: now,
+                            start: None,
+                            evidence: ev,
+                            distinct: None,
+                            count: 1,
+                        };
+                        r.windows.report(&r.rule, &self.key, report);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {

@@ -323,3 +323,82 @@ fn sequence_steps_outside_the_window_or_before_until_do_not_count() {
     ];
     assert!(run(vec![rule(THEN_SUCCESS)], recs).is_empty());
 }
+
+#[test]
+fn long_distinct_windows_find_a_probe_every_five_minutes() {
+    let slow = r#"rule s title "slow {source.ip}" severity medium
+        where event.action == "firewall.deny"
+        distinct destination.port 15 within 24h by source.ip, destination.ip"#;
+    // One refused probe every 5 minutes on a new port; the 15th comes 70 minutes in.
+    let recs: Vec<Record> = (0..20)
+        .map(|i| {
+            packet(
+                i * 300_000,
+                Action::FirewallDeny,
+                "192.0.2.7",
+                "203.0.113.10",
+                1000 + i as u16,
+            )
+        })
+        .collect();
+    let got = run(vec![rule(slow)], recs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].first_seen, t0()); // the first refused probe
+    assert_eq!(got[0].distinct, Some(20));
+    assert_eq!(got[0].count, 20);
+    assert_eq!(got[0].last_seen, t0() + Duration::minutes(95));
+}
+
+#[test]
+fn first_seen_reports_new_values_only_after_learning() {
+    let fs = r#"rule n title "new port {destination.port} on {destination.ip}" severity low
+        where event.action == "firewall.allow"
+        first_seen destination.port learn 1h within 1h by destination.ip"#;
+    let recs = vec![
+        packet(0, Action::FirewallAllow, "198.51.100.1", "203.0.113.10", 21),
+        packet(
+            600_000,
+            Action::FirewallAllow,
+            "198.51.100.2",
+            "203.0.113.10",
+            22,
+        ), // learning
+        packet(
+            4_000_000,
+            Action::FirewallAllow,
+            "198.51.100.3",
+            "203.0.113.10",
+            21,
+        ), // known
+        packet(
+            4_100_000,
+            Action::FirewallAllow,
+            "198.51.100.4",
+            "203.0.113.10",
+            2121,
+        ), // new
+        packet(
+            4_200_000,
+            Action::FirewallAllow,
+            "198.51.100.5",
+            "203.0.113.10",
+            2121,
+        ), // known now
+        packet(
+            4_300_000,
+            Action::FirewallAllow,
+            "198.51.100.5",
+            "203.0.113.11",
+            2121,
+        ), // other host
+    ];
+    let got = run(vec![rule(fs)], recs);
+    let titles: Vec<_> = got.iter().map(|i| (i.title.as_str(), i.count)).collect();
+    assert_eq!(
+        titles,
+        [
+            ("new port 2121 on 203.0.113.10", 1),
+            ("new port 2121 on 203.0.113.11", 1)
+        ]
+    );
+}

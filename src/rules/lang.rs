@@ -98,9 +98,33 @@ fn must<'a, T>(
 
 /// Words that open a clause or join an expression; never field names.
 const RESERVED: &[&str] = &[
-    "rule", "title", "severity", "where", "count", "distinct", "join", "on", "left", "right",
-    "sequence", "step", "times", "until", "within", "by", "quiet", "and", "or", "not", "in",
-    "matches", "true", "false",
+    "rule",
+    "title",
+    "severity",
+    "where",
+    "count",
+    "distinct",
+    "join",
+    "on",
+    "left",
+    "right",
+    "sequence",
+    "step",
+    "times",
+    "until",
+    "trw",
+    "first_seen",
+    "learn",
+    "within",
+    "by",
+    "quiet",
+    "and",
+    "or",
+    "not",
+    "in",
+    "matches",
+    "true",
+    "false",
 ];
 
 fn is_ident_char(c: char) -> bool {
@@ -379,13 +403,14 @@ enum Clause {
     By(Vec<FieldRef>),
     Quiet(Duration),
     Until(Expr),
+    Learn(Duration),
 }
 
 fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
     move |input: &str| {
         let at = full.len() - input.len();
         let (rest, c) = expect(
-            "a clause (rule, title, severity, where, count, distinct, join, sequence, until, within, by, quiet)",
+            "a clause (rule, title, severity, where, count, distinct, join, sequence, trw, first_seen, until, learn, within, by, quiet)",
             alt((
                 map(preceded(keyword("rule"), must("a rule name", ident)), |n| {
                     Clause::Name(n.to_string())
@@ -464,6 +489,27 @@ fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
                 ),
                 map(
                     preceded(
+                        keyword("trw"),
+                        must(
+                            "the contact fields",
+                            separated_list1(token(char(',')), field_ref(full)),
+                        ),
+                    ),
+                    |fields| Clause::Shape(ShapeAst::Trw(fields)),
+                ),
+                map(
+                    preceded(
+                        keyword("first_seen"),
+                        must("the field whose new values to report", field_ref(full)),
+                    ),
+                    |f| Clause::Shape(ShapeAst::FirstSeen(f)),
+                ),
+                map(
+                    preceded(keyword("learn"), must("a duration like 1d", duration)),
+                    Clause::Learn,
+                ),
+                map(
+                    preceded(
                         keyword("within"),
                         must("a duration like 120s or 5m", duration),
                     ),
@@ -517,7 +563,7 @@ pub fn parse_rule(text: &str) -> Result<RuleAst, SyntaxError> {
 fn assemble(text: &str, clauses: Vec<(usize, Clause)>) -> Result<RuleAst, SyntaxError> {
     let (mut name, mut title, mut severity, mut filter) = (None, None, None, None);
     let (mut shape, mut within, mut by, mut quiet) = (None, None, None, None);
-    let mut until = None;
+    let (mut until, mut learn) = (None, None);
     for (at, clause) in clauses {
         let dup = |what: &str| SyntaxError {
             at,
@@ -537,6 +583,7 @@ fn assemble(text: &str, clauses: Vec<(usize, Clause)>) -> Result<RuleAst, Syntax
             Clause::By(v) => by.replace(v).map_or(Ok(()), |_| Err(dup("by")))?,
             Clause::Quiet(v) => quiet.replace(v).map_or(Ok(()), |_| Err(dup("quiet")))?,
             Clause::Until(v) => until.replace(v).map_or(Ok(()), |_| Err(dup("until")))?,
+            Clause::Learn(v) => learn.replace(v).map_or(Ok(()), |_| Err(dup("learn")))?,
         }
     }
     let missing = |what: &str| SyntaxError {
@@ -553,6 +600,7 @@ fn assemble(text: &str, clauses: Vec<(usize, Clause)>) -> Result<RuleAst, Syntax
         by: by.unwrap_or_default(),
         quiet,
         until,
+        learn,
     })
 }
 

@@ -2,15 +2,18 @@
 //! (`cond`, this module) and the engine that runs them (`engine`).
 
 pub mod ast;
+pub mod compact;
 pub mod cond;
 pub mod engine;
 #[cfg(test)]
 mod engine_tests;
 pub mod field;
+pub mod first_seen;
 pub mod join;
 pub mod lang;
 pub mod sequence;
 pub mod template;
+pub mod trw;
 pub mod window;
 
 use ast::ShapeAst;
@@ -76,7 +79,14 @@ pub enum Shape {
     },
     /// Steps in order per group within the window; each step must match `times` events.
     Sequence(Vec<(Cond, u64)>),
+    /// Threshold random walk over first contacts with new values of these fields.
+    Trw(Vec<Field>),
+    /// A value of the field never seen for the group, after the learning period.
+    FirstSeen(Field),
 }
+
+/// Learning period of a `first_seen` rule that does not say: a day sees every daily job.
+pub const DEFAULT_LEARN: Duration = Duration::from_secs(86_400);
 
 /// Silence after which an incident of a join rule ends, when the rule does not say.
 pub const DEFAULT_JOIN_QUIET: Duration = Duration::from_secs(3600);
@@ -102,6 +112,8 @@ pub struct Rule {
     pub quiet: Duration,
     /// Cancels a sequence in progress (`until`).
     pub until: Option<Cond>,
+    /// Learning period of a `first_seen` rule.
+    pub learn: Duration,
     /// The file it was read from.
     pub file: PathBuf,
 }
@@ -176,6 +188,14 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
                 .collect::<Result<_, _>>()
                 .map_err(cerr)?,
         ),
+        ShapeAst::Trw(fields) => Shape::Trw(
+            fields
+                .iter()
+                .map(|f| resolve_field(&f.name, f.at))
+                .collect::<Result<_, _>>()
+                .map_err(cerr)?,
+        ),
+        ShapeAst::FirstSeen(f) => Shape::FirstSeen(resolve_field(&f.name, f.at).map_err(cerr)?),
     };
     let until = match (&ast.until, &shape) {
         (None, _) => None,
@@ -222,12 +242,27 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
             "a threshold must be at least 1".into(),
         ));
     }
-    let by = ast
+    let mut by = ast
         .by
         .iter()
         .map(|f| resolve_field(&f.name, f.at))
         .collect::<Result<Vec<_>, _>>()
         .map_err(cerr)?;
+    // A first-seen incident is about one new value: the value is part of its group.
+    if let Shape::FirstSeen(f) = shape {
+        if !by.contains(&f) {
+            by.push(f);
+        }
+    }
+    if ast.learn.is_some() && !matches!(shape, Shape::FirstSeen(_)) {
+        let at = text.find("learn").unwrap_or(0);
+        return Err(RuleError::at(
+            file,
+            text,
+            at,
+            "`learn` belongs to a `first_seen` rule".into(),
+        ));
+    }
     let title = Template::parse(&ast.title).map_err(|m| {
         let at = text.find(&ast.title).unwrap_or(0);
         RuleError::at(file, text, at, m)
@@ -258,6 +293,7 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
         by,
         quiet,
         until,
+        learn: ast.learn.unwrap_or(DEFAULT_LEARN),
         file: file.to_path_buf(),
     })
 }
@@ -291,6 +327,18 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
     (
         "firewall/host-sweep.rule",
         include_str!("../../correlation-rules/firewall/host-sweep.rule"),
+    ),
+    (
+        "firewall/trw-scanner.rule",
+        include_str!("../../correlation-rules/firewall/trw-scanner.rule"),
+    ),
+    (
+        "firewall/slow-port-scan.rule",
+        include_str!("../../correlation-rules/firewall/slow-port-scan.rule"),
+    ),
+    (
+        "firewall/slow-host-sweep.rule",
+        include_str!("../../correlation-rules/firewall/slow-host-sweep.rule"),
     ),
     (
         "cross/ftp-off-port.rule",
@@ -420,6 +468,9 @@ mod tests {
                 "ftp.sensitive_transfer",
                 "firewall.port_scan",
                 "firewall.host_sweep",
+                "firewall.trw_scanner",
+                "firewall.slow_port_scan",
+                "firewall.slow_host_sweep",
                 "cross.ftp_off_port"
             ]
         );

@@ -39,20 +39,41 @@ struct Open {
     last: VecDeque<Evidence>,
     /// Values seen during the incident (`distinct` rules).
     values: HashSet<Value, RandomState>,
+    /// Distinct count kept by an outside detector (`report`), when it has one.
+    reported_distinct: Option<u64>,
     dirty: bool,
 }
 
 impl Open {
     fn push_evidence(&mut self, ev: &EvidenceRef) {
+        self.push_materialized(ev.materialize());
+    }
+
+    fn push_materialized(&mut self, ev: Evidence) {
         if self.first.len() < EVIDENCE_FIRST {
-            self.first.push(ev.materialize());
+            self.first.push(ev);
         } else {
             if self.last.len() == EVIDENCE_LAST {
                 self.last.pop_front();
             }
-            self.last.push_back(ev.materialize());
+            self.last.push_back(ev);
         }
     }
+}
+
+/// What an outside detector reports to [`Windows::report`].
+#[derive(Debug)]
+pub struct Report {
+    /// Time of the event that made the report.
+    pub ts: DateTime<Utc>,
+    /// Start of the detected activity, when the detector knows it.
+    pub start: Option<DateTime<Utc>>,
+    /// Evidence lines (text may be unresolved).
+    pub evidence: Vec<Evidence>,
+    /// The detector's distinct count, if it has one.
+    pub distinct: Option<u64>,
+    /// Events behind a new incident (each later report adds one).
+    pub count: u64,
 }
 
 /// One group's state.
@@ -166,7 +187,7 @@ impl Windows {
                 }
                 n
             }
-            Shape::Join { .. } | Shape::Sequence(_) => 1,
+            Shape::Join { .. } | Shape::Sequence(_) | Shape::Trw(_) | Shape::FirstSeen(_) => 1,
         };
         group.recent.push_back((ts, value, evidence.to_vec()));
         if group.recent.len() as u64 >= threshold {
@@ -186,6 +207,7 @@ impl Windows {
                 first: Vec::new(),
                 last: VecDeque::new(),
                 values: HashSet::default(),
+                reported_distinct: None,
                 dirty: true,
             };
             for (_, v, evs) in group.recent.drain(..) {
@@ -198,6 +220,64 @@ impl Windows {
             }
             group.open = Some(open);
         }
+    }
+
+    /// Opens or updates the incident of group `key` for a detector that keeps its own state
+    /// (long windows, random walks, first-seen values): the threshold is already met.
+    pub fn report(&mut self, rule: &Rule, key: &[Value], r: Report) {
+        let Report {
+            ts,
+            start,
+            evidence,
+            distinct,
+            count,
+        } = r;
+        if !self.groups.contains_key(key) {
+            if self.groups.len() >= MAX_GROUPS_PER_RULE {
+                self.caps.groups += 1;
+                return;
+            }
+            self.groups.insert(key.to_vec(), Group::default());
+        }
+        let group = self.groups.get_mut(key).expect("inserted above");
+        let quiet = chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX);
+        if let Some(open) = &mut group.open {
+            if ts <= open.last_seen + quiet {
+                open.count += 1;
+                open.last_seen = open.last_seen.max(ts);
+                open.reported_distinct = distinct.or(open.reported_distinct);
+                for ev in evidence {
+                    open.push_materialized(ev);
+                }
+                open.dirty = true;
+                return;
+            }
+            let done = group.open.take().expect("checked above");
+            self.closed
+                .push(snapshot(&self.rule, rule, key, done, false));
+        }
+        let first_seen = evidence
+            .iter()
+            .map(|e| e.timestamp)
+            .chain(start)
+            .min()
+            .unwrap_or(ts)
+            .min(ts);
+        let mut open = Open {
+            id: incident_id(&self.rule, key, first_seen),
+            first_seen,
+            last_seen: ts,
+            count: count.max(1),
+            first: Vec::new(),
+            last: VecDeque::new(),
+            values: HashSet::default(),
+            reported_distinct: distinct,
+            dirty: true,
+        };
+        for ev in evidence {
+            open.push_materialized(ev);
+        }
+        group.open = Some(open);
     }
 
     /// Sweeps expired groups when event time has moved far enough since the last sweep: every
@@ -264,7 +344,9 @@ fn snapshot_ref(
     still_open: bool,
 ) -> Incident {
     let group: Vec<_> = rule.by.iter().copied().zip(key.iter().cloned()).collect();
-    let distinct = matches!(rule.shape, Shape::Distinct(..)).then_some(open.values.len() as u64);
+    let distinct = open
+        .reported_distinct
+        .or_else(|| matches!(rule.shape, Shape::Distinct(..)).then_some(open.values.len() as u64));
     let title = rule.title.render(
         |f| {
             group

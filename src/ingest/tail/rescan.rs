@@ -101,13 +101,9 @@ impl Tailer {
                 }
                 Some(snap) => {
                     let new: Vec<bool> = sibs.iter().map(|s| snap.is_new(s)).collect();
-                    let inserts = self.check_path(&path, &sibs, &new);
-                    let at = self
-                        .gens
-                        .iter()
-                        .position(|g| g.path == path && g.state == State::Live)
-                        .unwrap_or(self.gens.len());
-                    self.gens.splice(at..at, inserts);
+                    for g in self.check_path(&path, &sibs, &new) {
+                        self.insert_by_rank(g, &sibs);
+                    }
                     if let Some(snap) = self.siblings.get_mut(&path) {
                         snap.update(&sibs);
                     }
@@ -116,22 +112,40 @@ impl Tailer {
         }
     }
 
-    /// The generations to add for `path`, oldest first: the copy of its truncated live
-    /// file, then rotated files that appeared and hold lines we never saw.
-    fn check_path(&mut self, path: &PathBuf, sibs: &[Sibling], new: &[bool]) -> Vec<Gen> {
-        let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
-        let mut inserts = Vec::new();
-        let mut used = None;
-        let live = self
+    /// Puts a rotated generation of a path before the first one of that path that is live
+    /// or sits at a newer rotated name, keeping each path's generations in age order.
+    fn insert_by_rank(&mut self, g: Gen, sibs: &[Sibling]) {
+        let rank_of = |id| sibs.iter().find(|s| s.id == id).map(|s| &s.rank);
+        let mine = rank_of(g.id);
+        let at = self
             .gens
             .iter()
-            .position(|g| &g.path == path && g.state == State::Live);
-        if let Some(i) = live {
-            match self.gens[i].truncated() {
+            .position(|o| {
+                o.path == g.path
+                    && (o.state == State::Live
+                        || matches!((rank_of(o.id), mine), (Some(r), Some(m)) if r.newer_than(m)))
+            })
+            .unwrap_or(self.gens.len());
+        self.gens.insert(at, g);
+    }
+
+    /// Detects truncated generations of `path` (a copytruncate, perhaps followed by a
+    /// rename or delete before this poll) and follows their copies; then returns the rotated
+    /// files that appeared and hold lines we never saw, oldest first.
+    fn check_path(&mut self, path: &PathBuf, sibs: &[Sibling], new: &[bool]) -> Vec<Gen> {
+        let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
+        let mut used = HashSet::new();
+        let mut i = 0;
+        while i < self.gens.len() {
+            let g = &self.gens[i];
+            if &g.path != path || g.state == State::Copy {
+                i += 1;
+                continue;
+            }
+            match g.truncated() {
                 Ok(true) => {
                     self.stats.truncations += 1;
-                    let g = &self.gens[i];
-                    let copy = find_copy(g, sibs, new, &followed).and_then(|k| {
+                    let copy = find_copy(g, sibs, new, &followed, &used).and_then(|k| {
                         let file = File::open(&sibs[k].path).ok()?;
                         let c = Gen::new(path.clone(), file, g.offset, State::Copy).ok()?;
                         (c.id == sibs[k].id && c.committed_head() == g.committed_head())
@@ -139,8 +153,9 @@ impl Tailer {
                     });
                     match copy {
                         Some((k, c)) => {
-                            used = Some(k);
-                            inserts.push(c);
+                            used.insert(k);
+                            self.gens.insert(i, c);
+                            i += 1;
                         }
                         None => self.stats.truncations_without_copy += 1,
                     }
@@ -149,9 +164,11 @@ impl Tailer {
                 Ok(false) => {}
                 Err(_) => self.stats.errors += 1,
             }
+            i += 1;
         }
+        let mut inserts = Vec::new();
         for (k, s) in sibs.iter().enumerate() {
-            if !new[k] || used == Some(k) || followed.contains(&s.id) {
+            if !new[k] || used.contains(&k) || followed.contains(&s.id) {
                 continue;
             }
             // A copy of a generation we are reading (its truncation comes next, or it is a
@@ -188,12 +205,14 @@ fn find_copy(
     sibs: &[Sibling],
     new: &[bool],
     followed: &HashSet<(u64, u64)>,
+    used: &HashSet<usize>,
 ) -> Option<usize> {
     let want = fingerprint(g.committed_head());
     let cands: Vec<usize> = (0..sibs.len())
         .filter(|&k| {
             let s = &sibs[k];
             !followed.contains(&s.id)
+                && !used.contains(&k)
                 && s.len >= g.offset
                 && (g.offset > 0 || new[k])
                 && s.head_fingerprint(g.offset) == Some(want)

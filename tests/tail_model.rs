@@ -1,0 +1,397 @@
+//! Model test of the file tailer, in the spirit of Vector's file-source model tests.
+//!
+//! Random sequences of writes (the last line sometimes left unfinished and completed by
+//! the next write), rotations by rename-and-create and by copytruncate, deletions (the file
+//! is recreated by the next write), restarts (a new tailer from the old one's positions)
+//! and polls run against a real directory. The model knows every complete line written and
+//! the file generation holding it. Every line read must be the next unread line of its
+//! generation (so nothing is read twice, out of order or skipped), and after a final drain
+//! every line of every generation must have been read, except where no tailer could have:
+//!
+//! - a generation deleted before the running tailer had it open, or deleted before a
+//!   restart (the restarted tailer cannot open a deleted file): a prefix of it is read;
+//! - while down (between the last poll and the first poll after a restart), with no
+//!   anchor for the restarted tailer (no live file at the last poll, it was deleted, or
+//!   nothing of it had been read so its position is offset 0, which a copytruncate leaves
+//!   undetectable), generations rotated away unseen cannot be told from old history: a
+//!   prefix of them is read.
+//!
+//! The initial state counts as a restart with no anchor. Files found at startup are read
+//! from their start (`read_from_start`), the from-end start has unit tests.
+
+use portcullis::ingest::lines::line_bytes;
+use portcullis::ingest::tail::{TailOptions, Tailer};
+use proptest::prelude::*;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Write { n: usize, partial: bool },
+    RenameAndCreate,
+    CopyTruncate,
+    Delete,
+    Restart,
+    Poll,
+}
+
+struct Gen {
+    lines: Vec<String>,
+    delivered: usize,
+    lossy: bool,
+}
+
+/// One inode: the generation it holds now and the tailer instance known to have it open.
+struct Slot {
+    gen: usize,
+    held_by: Option<u32>,
+}
+
+struct Model {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    opts: TailOptions,
+    tailer: Tailer,
+    instance: u32,
+    gens: Vec<Gen>,
+    slots: Vec<Slot>,
+    live: Option<usize>,
+    /// Slots at `x.log.1`, `x.log.2`, ...
+    rotated: Vec<usize>,
+    writer: Option<(File, usize)>,
+    /// The writer's file is no longer at the path: it reopens before its next new line.
+    stale: bool,
+    /// A line half written: its generation, full text and bytes written.
+    pending: Option<(usize, String, usize)>,
+    seq: u64,
+    complete: HashMap<String, (usize, usize)>,
+    deleted: Vec<usize>,
+    /// Ops since the last poll (the window the tailer did not see) included a restart.
+    window_restart: bool,
+    /// Generations that were or became rotated away in the window.
+    window_gens: Vec<usize>,
+    /// The live file at the last poll, unless deleted since.
+    anchor: Option<usize>,
+    /// Whether a line of the anchor's generation had been read at the last poll (its
+    /// position is past 0, so a copytruncate of it can be recognised after a restart).
+    anchor_read: bool,
+    /// Generations copied out of the anchor by copytruncate in the window.
+    copied_from_anchor: Vec<usize>,
+}
+
+impl Model {
+    fn new(max_bytes_per_poll: usize) -> Model {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let opts = TailOptions {
+            read_from_start: true,
+            max_bytes_per_poll,
+        };
+        Model {
+            tailer: Tailer::new(vec![path.clone()], Vec::new(), opts.clone()),
+            _dir: dir,
+            path,
+            opts,
+            instance: 0,
+            gens: Vec::new(),
+            slots: Vec::new(),
+            live: None,
+            rotated: Vec::new(),
+            writer: None,
+            stale: false,
+            pending: None,
+            seq: 0,
+            complete: HashMap::new(),
+            deleted: Vec::new(),
+            window_restart: true,
+            window_gens: Vec::new(),
+            anchor: None,
+            anchor_read: false,
+            copied_from_anchor: Vec::new(),
+        }
+    }
+
+    fn rotated_path(&self, k: usize) -> PathBuf {
+        PathBuf::from(format!("{}.{k}", self.path.display()))
+    }
+
+    fn new_gen(&mut self) -> usize {
+        self.gens.push(Gen {
+            lines: Vec::new(),
+            delivered: 0,
+            lossy: false,
+        });
+        self.window_gens.push(self.gens.len() - 1);
+        self.gens.len() - 1
+    }
+
+    fn new_slot(&mut self) -> usize {
+        let gen = self.new_gen();
+        self.slots.push(Slot { gen, held_by: None });
+        self.slots.len() - 1
+    }
+
+    fn register(&mut self, gen: usize, text: String) {
+        let idx = self.gens[gen].lines.len();
+        self.gens[gen].lines.push(text.clone());
+        assert!(self.complete.insert(text, (gen, idx)).is_none());
+    }
+
+    /// The writer finishes its half-written line, on whatever file it has open.
+    fn complete_pending(&mut self) {
+        if let Some((gen, text, done)) = self.pending.take() {
+            let (file, _) = self.writer.as_mut().unwrap();
+            file.write_all(format!("{}\n", &text[done..]).as_bytes())
+                .unwrap();
+            self.register(gen, text);
+        }
+    }
+
+    fn write(&mut self, n: usize, partial: bool) {
+        self.complete_pending();
+        if self.writer.is_none() || self.stale {
+            if self.live.is_none() {
+                let slot = self.new_slot();
+                self.live = Some(slot);
+            }
+            let f = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&self.path)
+                .unwrap();
+            self.writer = Some((f, self.live.unwrap()));
+            self.stale = false;
+        }
+        let gen = self.slots[self.writer.as_ref().unwrap().1].gen;
+        let mut buf = Vec::new();
+        for i in 0..n {
+            self.seq += 1;
+            let text = format!("line {:08} gen {gen}", self.seq);
+            if partial && i == n - 1 {
+                let done = text.len() / 2;
+                buf.extend_from_slice(&text.as_bytes()[..done]);
+                self.pending = Some((gen, text, done));
+            } else {
+                buf.extend_from_slice(text.as_bytes());
+                buf.push(b'\n');
+                self.register(gen, text);
+            }
+        }
+        self.writer.as_mut().unwrap().0.write_all(&buf).unwrap();
+    }
+
+    /// Makes room at `x.log.1` like logrotate: `.k` becomes `.k+1`.
+    fn shift(&mut self) {
+        for k in (1..=self.rotated.len()).rev() {
+            std::fs::rename(self.rotated_path(k), self.rotated_path(k + 1)).unwrap();
+        }
+    }
+
+    fn rename_and_create(&mut self) {
+        let Some(live) = self.live else { return };
+        self.shift();
+        std::fs::rename(&self.path, self.rotated_path(1)).unwrap();
+        self.rotated.insert(0, live);
+        File::create(&self.path).unwrap();
+        let slot = self.new_slot();
+        self.live = Some(slot);
+        self.stale = true;
+    }
+
+    fn copy_truncate(&mut self) {
+        let Some(live) = self.live else { return };
+        self.complete_pending();
+        self.shift();
+        std::fs::copy(&self.path, self.rotated_path(1)).unwrap();
+        OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let copy = self.slots.len();
+        self.slots.push(Slot {
+            gen: self.slots[live].gen,
+            held_by: None,
+        });
+        self.rotated.insert(0, copy);
+        if self.anchor == Some(live) {
+            self.copied_from_anchor.push(self.slots[live].gen);
+        }
+        self.slots[live].gen = self.new_gen();
+    }
+
+    fn delete(&mut self) {
+        let Some(live) = self.live else { return };
+        self.complete_pending();
+        std::fs::remove_file(&self.path).unwrap();
+        let gen = self.slots[live].gen;
+        if self.slots[live].held_by != Some(self.instance) {
+            self.gens[gen].lossy = true;
+        }
+        self.deleted.push(gen);
+        if self.anchor == Some(live) {
+            self.anchor = None;
+        }
+        self.live = None;
+        self.stale = true;
+    }
+
+    fn restart(&mut self) {
+        let positions = self.tailer.positions();
+        self.tailer = Tailer::new(vec![self.path.clone()], positions, self.opts.clone());
+        self.instance += 1;
+        self.window_restart = true;
+        for &g in &self.deleted {
+            self.gens[g].lossy = true;
+        }
+    }
+
+    /// Polls once; returns whether anything was read.
+    fn poll(&mut self) -> bool {
+        let before = read_bytes(&self.tailer);
+        let blocks = self.tailer.poll().unwrap();
+        let mut any = false;
+        for b in &blocks {
+            assert_eq!(b.path, self.path);
+            assert!(b.block.too_long.is_empty());
+            for i in 0..b.block.lines.len() {
+                let text = String::from_utf8(line_bytes(&b.block, i).to_vec()).unwrap();
+                let Some(&(gen, idx)) = self.complete.get(&text) else {
+                    panic!("read a line never completed: {text:?}");
+                };
+                let g = &mut self.gens[gen];
+                assert_eq!(
+                    idx, g.delivered,
+                    "gen {gen}: read line {idx} ({text}) after {} lines",
+                    g.delivered
+                );
+                g.delivered += 1;
+                any = true;
+            }
+        }
+        assert_eq!(self.tailer.stats().errors, 0);
+        self.end_window();
+        any || read_bytes(&self.tailer) != before
+    }
+
+    /// A poll ends the window of ops the tailer did not see. After a restart, the new
+    /// tailer finds rotated files through the positions; without an anchor (no live file
+    /// at the last poll, or it was deleted since) the files rotated in the window cannot be
+    /// told from old ones; with an anchor at offset 0, neither can its copies.
+    fn end_window(&mut self) {
+        if self.window_restart {
+            let live_gen = self.live.map(|s| self.slots[s].gen);
+            let unseen = match self.anchor {
+                None => std::mem::take(&mut self.window_gens),
+                Some(_) if !self.anchor_read => std::mem::take(&mut self.copied_from_anchor),
+                Some(_) => Vec::new(),
+            };
+            for g in unseen {
+                if Some(g) != live_gen {
+                    self.gens[g].lossy = true;
+                }
+            }
+        }
+        self.window_restart = false;
+        self.window_gens.clear();
+        self.copied_from_anchor.clear();
+        self.anchor = self.live;
+        self.anchor_read = false;
+        if let Some(s) = self.live {
+            self.slots[s].held_by = Some(self.instance);
+            let g = self.slots[s].gen;
+            self.window_gens.push(g);
+            self.anchor_read = self.gens[g].delivered > 0;
+        }
+    }
+
+    fn run(&mut self, started: bool, ops: &[Op], finish_partial: bool) {
+        if started {
+            self.write(1, false);
+            self.poll();
+        }
+        for op in ops {
+            match *op {
+                Op::Write { n, partial } => self.write(n, partial),
+                Op::RenameAndCreate => self.rename_and_create(),
+                Op::CopyTruncate => self.copy_truncate(),
+                Op::Delete => self.delete(),
+                Op::Restart => self.restart(),
+                Op::Poll => {
+                    self.poll();
+                }
+            }
+        }
+        if finish_partial {
+            self.complete_pending();
+        }
+        let mut quiet = 0;
+        for _ in 0..100_000 {
+            quiet = if self.poll() { 0 } else { quiet + 1 };
+            if quiet == 2 {
+                break;
+            }
+        }
+        assert_eq!(quiet, 2, "tailer never went quiet");
+        for (i, g) in self.gens.iter().enumerate() {
+            if !g.lossy {
+                assert_eq!(g.delivered, g.lines.len(), "gen {i}: lines missing");
+            }
+        }
+    }
+}
+
+/// Bytes the tailer has read, to tell a poll that made progress inside a long line.
+fn read_bytes(t: &Tailer) -> u64 {
+    let s = t.stats();
+    s.finished_bytes + s.files.iter().map(|f| f.bytes).sum::<u64>()
+}
+
+/// Op sequences; `weights`: write, poll, rename-and-create, copytruncate, delete, restart.
+fn ops(weights: [u32; 6], max_len: usize) -> impl Strategy<Value = Vec<Op>> {
+    let [w, p, r, c, d, s] = weights;
+    let op = prop_oneof![
+        w => (1usize..6, any::<bool>()).prop_map(|(n, partial)| Op::Write { n, partial }),
+        p => Just(Op::Poll),
+        r => Just(Op::RenameAndCreate),
+        c => Just(Op::CopyTruncate),
+        d.max(1) => Just(Op::Delete),
+        s => Just(Op::Restart),
+    ]
+    .prop_filter("weight 0", move |op| d > 0 || !matches!(op, Op::Delete));
+    proptest::collection::vec(op, 1..max_len)
+}
+
+/// Whether the tailer is following the file from its first line when the ops begin
+/// (usually), or starts on whatever the ops left behind.
+fn started() -> impl Strategy<Value = bool> {
+    proptest::bool::weighted(0.8)
+}
+
+fn budget() -> impl Strategy<Value = usize> {
+    prop_oneof![Just(16usize), Just(60), Just(1000), Just(1 << 20)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Mostly writes and polls, with every kind of rotation now and then.
+    #[test]
+    fn every_line_read_once_in_order(started in started(), ops in ops([6, 5, 2, 2, 1, 2], 40), budget in budget(), finish in any::<bool>()) {
+        Model::new(budget).run(started, &ops, finish);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Rotations and restarts crowding each other between few polls (no deletes: a delete
+    /// before a restart leaves the restarted tailer nothing to find the rotated files by).
+    #[test]
+    fn rotation_storms_with_restarts(started in started(), ops in ops([4, 2, 4, 4, 0, 4], 30), budget in budget(), finish in any::<bool>()) {
+        Model::new(budget).run(started, &ops, finish);
+    }
+}
