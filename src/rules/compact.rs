@@ -122,9 +122,19 @@ impl ValueSet {
 /// `distinct` over a long window, in compact state.
 #[derive(Debug, Default)]
 pub struct LongDistinct {
-    groups: HashMap<u64, ValueSet>,
+    groups: HashMap<u64, ValueSet, foldhash::fast::RandomState>,
+    next_sweep: u32,
     /// Events dropped at the group cap.
     pub cap_hits: u64,
+}
+
+/// How often compact state is swept for groups that left their window: an eighth of the
+/// window, at least every 10 minutes of event time. A sweep walks every group, so for a
+/// 72 h window over a million sources it must be rare; a stale group only costs memory
+/// until the next sweep, never a wrong count (values are checked against the window
+/// whenever a group is touched).
+pub fn sweep_every(window: chrono::Duration) -> u32 {
+    (window.num_seconds() / 8).clamp(600, i64::from(u32::MAX)) as u32
 }
 
 impl LongDistinct {
@@ -163,8 +173,12 @@ impl LongDistinct {
 
     /// Forgets groups with nothing inside the window.
     pub fn expire(&mut self, now: DateTime<Utc>, window: chrono::Duration) {
-        let horizon =
-            secs(now).saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
+        let now = secs(now);
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now.saturating_add(sweep_every(window));
+        let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
         self.groups.retain(|_, s| s.last_seen() >= horizon);
     }
 }

@@ -15,7 +15,7 @@ pub const MAX_FIRST_SEEN_VALUES: usize = 4096;
 /// Known values of one rule.
 #[derive(Debug, Default)]
 pub struct FirstSeenState {
-    known: HashMap<u64, HashSet<u32>>,
+    known: HashMap<u64, HashSet<u32>, foldhash::fast::RandomState>,
     /// Time of the first event the rule saw: learning runs from here.
     started: Option<DateTime<Utc>>,
     /// Values not remembered at the caps.

@@ -9,7 +9,7 @@
 //! when it reaches β/α = 99 and "benign" when it falls to (1−β)/(1−α) ≈ 0.0101 (α = 0.01,
 //! β = 0.99). With these numbers four straight failures decide a scanner.
 
-use super::compact::{secs, Place, MAX_COMPACT_GROUPS};
+use super::compact::{secs, sweep_every, Place, MAX_COMPACT_GROUPS};
 use super::field::{stable_hash, Value};
 use crate::incident::Evidence;
 use crate::record::Record;
@@ -61,7 +61,8 @@ struct Walk {
 /// Random walks of one rule.
 #[derive(Debug)]
 pub struct TrwState {
-    walks: HashMap<u64, Walk>,
+    walks: HashMap<u64, Walk, foldhash::fast::RandomState>,
+    next_sweep: u32,
     step_success: f32,
     step_failure: f32,
     upper: f32,
@@ -73,7 +74,8 @@ pub struct TrwState {
 impl Default for TrwState {
     fn default() -> Self {
         TrwState {
-            walks: HashMap::new(),
+            walks: HashMap::default(),
+            next_sweep: 0,
             step_success: (THETA_1 / THETA_0).ln(),
             step_failure: ((1.0 - THETA_1) / (1.0 - THETA_0)).ln(),
             upper: (BETA / ALPHA).ln(),
@@ -155,8 +157,12 @@ impl TrwState {
 
     /// Forgets sources idle for longer than the window.
     pub fn expire(&mut self, now: DateTime<Utc>, window: chrono::Duration) {
-        let horizon =
-            secs(now).saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
+        let now = secs(now);
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now.saturating_add(sweep_every(window));
+        let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
         self.walks.retain(|_, w| w.last >= horizon);
     }
 }
