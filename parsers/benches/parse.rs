@@ -204,6 +204,7 @@ fn main() {
         timezone: SourceTz::Utc,
         now: "2024-06-01T00:00:00Z".parse().unwrap(),
         host: Some("192.0.2.10".parse().unwrap()),
+        log_format: None,
     };
     let berlin = ParseContext {
         timezone: "Europe/Berlin".parse().unwrap(),

@@ -257,11 +257,9 @@ mod tests {
     use crate::SourceTz;
 
     fn ctx() -> ParseContext {
-        ParseContext {
-            timezone: SourceTz::Utc,
-            now: "2019-06-01T00:00:00Z".parse().unwrap(),
-            host: None,
-        }
+        let mut c = ParseContext::new(SourceTz::Utc);
+        c.now = "2019-06-01T00:00:00Z".parse().unwrap();
+        c
     }
 
     fn parse(line: &str) -> Result<Option<Event>, ParseError> {

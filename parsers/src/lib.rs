@@ -11,6 +11,7 @@ pub mod filterlog;
 pub mod format;
 pub mod iis;
 pub mod iptables;
+pub mod netflow;
 pub mod nfdump;
 pub mod parser;
 pub mod pf;
@@ -21,6 +22,7 @@ pub mod servu;
 pub mod syslog;
 pub mod time;
 pub mod vsftpd;
+pub mod w3c;
 pub mod winfw;
 pub mod xferlog;
 

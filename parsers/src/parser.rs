@@ -13,6 +13,7 @@ struct States {
     filezilla: filezilla::State,
     pureftpd: pureftpd::State,
     asa: asa::State,
+    servu: servu::State,
     proftpd_extended: proftpd_extended::State,
     nfdump: nfdump::State,
 }
@@ -68,7 +69,7 @@ impl LineParser {
             Format::IisFtp => iis::parse_iis_line(line, ctx, &mut s.iis),
             Format::PureFtpd => pureftpd::parse_pureftpd_line(line, ctx, &mut s.pureftpd),
             Format::Filezilla => filezilla::parse_filezilla_line(line, ctx, &mut s.filezilla),
-            Format::ServU => servu::parse_servu_line(line, ctx),
+            Format::ServU => servu::parse_servu_line_with_state(line, ctx, &mut s.servu),
             Format::Iptables => iptables::parse_iptables_line(line, ctx),
             Format::Pf => pf::parse_pf_line(line, ctx),
             Format::Filterlog => filterlog::parse_filterlog_line(line, ctx),

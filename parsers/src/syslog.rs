@@ -1,10 +1,19 @@
 //! The syslog header as files and relays write it, shared by every syslog-borne format.
 //!
-//! Shape: optional `<PRI>`, a timestamp (RFC 3164 `Mmm dd hh:mm:ss` or ISO 8601 / RFC 3339),
-//! a host name, an optional program tag (`prog:`, `prog[pid]:`, `prog(pam_unix)[pid]:`) and
-//! the message. Everything returned borrows from the line.
+//! Two shapes, both with an optional `<PRI>`:
+//! * RFC 3164 and what files hold: a timestamp (`Mmm dd hh:mm:ss`, ISO 8601 / RFC 3339, or the
+//!   `YYYY-MM-DD hh:mm:ss,mmm` form some daemons write), a host name, an optional program tag
+//!   (`prog:`, `prog[pid]:`, `prog(pam_unix)[pid]:`, and ProFTPD's colon-less `prog[pid]`) and
+//!   the message;
+//! * RFC 5424: `1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]` with `-` for absent fields
+//!   (see the `rfc5424` submodule).
+//!
+//! Both give the same [`SyslogHeader`], so a line relayed in either form parses like the line
+//! the server wrote itself. Everything returned borrows from the line.
 
-use crate::time::{parse_iso8601_stamp, parse_rfc3164_stamp};
+mod rfc5424;
+
+use crate::time::{parse_iso_datetime, parse_rfc3164_stamp, Stamp};
 use crate::{ErrorKind, Format, ParseContext, ParseError};
 use chrono::{DateTime, Utc};
 use memchr::memchr;
@@ -24,14 +33,21 @@ pub struct SyslogHeader<'a> {
     pub priority: Option<u8>,
     /// The stamp in UTC: the source's zone applied, the year rule applied to year-less stamps.
     pub timestamp: DateTime<Utc>,
-    /// The host name field; `None` when the tag follows the stamp directly.
+    /// The host name field; `None` when the tag follows the stamp directly, or for the RFC 5424
+    /// NILVALUE `-`.
     pub host: Option<&'a str>,
-    /// The program name of the tag (`vsftpd` for `vsftpd(pam_unix)[15522]:`); `None` when the
-    /// message follows the host directly (EdgeOS firewall lines).
+    /// The program name of the tag (`vsftpd` for `vsftpd(pam_unix)[15522]:`; the APP-NAME of an
+    /// RFC 5424 line); `None` when the message follows the host directly (EdgeOS firewall
+    /// lines) or the APP-NAME is `-`.
     pub program: Option<&'a str>,
-    /// The pid of the tag (`prog[pid]:`), when present and numeric.
+    /// The pid of the tag (`prog[pid]:`; the PROCID of an RFC 5424 line), when numeric.
     pub pid: Option<u32>,
-    /// Everything after the tag and the spaces that follow it.
+    /// The RFC 5424 MSGID, when present and not `-`; always `None` for other lines.
+    pub msgid: Option<&'a str>,
+    /// The RFC 5424 STRUCTURED-DATA as written (`[id k="v"][id2]`), when not `-`.
+    pub structured_data: Option<&'a str>,
+    /// Everything after the tag and the spaces that follow it (after the structured data and
+    /// an optional byte-order mark for RFC 5424).
     pub message: &'a str,
     /// Byte offset of `message` within the line (for error offsets).
     pub message_offset: usize,
@@ -63,6 +79,22 @@ impl HeaderError {
     }
 }
 
+/// A header before the source's zone and the year rule are applied to its stamp.
+#[derive(Debug, Clone, Copy)]
+struct RawHeader<'a> {
+    priority: Option<u8>,
+    stamp: Stamp,
+    stamp_pos: usize,
+    host: Option<&'a str>,
+    program: Option<&'a str>,
+    pid: Option<u32>,
+    msgid: Option<&'a str>,
+    structured_data: Option<&'a str>,
+    message_offset: usize,
+}
+
+const EXPECTED_STAMP: &str = "a timestamp like `Oct 11 01:06:47` or `2025-03-04T01:06:36`";
+
 // <13>Oct 11 01:06:47 host prog: msg   →   13
 /// A `<PRI>` prefix with a value of at most [`MAX_PRIORITY`].
 fn parse_priority(input: &str) -> IResult<&str, u8> {
@@ -78,17 +110,25 @@ fn parse_priority(input: &str) -> IResult<&str, u8> {
 
 // vsftpd(pam_unix)[15522]:   →   ("vsftpd", Some(15522))
 // kernel:                    →   ("kernel", None)
-/// A whole program tag token: name, optional `(detail)`, optional `[pid]`, then `:`.
+// proftpd[25526]             →   ("proftpd", Some(25526))   (ProFTPD leaves the colon out)
+/// A whole program tag token: name, optional `(detail)`, optional `[pid]`, then `:`. Without
+/// the `:` only `name[digits]` counts as a tag, so a message's first word is not taken for one.
 fn parse_tag(token: &str) -> Option<(&str, Option<u32>)> {
-    let tag = |input| -> IResult<&str, (&str, Option<&str>)> {
+    type Tag<'a> = (&'a str, Option<&'a str>, bool);
+    let tag = |input| -> IResult<&str, Tag> {
         let (input, name) = take_till1(|c| c == '[' || c == '(' || c == ':')(input)?;
         let (input, _) = opt(delimited(char('('), take_till(|c| c == ')'), char(')')))(input)?;
         let (input, pid) = opt(delimited(char('['), take_till(|c| c == ']'), char(']')))(input)?;
-        let (input, _) = char(':')(input)?;
-        Ok((input, (name, pid)))
+        let (input, colon) = opt(char(':'))(input)?;
+        Ok((input, (name, pid, colon.is_some())))
     };
     match tag(token) {
-        Ok(("", (name, pid))) => Some((name, pid.and_then(|p| p.parse().ok()))),
+        Ok(("", (name, pid, true))) => Some((name, pid.and_then(|p| p.parse().ok()))),
+        Ok(("", (name, Some(pid), false)))
+            if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some((name, pid.parse().ok()))
+        }
         _ => None,
     }
 }
@@ -110,14 +150,10 @@ fn skip_spaces(line: &str, mut pos: usize) -> usize {
 }
 
 // <13>Jan  8 03:37:09 example-host kernel: iptables DROP_INPUT: IN=eth0 ...
-// 2025-03-04T01:06:36.645577 ip-172-31-3-150 vsftpd[1658]: [username] FAIL LOGIN: ...
-// Jun 28 04:35:30 Abc-A1 [SOMETHING-1234-A] IN=abc.123 ...
-/// Parses the syslog header of `line` and applies the context's zone and year rule.
-pub fn parse_syslog_header<'a>(
-    line: &'a str,
-    ctx: &ParseContext,
-) -> Result<SyslogHeader<'a>, HeaderError> {
-    let (priority, mut pos) = if line.starts_with('<') {
+// <134>1 2022-06-09T14:44:11-06:00 OPNsense.example.com filterlog 76404 - [meta x="1"] 124,,...
+/// Splits `line` into its header fields without applying a zone to the stamp.
+fn split_header(line: &str) -> Result<RawHeader<'_>, HeaderError> {
+    let (priority, pos) = if line.starts_with('<') {
         match parse_priority(line) {
             Ok((rest, p)) => (Some(p), line.len() - rest.len()),
             Err(_) => return Err(HeaderError::new(ErrorKind::Syntax, 0, "<PRI> of 0..191")),
@@ -125,23 +161,29 @@ pub fn parse_syslog_header<'a>(
     } else {
         (None, 0)
     };
-    let bytes = line.as_bytes().get(pos..).unwrap_or_default();
+    if line.get(pos..).is_some_and(rfc5424::starts_with_version) {
+        return rfc5424::split(line, priority, pos);
+    }
+    split_rfc3164(line, priority, pos)
+}
+
+// Oct 11 01:06:47 host vsftpd[12]: msg
+// 2013-11-16 21:59:30,121 novo proftpd[25891] localhost (andy[1.2.3.4]): USER kjsad: ...
+/// The RFC 3164 / file header after the `<PRI>`.
+fn split_rfc3164(
+    line: &str,
+    priority: Option<u8>,
+    stamp_pos: usize,
+) -> Result<RawHeader<'_>, HeaderError> {
+    let bytes = line.as_bytes().get(stamp_pos..).unwrap_or_default();
     let parsed = if bytes.first().is_some_and(u8::is_ascii_digit) {
-        parse_iso8601_stamp(bytes)
+        parse_iso_datetime(bytes)
     } else {
         parse_rfc3164_stamp(bytes)
     };
-    let bad_time = || {
-        HeaderError::new(
-            ErrorKind::BadTimestamp,
-            pos,
-            "a timestamp like `Oct 11 01:06:47` or `2025-03-04T01:06:36`",
-        )
-    };
-    let (stamp, used) = parsed.ok_or_else(bad_time)?;
-    let timestamp = stamp.resolve(ctx.timezone, ctx.now).ok_or_else(bad_time)?;
-    pos += used;
-
+    let (stamp, used) = parsed
+        .ok_or_else(|| HeaderError::new(ErrorKind::BadTimestamp, stamp_pos, EXPECTED_STAMP))?;
+    let mut pos = stamp_pos + used;
     if line.as_bytes().get(pos) != Some(&b' ') {
         return Err(HeaderError::new(
             ErrorKind::Syntax,
@@ -171,169 +213,63 @@ pub fn parse_syslog_header<'a>(
         }
         None => (None, None, tag_pos),
     };
-    Ok(SyslogHeader {
+    Ok(RawHeader {
         priority,
-        timestamp,
+        stamp,
+        stamp_pos,
         host,
         program,
         pid,
-        message: line.get(message_offset..).unwrap_or(""),
+        msgid: None,
+        structured_data: None,
         message_offset,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SourceTz;
-
-    fn ctx() -> ParseContext {
-        ParseContext {
-            timezone: SourceTz::Utc,
-            now: "2005-08-14T10:00:00Z".parse().unwrap(),
-            host: None,
-        }
-    }
-
-    type Want<'a> = (
-        Option<u8>,
-        &'a str,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<u32>,
-        &'a str,
-    );
-
-    #[test]
-    fn headers() {
-        let cases: &[(&str, Want)] = &[
-            (
-                "Oct 11 01:06:47 ServerJV vsftpd: (pam_unix) authentication failure;",
-                (
-                    None,
-                    "2004-10-11T01:06:47Z",
-                    Some("ServerJV"),
-                    Some("vsftpd"),
-                    None,
-                    "(pam_unix) authentication failure;",
-                ),
-            ),
-            (
-                "Feb 6 12:02:29 server vsftpd(pam_unix)[15522]: authentication failure;",
-                (
-                    None,
-                    "2005-02-06T12:02:29Z",
-                    Some("server"),
-                    Some("vsftpd"),
-                    Some(15522),
-                    "authentication failure;",
-                ),
-            ),
-            (
-                "2025-03-04T01:06:36.645577 ip-172-31-3-150 vsftpd[1658]: [u] FAIL LOGIN",
-                (
-                    None,
-                    "2025-03-04T01:06:36.645577Z",
-                    Some("ip-172-31-3-150"),
-                    Some("vsftpd"),
-                    Some(1658),
-                    "[u] FAIL LOGIN",
-                ),
-            ),
-            (
-                "<4>Jan  8 03:37:09 example-host kernel: [ 3529.289825] IN=eth0",
-                (
-                    Some(4),
-                    "2005-01-08T03:37:09Z",
-                    Some("example-host"),
-                    Some("kernel"),
-                    None,
-                    "[ 3529.289825] IN=eth0",
-                ),
-            ),
-            (
-                "Jun 28 04:35:30 Abc-A1 [SOMETHING-1234-A] IN=abc.123 OUT=",
-                (
-                    None,
-                    "2005-06-28T04:35:30Z",
-                    Some("Abc-A1"),
-                    None,
-                    None,
-                    "[SOMETHING-1234-A] IN=abc.123 OUT=",
-                ),
-            ),
-            (
-                "2019-01-08T03:37:09+01:00 fw kernel: DROP IN=eth0",
-                (
-                    None,
-                    "2019-01-08T02:37:09Z",
-                    Some("fw"),
-                    Some("kernel"),
-                    None,
-                    "DROP IN=eth0",
-                ),
-            ),
-            (
-                "Oct 11 01:06:47 sshd[12]: Accepted",
-                (
-                    None,
-                    "2004-10-11T01:06:47Z",
-                    None,
-                    Some("sshd"),
-                    Some(12),
-                    "Accepted",
-                ),
-            ),
-            (
-                "Oct 11 01:06:47 host prog[x]: msg",
-                (
-                    None,
-                    "2004-10-11T01:06:47Z",
-                    Some("host"),
-                    Some("prog"),
-                    None,
-                    "msg",
-                ),
-            ),
-            (
-                "Oct 11 01:06:47 host kernel:",
-                (
-                    None,
-                    "2004-10-11T01:06:47Z",
-                    Some("host"),
-                    Some("kernel"),
-                    None,
-                    "",
-                ),
-            ),
-        ];
-        for (line, want) in cases {
-            let h = parse_syslog_header(line, &ctx()).unwrap_or_else(|e| panic!("{line}: {e:?}"));
-            let got = (h.priority, h.timestamp, h.host, h.program, h.pid, h.message);
-            let ts: DateTime<Utc> = want.1.parse().unwrap();
-            assert_eq!(got, (want.0, ts, want.2, want.3, want.4, want.5), "{line}");
-            assert_eq!(&line[h.message_offset..], h.message);
-        }
-    }
-
-    #[test]
-    fn header_errors() {
-        let cases: &[(&str, ErrorKind, usize)] = &[
-            ("", ErrorKind::BadTimestamp, 0),
-            ("garbage line", ErrorKind::BadTimestamp, 0),
-            ("<999>Oct 11 01:06:47 h p: m", ErrorKind::Syntax, 0),
-            ("<13", ErrorKind::Syntax, 0),
-            ("<13>Oct 11 01:06", ErrorKind::BadTimestamp, 4),
-            ("Feb 30 01:06:47 h p: m", ErrorKind::BadTimestamp, 0),
-            ("Oct 11 01:06:47", ErrorKind::Syntax, 15),
-            ("Oct 11 01:06:47x h", ErrorKind::Syntax, 15),
-            ("Oct 11 01:06:47 ", ErrorKind::Syntax, 16),
-            ("Oct 11 01:06:47 host", ErrorKind::Syntax, 20),
-            ("Oct 11 01:06:47 host ", ErrorKind::Syntax, 21),
-        ];
-        for (line, kind, offset) in cases {
-            let err = parse_syslog_header(line, &ctx()).unwrap_err();
-            assert_eq!((err.kind, err.offset), (*kind, *offset), "{line}: {err:?}");
-        }
-    }
+// <13>Jan  8 03:37:09 example-host kernel: iptables DROP_INPUT: IN=eth0 ...
+// 2025-03-04T01:06:36.645577 ip-172-31-3-150 vsftpd[1658]: [username] FAIL LOGIN: ...
+// Jun 28 04:35:30 Abc-A1 [SOMETHING-1234-A] IN=abc.123 ...
+// <30>1 2025-03-04T01:06:36.645577Z ftp01 vsftpd 1658 - - [username] FAIL LOGIN: ...
+/// Parses the syslog header of `line` (RFC 3164, file, or RFC 5424 form) and applies the
+/// context's zone and year rule.
+pub fn parse_syslog_header<'a>(
+    line: &'a str,
+    ctx: &ParseContext,
+) -> Result<SyslogHeader<'a>, HeaderError> {
+    let raw = split_header(line)?;
+    let timestamp = raw
+        .stamp
+        .resolve(ctx.timezone, ctx.now)
+        .ok_or_else(|| HeaderError::new(ErrorKind::BadTimestamp, raw.stamp_pos, EXPECTED_STAMP))?;
+    Ok(SyslogHeader {
+        priority: raw.priority,
+        timestamp,
+        host: raw.host,
+        program: raw.program,
+        pid: raw.pid,
+        msgid: raw.msgid,
+        structured_data: raw.structured_data,
+        message: line.get(raw.message_offset..).unwrap_or(""),
+        message_offset: raw.message_offset,
+    })
 }
+
+// Oct 11 01:06:47 host proftpd[12] host.example (…)   →   Some("proftpd")
+// <30>1 2025-03-04T01:06:36Z ftp01 vsftpd 1658 - - …   →   Some("vsftpd")
+// pure-ftpd: (?@192.0.2.1) [INFO] New connection …     →   None (no syslog header)
+/// The program tag of a line that has a syslog header (either RFC), for format detection.
+/// `None` when the line has no syslog header or its header names no program. Only the header
+/// has to be UTF-8 (the message may hold any bytes); lines past [`crate::MAX_LINE_LEN`] are
+/// read no further than that.
+pub fn program_of(line: &[u8]) -> Option<&str> {
+    let head = line.get(..line.len().min(crate::MAX_LINE_LEN))?;
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // The header is ASCII; a bad byte later in the message does not hide it.
+        Err(e) => std::str::from_utf8(head.get(..e.valid_up_to())?).ok()?,
+    };
+    split_header(text).ok()?.program
+}
+
+#[cfg(test)]
+mod tests;

@@ -450,6 +450,7 @@ mod tests {
             timezone: SourceTz::Utc,
             now: "2005-08-14T10:00:00Z".parse().unwrap(),
             host: Some("198.51.100.7".parse().unwrap()),
+            log_format: None,
         }
     }
 

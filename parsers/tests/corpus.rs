@@ -45,6 +45,7 @@ fn ctx(now: &str) -> ParseContext {
         timezone: SourceTz::Utc,
         now: now.parse().unwrap(),
         host: None,
+        log_format: None,
     }
 }
 

@@ -7,5 +7,6 @@ pub fn ctx() -> ParseContext {
         timezone: SourceTz::Named("Europe/Berlin".parse().unwrap()),
         now: chrono::DateTime::from_timestamp(1_124_013_600, 0).unwrap(), // 2005-08-14 10:00 UTC
         host: Some("192.0.2.10".parse().unwrap()),
+        log_format: None,
     }
 }

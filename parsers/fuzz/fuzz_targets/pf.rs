@@ -1,0 +1,25 @@
+//! Arbitrary bytes through the pf (tcpdump text) parser: must never panic, and an accepted
+//! line must give an event whose fields are consistent.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use portcullis_parsers::{parse_line, Format};
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let ctx = common::ctx();
+    if let Ok(Some(event)) = parse_line(Format::Pf, data, &ctx) {
+        let json = serde_json::to_string(&event).expect("an event always serializes");
+        assert!(json.starts_with('{'));
+        assert!(event.source_ip.is_some() && event.destination_ip.is_some());
+        for text in [
+            event.host_name.as_deref(),
+            event.rule_name.as_deref(),
+            event.interface_in.as_deref(),
+            event.interface_out.as_deref(),
+        ] {
+            assert!(text.map_or(0, str::len) <= data.len());
+        }
+    }
+});

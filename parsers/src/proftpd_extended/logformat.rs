@@ -1,0 +1,434 @@
+//! A ProFTPD `LogFormat` string compiled into literal text and variables, and lines matched
+//! against it.
+//!
+//! Variables with a shape (times, numbers, addresses) are read by that shape; the others are
+//! text that ends where the next literal starts. Text can contain that literal too (a file
+//! name with `" ` in a quoted `"%r"`), so each of the first [`MAX_CANDIDATES`] places the
+//! literal occurs is tried until the rest of the line matches; a step budget keeps a hostile
+//! line from costing more than a bounded amount of work.
+
+use super::strftime::{self, TimePart};
+use crate::time::{parse_clf_stamp, parse_iso_datetime, Stamp};
+use crate::ErrorKind;
+use memchr::{memchr, memmem};
+
+/// Most parts (literals and variables) a LogFormat may have; real ones have under 30.
+pub(super) const MAX_ITEMS: usize = 64;
+
+/// How many places of the next literal are tried as the end of a text variable.
+const MAX_CANDIDATES: usize = 16;
+
+/// Most matching steps per line. A step tries one part at one position; well-formed lines
+/// need one step per part, so this only limits hostile lines.
+const MAX_STEPS: u32 = 1024;
+
+/// The longest `%{...}` name read (the longest documented one is `transfer-millisecs`; a time
+/// format can be longer).
+const MAX_BRACED: usize = 128;
+
+/// A variable whose value portcullis uses, or [`Field::Other`] for one it only skips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Field {
+    /// `%a`: the client's IP address.
+    ClientIp,
+    /// `%A`: the anonymous password, `UNKNOWN` for other logins.
+    AnonPassword,
+    /// `%b`: bytes sent for the command.
+    Bytes,
+    /// `%f`: absolute path of the file.
+    File,
+    /// `%F`: the file as the client sees it.
+    ClientFile,
+    /// `%h`: the client's DNS name (its address without reverse lookups).
+    ClientHost,
+    /// `%l`: the ident user name.
+    Ident,
+    /// `%L`: the local address the client connected to.
+    LocalIp,
+    /// `%H`: the address of the virtual host handling the session.
+    VhostIp,
+    /// `%m`: the command (`RETR`).
+    Method,
+    /// `%p`: the local port.
+    LocalPort,
+    /// `%P`: the server process id.
+    Pid,
+    /// `%r`: the full command line.
+    Request,
+    /// `%s`: the numeric response code.
+    Status,
+    /// `%S`: the response text.
+    Response,
+    /// `%T`: seconds the transfer took.
+    Seconds,
+    /// `%u`: the authenticated user.
+    User,
+    /// `%U`: the name the client sent with `USER`.
+    OrigUser,
+    /// `%v`: the `ServerName`.
+    ServerName,
+    /// `%V`: the server's DNS name.
+    ServerDns,
+    /// `%J`: the command's arguments.
+    Args,
+    /// `%d`: a directory's name (`MKD`, `RMD`, `CWD`).
+    Dir,
+    /// `%D`: a directory's full path.
+    DirPath,
+    /// `%{protocol}`: `ftp`, `ftps`, `sftp`, `scp`.
+    Protocol,
+    /// `%{transfer-status}`: `success`, `failed`, `cancelled`, `timeout` or `-`.
+    TransferStatus,
+    /// `%{remote-port}`: the client's port.
+    RemotePort,
+    /// Any other variable: read as text, not used.
+    Other,
+}
+
+/// Number of [`Field`] variants (the size of [`Match::values`]).
+pub(super) const FIELDS: usize = Field::Other as usize + 1;
+
+/// How a field's value is checked while matching, so backtracking finds the right split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Text,
+    Number,
+    Decimal,
+    Address,
+}
+
+impl Field {
+    fn shape(self) -> Shape {
+        match self {
+            Field::Bytes | Field::LocalPort | Field::Pid | Field::Status | Field::RemotePort => {
+                Shape::Number
+            }
+            Field::Seconds => Shape::Decimal,
+            Field::ClientIp | Field::LocalIp | Field::VhostIp => Shape::Address,
+            _ => Shape::Text,
+        }
+    }
+}
+
+/// How a time variable is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum TimeKind {
+    /// `%t`: `[10/Oct/2000:13:55:36 -0700]`.
+    Clf,
+    /// `%{iso8601}`: `2000-10-10 13:55:36,123` (local time).
+    Iso8601,
+    /// `%{epoch}`: seconds since 1970 (UTC).
+    Epoch,
+    /// `%{format}t`: a `strftime` format.
+    Strftime(Vec<TimePart>),
+}
+
+/// One part of a compiled LogFormat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Item {
+    /// Text written as it is.
+    Lit(String),
+    /// A variable.
+    Var(Field),
+    /// A time variable.
+    Time(TimeKind),
+}
+
+/// A compiled LogFormat.
+#[derive(Debug, Clone)]
+pub(super) struct LogFormat {
+    pub(super) items: Vec<Item>,
+    /// A searcher for each literal item (`None` for variables), built once per source.
+    finders: Vec<Option<memmem::Finder<'static>>>,
+}
+
+/// Why a LogFormat cannot be used: the error every line of the source gets.
+pub(super) type CompileError = (ErrorKind, &'static str);
+
+fn single(code: u8) -> Option<Item> {
+    use Field::*;
+    Some(Item::Var(match code {
+        b'a' => ClientIp,
+        b'A' => AnonPassword,
+        b'b' => Bytes,
+        b'd' => Dir,
+        b'D' => DirPath,
+        b'f' => File,
+        b'F' => ClientFile,
+        b'h' => ClientHost,
+        b'H' => VhostIp,
+        b'J' => Args,
+        b'l' => Ident,
+        b'L' => LocalIp,
+        b'm' => Method,
+        b'p' => LocalPort,
+        b'P' => Pid,
+        b'r' => Request,
+        b's' => Status,
+        b'S' => Response,
+        b'T' => Seconds,
+        b'u' => User,
+        b'U' => OrigUser,
+        b'v' => ServerName,
+        b'V' => ServerDns,
+        b't' => return Some(Item::Time(TimeKind::Clf)),
+        // %c class, %E end reason, %g group, %I/%O raw bytes, %R response ms, %w rename source.
+        b'c' | b'E' | b'g' | b'I' | b'O' | b'R' | b'w' => Other,
+        _ => return None,
+    }))
+}
+
+fn braced(name: &str) -> Option<Item> {
+    Some(match name {
+        n if n.eq_ignore_ascii_case("iso8601") => Item::Time(TimeKind::Iso8601),
+        "epoch" => Item::Time(TimeKind::Epoch),
+        "protocol" => Item::Var(Field::Protocol),
+        "remote-port" => Item::Var(Field::RemotePort),
+        "transfer-status" => Item::Var(Field::TransferStatus),
+        "basename" | "file-modified" | "file-offset" | "file-size" | "gid" | "uid"
+        | "microsecs" | "millisecs" | "transfer-failure" | "transfer-millisecs"
+        | "transfer-port" | "transfer-type" | "version" => Item::Var(Field::Other),
+        _ => return None,
+    })
+}
+
+// %h %l %u %t "%r" %s %b
+/// Compiles a LogFormat string. Literal text between variables is kept as it is written.
+pub(super) fn compile(fmt: &str) -> Result<LogFormat, CompileError> {
+    let syntax = |what| (ErrorKind::Syntax, what);
+    let mut items: Vec<Item> = Vec::new();
+    let mut lit = String::new();
+    let b = fmt.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let Some(pct) = memchr(b'%', &b[i..]) else {
+            lit.push_str(&fmt[i..]);
+            break;
+        };
+        lit.push_str(&fmt[i..i + pct]);
+        i += pct + 1;
+        let code = *b.get(i).ok_or(syntax("a LogFormat variable after `%`"))?;
+        i += 1;
+        let item = match code {
+            b'%' => {
+                lit.push('%');
+                continue;
+            }
+            b'{' => {
+                let len = memchr(b'}', &b[i..b.len().min(i + MAX_BRACED)])
+                    .ok_or(syntax("a `}` closing a LogFormat `%{...}`"))?;
+                let name = &fmt[i..i + len];
+                i += len + 1;
+                match (braced(name), b.get(i)) {
+                    (Some(item), _) => item,
+                    (None, Some(b't')) => {
+                        i += 1;
+                        let parts = strftime::compile(name).map_err(|_| {
+                            syntax("a `%{...}t` time format of %Y %y %m %d %e %H %M %S %z %b %B %a %A %s %T %F %D %R")
+                        })?;
+                        Item::Time(TimeKind::Strftime(parts))
+                    }
+                    (None, Some(b'e')) => {
+                        i += 1;
+                        Item::Var(Field::Other)
+                    }
+                    (None, _) => Item::Var(Field::Other),
+                }
+            }
+            _ => single(code).ok_or(syntax("a LogFormat variable ProFTPD documents"))?,
+        };
+        if !lit.is_empty() {
+            items.push(Item::Lit(std::mem::take(&mut lit)));
+        }
+        items.push(item);
+        if items.len() > MAX_ITEMS {
+            return Err(syntax("a LogFormat of at most 64 parts"));
+        }
+    }
+    if !lit.is_empty() {
+        items.push(Item::Lit(lit));
+    }
+    if !items.iter().any(|i| matches!(i, Item::Time(_))) {
+        return Err((
+            ErrorKind::BadTimestamp,
+            "a LogFormat with a time (%t, %{format}t, %{iso8601} or %{epoch})",
+        ));
+    }
+    let finders = items
+        .iter()
+        .map(|item| match item {
+            Item::Lit(l) => Some(memmem::Finder::new(l.as_bytes()).into_owned()),
+            _ => None,
+        })
+        .collect();
+    Ok(LogFormat { items, finders })
+}
+
+/// The values of one matched line: the text of each field (the last one when a field occurs
+/// twice) and the stamp.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Match<'a> {
+    /// Indexed by `Field as usize`.
+    pub(super) values: [Option<&'a str>; FIELDS],
+    /// The stamp of the (last) time variable.
+    pub(super) stamp: Option<Stamp>,
+}
+
+impl<'a> Match<'a> {
+    /// The value of `field`, `None` when absent or ProFTPD's "unknown" (`-`, empty).
+    pub(super) fn get(&self, field: Field) -> Option<&'a str> {
+        self.values[field as usize].filter(|v| !v.is_empty() && *v != "-")
+    }
+}
+
+/// Why a line did not match: the first failure met, which is where the first way of splitting
+/// the line (each text variable ending at the first place it can) went wrong, as a parser
+/// without backtracking would report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Failure {
+    pub(super) offset: usize,
+    pub(super) kind: ErrorKind,
+    pub(super) expected: &'static str,
+}
+
+struct Matcher<'f, 'a> {
+    items: &'f [Item],
+    finders: &'f [Option<memmem::Finder<'static>>],
+    line: &'a str,
+    steps: u32,
+    failure: Option<Failure>,
+    found: Match<'a>,
+}
+
+fn valid(shape: Shape, v: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    v == "-"
+        || match shape {
+            Shape::Text => true,
+            Shape::Number => digits(v),
+            Shape::Decimal => {
+                let (a, b) = v.split_once('.').unwrap_or((v, "0"));
+                digits(a) && digits(b)
+            }
+            Shape::Address => {
+                !v.is_empty()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            }
+        }
+}
+
+impl<'a> Matcher<'_, 'a> {
+    /// Records the first failure; always `false`.
+    fn fail(&mut self, offset: usize, kind: ErrorKind, expected: &'static str) -> bool {
+        if self.failure.is_none() {
+            self.failure = Some(Failure {
+                offset,
+                kind,
+                expected,
+            });
+        }
+        false
+    }
+
+    /// Sets `field` to `value` if it has the field's shape, then matches the rest.
+    fn take(&mut self, idx: usize, field: Field, start: usize, end: usize) -> bool {
+        let value = &self.line[start..end];
+        let shape = field.shape();
+        if !valid(shape, value) {
+            return match shape {
+                Shape::Address => self.fail(start, ErrorKind::BadAddress, "an IP address"),
+                _ => self.fail(start, ErrorKind::BadNumber, "a number"),
+            };
+        }
+        self.found.values[field as usize] = Some(value);
+        self.go(idx + 1, end)
+    }
+
+    fn go(&mut self, idx: usize, pos: usize) -> bool {
+        let rest = &self.line[pos..];
+        let Some(item) = self.items.get(idx) else {
+            return rest.is_empty() || self.fail(pos, ErrorKind::Syntax, "the end of the line");
+        };
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return self.fail(pos, ErrorKind::Syntax, "a line the LogFormat matches");
+        }
+        match item {
+            Item::Lit(l) if rest.starts_with(l.as_str()) => self.go(idx + 1, pos + l.len()),
+            Item::Lit(_) => self.fail(pos, ErrorKind::Syntax, "the LogFormat's literal text"),
+            Item::Time(kind) => match read_time(kind, rest.as_bytes()) {
+                Some((stamp, used)) => {
+                    self.found.stamp = Some(stamp);
+                    self.go(idx + 1, pos + used)
+                }
+                None => self.fail(pos, ErrorKind::BadTimestamp, "the LogFormat's time"),
+            },
+            Item::Var(field) => match self.items.get(idx + 1) {
+                None => self.take(idx, *field, pos, self.line.len()),
+                Some(Item::Lit(_)) => {
+                    let Some(Some(finder)) = self.finders.get(idx + 1) else {
+                        return self.fail(pos, ErrorKind::Syntax, "the LogFormat's literal text");
+                    };
+                    let ends = finder.find_iter(rest.as_bytes());
+                    let mut tried = false;
+                    for end in ends.take(MAX_CANDIDATES) {
+                        tried = true;
+                        if self.take(idx, *field, pos, pos + end) {
+                            return true;
+                        }
+                    }
+                    if !tried {
+                        self.fail(pos, ErrorKind::Syntax, "the LogFormat's literal text");
+                    }
+                    false
+                }
+                // Two variables with nothing between them: the first ends at a space.
+                Some(_) => {
+                    let end = memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+                    self.take(idx, *field, pos, pos + end)
+                }
+            },
+        }
+    }
+}
+
+// [10/Oct/2000:13:55:36 -0700]
+/// Reads a time variable's stamp at the start of `b`.
+fn read_time(kind: &TimeKind, b: &[u8]) -> Option<(Stamp, usize)> {
+    match kind {
+        TimeKind::Clf => {
+            let inner = b.strip_prefix(b"[")?;
+            let (stamp, used) = parse_clf_stamp(inner)?;
+            (inner.get(used) == Some(&b']')).then_some((stamp, used + 2))
+        }
+        TimeKind::Iso8601 => parse_iso_datetime(b),
+        TimeKind::Epoch => strftime::read(&[TimePart::Epoch], b),
+        TimeKind::Strftime(parts) => strftime::read(parts, b),
+    }
+}
+
+// 192.0.2.5 UNKNOWN alice [10/Oct/2000:13:55:36 -0700] "RETR /pub/a.iso" 226 1048576
+/// Matches `line` against the compiled format.
+pub(super) fn match_line<'a>(format: &LogFormat, line: &'a str) -> Result<Match<'a>, Failure> {
+    let mut m = Matcher {
+        items: &format.items,
+        finders: &format.finders,
+        line,
+        steps: 0,
+        failure: None,
+        found: Match {
+            values: [None; FIELDS],
+            stamp: None,
+        },
+    };
+    if m.go(0, 0) {
+        Ok(m.found)
+    } else {
+        Err(m.failure.unwrap_or(Failure {
+            offset: 0,
+            kind: ErrorKind::Syntax,
+            expected: "a line laid out by the LogFormat",
+        }))
+    }
+}
