@@ -216,13 +216,23 @@ fn membership(field: Field, lits: &[Literal], at: usize) -> Result<Cond, CondErr
         _ => {}
     }
     let ty = field.field_type();
-    if ty == FieldType::Ip && lits.iter().all(|l| matches!(l, Literal::Cidr(..))) {
+    // Address lists with at least one block: every address is a block of one.
+    if ty == FieldType::Ip
+        && lits.iter().any(|l| matches!(l, Literal::Cidr(..)))
+        && lits
+            .iter()
+            .all(|l| matches!(l, Literal::Cidr(..) | Literal::Ip(_)))
+    {
         let blocks = lits
             .iter()
             .map(|l| match l {
                 Literal::Cidr(net, bits) => Cidr {
                     net: *net,
                     bits: *bits,
+                },
+                Literal::Ip(ip) => Cidr {
+                    net: *ip,
+                    bits: if ip.is_ipv4() { 32 } else { 128 },
                 },
                 _ => unreachable!("checked above"),
             })

@@ -192,6 +192,11 @@ impl Engine {
                 r.long.expire(now, within);
                 r.trw.expire(now, within);
             }
+            let allowed = || r.rule.allow.iter().any(|c| c.eval(&rec.event));
+            if !matches!(r.rule.shape, Shape::Join { .. }) && !r.rule.allow.is_empty() && allowed()
+            {
+                continue;
+            }
             match &r.rule.shape {
                 Shape::Join { keys, left, right } => {
                     let tol =
@@ -313,7 +318,7 @@ impl Engine {
 
 /// Feeds a joined pair that passes the rule's filter into its windows.
 fn record_join(r: &mut Running, j: Joined) {
-    if !r.rule.filter.eval(&j.merged) {
+    if !r.rule.filter.eval(&j.merged) || r.rule.allow.iter().any(|c| c.eval(&j.merged)) {
         return;
     }
     let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();

@@ -402,3 +402,47 @@ fn first_seen_reports_new_values_only_after_learning() {
         ]
     );
 }
+
+#[test]
+fn allowlisted_events_and_joined_pairs_raise_nothing() {
+    use crate::rules::allow::{attach, compile_allow, AllowEntry};
+    let entry = |rules: &[&str], field: &str, values: &[&str]| {
+        compile_allow(&AllowEntry {
+            rules: rules.iter().map(|s| s.to_string()).collect(),
+            field: field.into(),
+            values: values.iter().map(|s| s.to_string()).collect(),
+            reason: "test".into(),
+        })
+        .unwrap()
+    };
+    let mut rules = vec![rule(BRUTE), rule(OFF_PORT)];
+    attach(
+        &mut rules,
+        &[
+            entry(&["b"], "source.ip", &["192.0.2.0/28"]),
+            // A known server on 2121: the allowlist sees the joined pair's port.
+            entry(&["o"], "destination.port", &["2121"]),
+        ],
+    );
+    let mut recs: Vec<Record> = (0..5).map(|i| fail_login(i, "192.0.2.1")).collect();
+    recs.extend((0..5).map(|i| fail_login(10 + i, "192.0.2.200")));
+    recs.push(packet(
+        30_000,
+        Action::FirewallAllow,
+        "198.51.100.5",
+        "203.0.113.10",
+        2121,
+    ));
+    recs.push(connect(30_400, "198.51.100.5"));
+    recs.push(packet(
+        60_000,
+        Action::FirewallAllow,
+        "198.51.100.6",
+        "203.0.113.10",
+        2222,
+    ));
+    recs.push(connect(60_400, "198.51.100.6"));
+    let got = run(rules, recs);
+    let titles: Vec<_> = got.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles, ["brute 192.0.2.200", "off 203.0.113.10:2222"]);
+}

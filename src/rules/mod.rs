@@ -1,6 +1,7 @@
 //! Correlation rules: the language (`lang`), its compilation against the event schema
 //! (`cond`, this module) and the engine that runs them (`engine`).
 
+pub mod allow;
 pub mod ast;
 pub mod compact;
 pub mod cond;
@@ -114,6 +115,9 @@ pub struct Rule {
     pub until: Option<Cond>,
     /// Learning period of a `first_seen` rule.
     pub learn: Duration,
+    /// Allowlist conditions from configuration: matching events (joined pairs, for joins)
+    /// are not seen by the rule.
+    pub allow: Vec<Cond>,
     /// The file it was read from.
     pub file: PathBuf,
 }
@@ -294,6 +298,7 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
         quiet,
         until,
         learn: ast.learn.unwrap_or(DEFAULT_LEARN),
+        allow: Vec::new(),
         file: file.to_path_buf(),
     })
 }
