@@ -8,6 +8,7 @@
 //! A full channel blocks the stage before it: a file waits on disk, nothing is lost.
 
 use crate::incident::Incident;
+use crate::ingest::flowfile::{looks_like_flows, read_flow_files};
 use crate::ingest::lookup::resolve_evidence;
 use crate::ingest::source::{read_source, SourceError, SourceSpec, SourceStats};
 use crate::record::Record;
@@ -80,22 +81,34 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
         .map(|s| s.path.display().to_string())
         .collect();
 
-    // Resolve formats before starting threads, so a bad source fails fast.
+    // Resolve formats before starting threads, so a bad source fails fast. Flow files
+    // (captures, raw datagrams) are recognised by their first bytes.
     let mut prepared = Vec::new();
-    for spec in &opts.sources {
+    let mut flow_files = Vec::new();
+    for (i, spec) in opts.sources.iter().enumerate() {
+        if spec.format.is_none() && is_flow_file(&spec.path) {
+            flow_files.push((i as u32, spec.clone()));
+            continue;
+        }
         let ctx = spec.context();
         let format = spec.resolve_format(&ctx)?;
-        prepared.push((spec.clone(), format, ctx));
+        prepared.push((i as u32, spec.clone(), format, ctx));
     }
 
     let (summary_sources, engine_stats, incidents) = thread::scope(|s| {
         let mut readers = Vec::new();
         let mut receivers = Vec::new();
-        for (i, (spec, format, ctx)) in prepared.iter().enumerate() {
+        for (i, spec, format, ctx) in &prepared {
             let (tx, rx) = bounded(RECORD_BLOCKS_IN_FLIGHT);
             receivers.push(rx);
-            readers.push(s.spawn(move || read_source(i as u32, spec, *format, ctx, &tx)));
+            readers.push(s.spawn(move || read_source(*i, spec, *format, ctx, &tx)));
         }
+        let flow_reader = (!flow_files.is_empty()).then(|| {
+            let (tx, rx) = bounded(RECORD_BLOCKS_IN_FLIGHT);
+            receivers.push(rx);
+            let files = &flow_files;
+            s.spawn(move || read_flow_files(files, &tx))
+        });
         let (inc_tx, inc_rx) = bounded::<Vec<Incident>>(INCIDENT_BATCHES_IN_FLIGHT);
         let store_names = names.clone();
         let paths: Vec<PathBuf> = opts.sources.iter().map(|s| s.path.clone()).collect();
@@ -135,11 +148,19 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
         drop(merged);
 
         let mut stats = Vec::new();
-        for ((spec, format, _), handle) in prepared.iter().zip(readers) {
+        for ((_, spec, format, _), handle) in prepared.iter().zip(readers) {
             let st = handle
                 .join()
                 .map_err(|_| PipelineError::Stage("reader"))??;
             stats.push((spec.path.display().to_string(), format.to_string(), st));
+        }
+        if let Some(handle) = flow_reader {
+            let sts = handle
+                .join()
+                .map_err(|_| PipelineError::Stage("flow reader"))??;
+            for ((_, spec), st) in flow_files.iter().zip(sts) {
+                stats.push((spec.path.display().to_string(), "netflow".to_string(), st));
+            }
         }
         let store = writer.join().map_err(|_| PipelineError::Stage("store"))??;
         Ok::<_, PipelineError>((stats, engine.stats(), (ids.len(), store)))
@@ -152,6 +173,15 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
         incidents: incident_count,
         elapsed: started.elapsed(),
     })
+}
+
+/// True when the file's first bytes say it holds flow exports rather than text lines.
+fn is_flow_file(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .is_ok_and(|n| looks_like_flows(&head[..n]))
 }
 
 /// Merges per-source record streams into one stream ordered by event time (each source is

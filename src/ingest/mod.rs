@@ -1,6 +1,7 @@
 //! Getting lines in: files read whole (replay) or followed (tail), split into lines and parsed.
 
 pub mod fingerprint;
+pub mod flowfile;
 pub mod lines;
 pub mod lookup;
 pub mod source;

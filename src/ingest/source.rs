@@ -44,7 +44,7 @@ pub struct SourceStats {
 }
 
 impl SourceStats {
-    fn reject(&mut self, offset: u64, why: impl std::fmt::Display) {
+    pub(crate) fn reject(&mut self, offset: u64, why: impl std::fmt::Display) {
         self.rejected += 1;
         if self.examples.len() < ERROR_EXAMPLES {
             self.examples.push(format!("byte {offset}: {why}"));
