@@ -1,23 +1,27 @@
 //! Model test of the file tailer, in the spirit of Vector's file-source model tests.
 //!
-//! Random sequences of writes (the last line sometimes left unfinished and completed by
-//! the next write), rotations by rename-and-create and by copytruncate, deletions (the file
-//! is recreated by the next write), restarts (a new tailer from the old one's positions)
-//! and polls run against a real directory. The model knows every complete line written and
-//! the file generation holding it. Every line read must be the next unread line of its
-//! generation (so nothing is read twice, out of order or skipped), and after a final drain
-//! every line of every generation must have been read, except where no tailer could have:
+//! Random sequences of writes (the last line sometimes left unfinished and completed by the
+//! next write, on the file the writer has open even if it was renamed meanwhile), rotations
+//! by rename-and-create and by copytruncate (`x.log.N` shifted like logrotate does),
+//! deletions (the next write recreates the file), restarts (a new tailer from the old one's
+//! positions) and polls run against a real directory, under a random byte budget per poll.
+//! The model knows every complete line written and the file generation holding it. Every
+//! line read must be the next unread line of its generation (so nothing is read twice, out
+//! of order or skipped, and no unfinished line is read); after a final drain every line of
+//! every generation must have been read, except where no tailer could have read it:
 //!
 //! - a generation deleted before the running tailer had it open, or deleted before a
-//!   restart (the restarted tailer cannot open a deleted file): a prefix of it is read;
-//! - while down (between the last poll and the first poll after a restart), with no
-//!   anchor for the restarted tailer (no live file at the last poll, it was deleted, or
-//!   nothing of it had been read so its position is offset 0, which a copytruncate leaves
-//!   undetectable), generations rotated away unseen cannot be told from old history: a
-//!   prefix of them is read.
+//!   restart (the new tailer cannot open a deleted file): a prefix of it is read;
+//! - after a restart, generations rotated away while the tailer did not look (between its
+//!   last poll and the first poll after the restart) when the new tailer has no anchor to
+//!   find them by: no live file at the last poll, or it was deleted since. Rotated files
+//!   then cannot be told from older history. Likewise the copies of an anchor of which
+//!   nothing had been read (its position is offset 0, so its copy has nothing to be
+//!   recognised by). A prefix of those is read (in practice none).
 //!
-//! The initial state counts as a restart with no anchor. Files found at startup are read
-//! from their start (`read_from_start`), the from-end start has unit tests.
+//! Usually the tailer follows the file from its first line; in a fifth of the cases it
+//! starts on whatever the first ops left behind (read from the start: `read_from_start`;
+//! the from-end start has unit tests).
 
 use portcullis::ingest::lines::line_bytes;
 use portcullis::ingest::tail::{TailOptions, Tailer};

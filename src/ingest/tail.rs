@@ -18,6 +18,8 @@
 //!   is the rotated sibling whose head has our fingerprint and which is at least as long as
 //!   our offset: it is read from our offset to its end, then the truncated file from 0.
 //!   Without such a copy the file is read from 0 and `truncations_without_copy` counted.
+//!   A copy seen before the truncation (a poll between logrotate's copy and its truncate)
+//!   is not read, only remembered for the truncation to find.
 //! - **delete**: the open file is read to its end, then closed.
 //! - **rotations between two polls**: a rotated sibling that appears and is not a file we
 //!   follow holds lines written while we did not look (two rotations between polls, or a

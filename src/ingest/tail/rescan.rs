@@ -4,8 +4,9 @@
 use super::generation::{Gen, State};
 use super::siblings::{self, Sibling, Snapshot};
 use super::{glob, Tailer};
-use crate::ingest::fingerprint::{dev_ino, fingerprint};
-use std::collections::HashSet;
+use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -92,8 +93,13 @@ impl Tailer {
             }
         }
         self.siblings.retain(|p, _| paths.contains(p));
+        // Each directory is listed once per poll, however many followed paths it holds.
+        let mut dirs: HashMap<PathBuf, Vec<OsString>> = HashMap::new();
         for path in paths {
-            let sibs = siblings::list(&path);
+            let names = dirs
+                .entry(siblings::dir_of(&path))
+                .or_insert_with_key(|dir| siblings::names_in(dir));
+            let sibs = siblings::list_in(&path, names);
             match self.siblings.get(&path) {
                 // First look at this path: its rotated files are history.
                 None => {
@@ -101,11 +107,12 @@ impl Tailer {
                 }
                 Some(snap) => {
                     let new: Vec<bool> = sibs.iter().map(|s| snap.is_new(s)).collect();
-                    for g in self.check_path(&path, &sibs, &new) {
+                    let (inserts, deferred) = self.check_path(&path, &sibs, &new);
+                    for g in inserts {
                         self.insert_by_rank(g, &sibs);
                     }
                     if let Some(snap) = self.siblings.get_mut(&path) {
-                        snap.update(&sibs);
+                        snap.update(&sibs, &deferred);
                     }
                 }
             }
@@ -132,7 +139,12 @@ impl Tailer {
     /// Detects truncated generations of `path` (a copytruncate, perhaps followed by a
     /// rename or delete before this poll) and follows their copies; then returns the rotated
     /// files that appeared and hold lines we never saw, oldest first.
-    fn check_path(&mut self, path: &PathBuf, sibs: &[Sibling], new: &[bool]) -> Vec<Gen> {
+    fn check_path(
+        &mut self,
+        path: &PathBuf,
+        sibs: &[Sibling],
+        new: &[bool],
+    ) -> (Vec<Gen>, Vec<(u64, u64)>) {
         let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
         let mut used = HashSet::new();
         let mut i = 0;
@@ -166,20 +178,25 @@ impl Tailer {
             }
             i += 1;
         }
-        let mut inserts = Vec::new();
+        let (mut inserts, mut deferred) = (Vec::new(), Vec::new());
         for (k, s) in sibs.iter().enumerate() {
             if !new[k] || used.contains(&k) || followed.contains(&s.id) {
                 continue;
             }
-            // A copy of a generation we are reading (its truncation comes next, or it is a
-            // backup): nothing new in it.
+            // A copy of a file we are reading: its truncation comes next (copytruncate
+            // copies, then truncates), or it is a backup. Not read now; it stays new so the
+            // truncation finds it.
             let copy_of_ours = self.gens.iter().any(|g| {
                 &g.path == path
-                    && g.offset > 0
-                    && s.len >= g.offset
-                    && s.head_fingerprint(g.offset) == Some(fingerprint(g.committed_head()))
+                    && if g.offset > 0 {
+                        s.len >= g.offset
+                            && s.head_fingerprint(g.offset) == Some(fingerprint(g.committed_head()))
+                    } else {
+                        g.state == State::Live && same_head_as(s, g)
+                    }
             });
             if copy_of_ours {
+                deferred.push(s.id);
                 continue;
             }
             match File::open(&s.path).and_then(|f| Gen::new(path.clone(), f, 0, State::Rotated)) {
@@ -191,7 +208,7 @@ impl Tailer {
                 Err(_) => self.stats.errors += 1,
             }
         }
-        inserts
+        (inserts, deferred)
     }
 }
 
@@ -223,4 +240,17 @@ fn find_copy(
         .copied()
         .find(|&k| new[k])
         .or(cands.last().copied())
+}
+
+/// Whether non-empty `s` is no longer than live file `g` and starts with the same bytes
+/// (up to `FP_LEN`): a copy of it, when nothing of `g` has been returned yet.
+fn same_head_as(s: &Sibling, g: &Gen) -> bool {
+    let Ok(len) = g.file.metadata().map(|m| m.len()) else {
+        return false;
+    };
+    let n = fingerprint_len(s.len);
+    s.len > 0
+        && s.len <= len
+        && read_head(&g.file, n)
+            .is_ok_and(|h| h.len() == n && s.head_fingerprint(s.len) == Some(fingerprint(&h)))
 }

@@ -68,15 +68,15 @@ impl Tailer {
             }
             // Truncated (or replaced by a file reusing the inode) while we were down.
             self.stats.truncations += 1;
+            // The newest sibling with our head (siblings are oldest first).
             let copy = sibs
                 .iter()
-                .filter(|s| {
+                .rfind(|s| {
                     !claimed.contains(&s.id)
                         && p.offset > 0
                         && s.len >= p.offset
                         && s.head_fingerprint(p.offset) == Some(p.fingerprint)
                 })
-                .next_back()
                 .and_then(|s| {
                     let f = File::open(&s.path).ok()?;
                     let g = Gen::new(p.path.clone(), f, p.offset, State::Copy).ok()?;

@@ -7,6 +7,7 @@
 
 use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -84,23 +85,41 @@ impl Sibling {
     }
 }
 
+/// The directory holding `followed`.
+pub(super) fn dir_of(followed: &Path) -> PathBuf {
+    match followed.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The names in directory `dir` (none if it cannot be read).
+pub(super) fn names_in(dir: &Path) -> Vec<OsString> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The rotated siblings of `followed` now, oldest first.
 pub(super) fn list(followed: &Path) -> Vec<Sibling> {
+    list_in(followed, &names_in(&dir_of(followed)))
+}
+
+/// The rotated siblings of `followed` among `names`, the names in its directory.
+pub(super) fn list_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
     let Some(base) = followed.file_name() else {
         return Vec::new();
     };
-    let dir = match followed.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<Sibling> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let rank = rank(base.as_bytes(), e.file_name().as_bytes())?;
-            let path = e.path();
+    let dir = dir_of(followed);
+    let mut out: Vec<Sibling> = names
+        .iter()
+        .filter_map(|name| {
+            let rank = rank(base.as_bytes(), name.as_bytes())?;
+            let path = dir.join(name);
             let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
             Some(Sibling {
                 path,
@@ -134,7 +153,7 @@ impl Snapshot {
     /// A snapshot in which all of `sibs` have been seen.
     pub(super) fn of(sibs: &[Sibling]) -> Snapshot {
         let mut s = Snapshot::default();
-        s.update(sibs);
+        s.update(sibs, &[]);
         s
     }
 
@@ -148,10 +167,10 @@ impl Snapshot {
         }
     }
 
-    /// Replaces the snapshot by `sibs`.
-    pub(super) fn update(&mut self, sibs: &[Sibling]) {
+    /// Replaces the snapshot by `sibs`, leaving out `unseen` (looked at again next time).
+    pub(super) fn update(&mut self, sibs: &[Sibling], unseen: &[(u64, u64)]) {
         let mut seen = HashMap::with_capacity(sibs.len());
-        for sib in sibs {
+        for sib in sibs.iter().filter(|s| !unseen.contains(&s.id)) {
             let unchanged = self
                 .seen
                 .get(&sib.id)
