@@ -21,7 +21,7 @@ pub struct LineBlock {
 }
 
 /// Reads lines from `R` block by block. A last line without a newline is returned at end of
-/// input (a file replayed whole); a tailer that must wait for the newline uses `carry_len`.
+/// input (a file replayed whole); the tailer (`tail.rs`) splits its own blocks and waits for it.
 pub struct LineReader<R> {
     inner: R,
     /// Bytes of the unfinished line carried into the next block.
