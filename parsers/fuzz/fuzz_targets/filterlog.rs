@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
         // Ports only for TCP and UDP, flags only for TCP.
         let ports = matches!(event.transport, Some(Transport::Tcp | Transport::Udp));
         assert_eq!(event.source_port.is_some(), ports);
-        assert_eq!(event.tcp_flags.is_some(), event.transport == Some(Transport::Tcp));
+        assert_eq!(
+            event.tcp_flags.is_some(),
+            event.transport == Some(Transport::Tcp)
+        );
         for text in [event.host_name.as_deref(), event.rule_name.as_deref()] {
             assert!(text.map_or(0, str::len) <= data.len());
         }

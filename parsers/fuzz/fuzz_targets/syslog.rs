@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(&line[h.message_offset..], h.message);
             // program_of reads the same header.
             assert_eq!(program, h.program);
-            for part in [h.host, h.program, h.msgid, h.structured_data].into_iter().flatten() {
+            for part in [h.host, h.program, h.msgid, h.structured_data]
+                .into_iter()
+                .flatten()
+            {
                 let start = part.as_ptr() as usize - line.as_ptr() as usize;
                 assert!(start + part.len() <= line.len());
             }

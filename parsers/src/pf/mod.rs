@@ -29,11 +29,10 @@ use crate::event::{Action, Dataset, Event, Outcome};
 use crate::syslog::parse_syslog_header;
 use crate::time::{parse_iso_datetime, parse_rfc3164_stamp, SourceTz, Stamp};
 use crate::{line_text, ErrorKind, Format, ParseContext, ParseError};
-use packet::parse_packet;
-
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
 use compact_str::CompactString;
 use memchr::memchr;
+use packet::parse_packet;
 
 const FORMAT: Format = Format::Pf;
 
