@@ -135,24 +135,24 @@ fn shuffling_lines_within_the_lateness_allowance_changes_no_incident() {
         for seed in 1..=3u64 {
             let tmp = tempfile::tempdir().unwrap();
             let mut reordered = 0;
-            for (file, format) in [
-                ("vsftpd.log", Format::Vsftpd),
-                ("kern.log", Format::Iptables),
-            ] {
-                let src = dir.join(file);
-                if src.exists() {
-                    let shuffled = shuffle_within_lateness(&src, format, seed);
-                    if shuffled != std::fs::read_to_string(&src).unwrap() {
-                        reordered += 1;
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let src = entry.unwrap().path();
+                let name = src.file_name().unwrap().to_str().unwrap().to_string();
+                let format = match name.as_str() {
+                    "vsftpd.log" => Format::Vsftpd,
+                    "kern.log" => Format::Iptables,
+                    // Other inputs (stateful formats, the config) are copied as they are.
+                    _ => {
+                        std::fs::copy(&src, tmp.path().join(&name)).unwrap();
+                        continue;
                     }
-                    std::fs::write(tmp.path().join(file), shuffled).unwrap();
+                };
+                let shuffled = shuffle_within_lateness(&src, format, seed);
+                if shuffled != std::fs::read_to_string(&src).unwrap() {
+                    reordered += 1;
                 }
+                std::fs::write(tmp.path().join(&name), shuffled).unwrap();
             }
-            std::fs::copy(
-                dir.join("portcullis.toml"),
-                tmp.path().join("portcullis.toml"),
-            )
-            .unwrap();
             if reordered > 0 {
                 runs_reordered += 1;
             }

@@ -165,10 +165,13 @@ fn expected_incidents(a: &Actors) -> Vec<String> {
 
 #[test]
 fn truth_lists_exactly_the_scenarios() {
+    // Rules that need data the generator does not write (a server port in the FTP log).
+    const NOT_GENERATED: &[&str] = &["ftp.new_service_port"];
     let pack: BTreeSet<String> = crate::rules::default_rules()
         .expect("default pack")
         .into_iter()
         .map(|r| r.name)
+        .filter(|n| !NOT_GENERATED.contains(&n.as_str()))
         .collect();
     for lines in [5_000u64, 400_000] {
         let (dir, s, actors) = run(3, lines);

@@ -326,6 +326,10 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
         include_str!("../../correlation-rules/ftp/sensitive-transfer.rule"),
     ),
     (
+        "ftp/new-service-port.rule",
+        include_str!("../../correlation-rules/ftp/new-service-port.rule"),
+    ),
+    (
         "firewall/port-scan.rule",
         include_str!("../../correlation-rules/firewall/port-scan.rule"),
     ),
@@ -471,6 +475,7 @@ mod tests {
                 "ftp.brute_force_success",
                 "ftp.anonymous_upload",
                 "ftp.sensitive_transfer",
+                "ftp.new_service_port",
                 "firewall.port_scan",
                 "firewall.host_sweep",
                 "firewall.trw_scanner",
