@@ -82,8 +82,10 @@ pub enum Cond {
     Matches(Field, Pattern),
 }
 
-fn bit_of<T: PartialEq + Copy>(all: &[T], v: T) -> u32 {
-    all.iter().position(|x| *x == v).map_or(0, |i| 1 << i)
+/// The bit of a keyword value in a mask built over its `ALL` list: the enums list their
+/// variants in declaration order, so the discriminant is the index (checked by a test).
+fn bit(discriminant: u8) -> u32 {
+    1u32.checked_shl(u32::from(discriminant)).unwrap_or(0)
 }
 
 impl Cond {
@@ -94,9 +96,9 @@ impl Cond {
             Cond::And(a, b) => a.eval(e) && b.eval(e),
             Cond::Or(a, b) => a.eval(e) || b.eval(e),
             Cond::Not(a) => !a.eval(e),
-            Cond::Action(mask) => mask & bit_of(Action::ALL, e.action) != 0,
-            Cond::Dataset(mask) => mask & bit_of(Dataset::ALL, e.dataset) != 0,
-            Cond::Outcome(mask) => mask & bit_of(Outcome::ALL, e.outcome) != 0,
+            Cond::Action(mask) => mask & bit(e.action as u8) != 0,
+            Cond::Dataset(mask) => mask & bit(e.dataset as u8) != 0,
+            Cond::Outcome(mask) => mask & bit(e.outcome as u8) != 0,
             Cond::In(field, values) => {
                 let v = field.get(e);
                 v != Value::Missing && values.contains(&v)
@@ -388,6 +390,20 @@ mod tests {
             let err = cond(text).unwrap_err();
             assert!(err.message.starts_with(want), "{text}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn keyword_lists_are_in_declaration_order() {
+        for (i, a) in Action::ALL.iter().enumerate() {
+            assert_eq!(*a as usize, i, "{a:?}");
+        }
+        for (i, d) in Dataset::ALL.iter().enumerate() {
+            assert_eq!(*d as usize, i, "{d:?}");
+        }
+        for (i, o) in Outcome::ALL.iter().enumerate() {
+            assert_eq!(*o as usize, i, "{o:?}");
+        }
+        assert!(Action::ALL.len() <= 32 && Dataset::ALL.len() <= 32);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct EngineStats {
 /// One rule and its state.
 struct Running {
     rule: Rule,
+    /// `rule.within` as a chrono duration, computed once.
+    within: chrono::Duration,
     windows: Windows,
     join: JoinState,
     sequence: SequenceState,
@@ -77,6 +79,8 @@ impl Engine {
             rules: rules
                 .into_iter()
                 .map(|rule| Running {
+                    within: chrono::Duration::from_std(rule.within)
+                        .unwrap_or(chrono::Duration::MAX),
                     windows: Windows::new(&rule),
                     join: JoinState::default(),
                     sequence: SequenceState::default(),
@@ -136,8 +140,7 @@ impl Engine {
         }
         for r in &mut self.rules {
             if let Shape::Join { keys, .. } = &r.rule.shape {
-                let tol =
-                    chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+                let tol = r.within;
                 r.join.finish(keys, tol, &mut self.joined);
                 for j in self.joined.drain(..) {
                     record_join(r, j);
@@ -186,7 +189,7 @@ impl Engine {
         self.stats.events += 1;
         let now = rec.event.timestamp;
         for r in &mut self.rules {
-            let within = chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+            let within = r.within;
             if r.windows.maybe_expire(&r.rule, now) {
                 r.sequence.expire(now, within);
                 r.long.expire(now, within);
@@ -199,8 +202,7 @@ impl Engine {
             }
             match &r.rule.shape {
                 Shape::Join { keys, left, right } => {
-                    let tol =
-                        chrono::Duration::from_std(r.rule.within).unwrap_or(chrono::Duration::MAX);
+                    let tol = r.within;
                     r.join.advance(keys, tol, now, &mut self.joined);
                     let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
                     if is_left || is_right {
