@@ -50,7 +50,14 @@ fn records(path: &Path, format: Format, source: u32) -> Vec<Record> {
 
 fn throughput(lines: u64) {
     let dir = tempfile::tempdir().expect("tempdir");
-    generate(&GenOptions { lines, ..GenOptions::default() }, dir.path()).expect("generate");
+    generate(
+        &GenOptions {
+            lines,
+            ..GenOptions::default()
+        },
+        dir.path(),
+    )
+    .expect("generate");
     let mut all = records(&dir.path().join("vsftpd.log"), Format::Vsftpd, 0);
     all.extend(records(&dir.path().join("kern.log"), Format::Iptables, 1));
     all.sort_by_key(|r| r.event.timestamp);
@@ -88,7 +95,9 @@ fn slow_scan_memory(sources: u32) {
     // Each source sends 8 refused probes to distinct ports, spread over 72 h: all stay in
     // the window, none reaches the threshold, so every source's state is live at the end.
     let probes = 8u32;
-    let step = Duration::microseconds(72 * 3600 * 1_000_000 / (i64::from(sources) * i64::from(probes)).max(1));
+    let step = Duration::microseconds(
+        72 * 3600 * 1_000_000 / (i64::from(sources) * i64::from(probes)).max(1),
+    );
     let t = Instant::now();
     let mut now = t0;
     for p in 0..probes {
@@ -97,7 +106,10 @@ fn slow_scan_memory(sources: u32) {
             e.source_ip = Some(std::net::Ipv4Addr::from(0x0b00_0000 + s).into());
             e.destination_ip = Some("203.0.113.10".parse().unwrap());
             e.destination_port = Some(1000 + (p as u16) * 7 + (s % 5) as u16);
-            engine.push(Record { event: e, raw: raw.clone() });
+            engine.push(Record {
+                event: e,
+                raw: raw.clone(),
+            });
             now += step;
         }
     }
@@ -111,7 +123,10 @@ fn slow_scan_memory(sources: u32) {
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     throughput(args.first().copied().unwrap_or(1_000_000));
     slow_scan_memory(args.get(1).copied().unwrap_or(1_000_000) as u32);
 }
