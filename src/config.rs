@@ -1,5 +1,6 @@
-//! The TOML configuration file: sources, storage, rules. `replay --config` and (later) `run`
-//! read it. Unknown keys are errors, so a typo never silently disables a source.
+//! The TOML configuration file: sources, storage, rules, and the daemon's `[run]` settings.
+//! `replay --config` and `run --config` read it. Unknown keys are errors, so a typo never
+//! silently disables a source. `run` without a config uses [`Config::embedded_default`].
 
 use crate::ingest::source::SourceSpec;
 use portcullis_parsers::{Format, SourceTz};
@@ -19,6 +20,28 @@ pub struct Config {
     /// `[[source]]` entries.
     #[serde(default, rename = "source")]
     pub sources: Vec<Source>,
+    /// `[run]`: settings of the daemon (`portcullis run`).
+    #[serde(default)]
+    pub run: Run,
+}
+
+/// `[run]`: how the daemon polls, flushes and commits. Every key is optional; the defaults
+/// are the constants of [`crate::daemon`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// Period of the rescan that is the truth about files (notify only wakes it earlier).
+    pub poll_ms: Option<u64>,
+    /// Input silence after which buffered events are correlated without waiting for the
+    /// lateness allowance (and a quiet source stops holding back the merge).
+    pub idle_ms: Option<u64>,
+    /// Longest time between two commits while events flow.
+    pub commit_ms: Option<u64>,
+    /// Events correlated between two commits at most.
+    pub commit_events: Option<u64>,
+    /// Files that exist at the very first start (no checkpoint yet) are read from their
+    /// start (`true`) or followed from their end like `tail -F` (`false`, the default).
+    pub read_from_start: Option<bool>,
 }
 
 /// `[storage]`: where incidents go.
@@ -39,11 +62,12 @@ pub struct Rules {
     pub lateness_secs: Option<u64>,
 }
 
-/// `[[source]]`: one log file.
+/// `[[source]]`: one log file, or for `run` a pattern of files.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    /// The file.
+    /// The file. For `run` it may hold `*` and `?` in its file-name part
+    /// (`/var/log/vsftpd*.log`): every matching file is followed, as it appears.
     pub path: PathBuf,
     /// Its format name; detected when absent.
     pub format: Option<String>,
@@ -67,7 +91,36 @@ pub enum ConfigError {
     Invalid(PathBuf, String),
 }
 
+/// Logs `run` watches when started without a config, with their formats; only those that
+/// exist are used.
+pub const DEFAULT_SOURCES: &[(&str, &str)] = &[
+    ("/var/log/vsftpd.log", "vsftpd"),
+    ("/var/log/xferlog", "xferlog"),
+    ("/var/log/proftpd/proftpd.log", "proftpd"),
+    ("/var/log/proftpd/xferlog", "xferlog"),
+    ("/var/log/kern.log", "iptables"),
+];
+
 impl Config {
+    /// The configuration `run` uses without `--config`: the [`DEFAULT_SOURCES`] that exist,
+    /// in the host's time zone, the built-in rules, and the default database in the working
+    /// directory.
+    pub fn embedded_default() -> Config {
+        Config {
+            sources: DEFAULT_SOURCES
+                .iter()
+                .filter(|(path, _)| Path::new(path).is_file())
+                .map(|(path, format)| Source {
+                    path: PathBuf::from(path),
+                    format: Some(format.to_string()),
+                    timezone: None,
+                    host: None,
+                })
+                .collect(),
+            ..Config::default()
+        }
+    }
+
     /// Reads a config file. Relative paths in it are taken relative to the file's directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io(path.into(), e))?;
@@ -135,6 +188,49 @@ mod tests {
         assert_eq!(specs[0].path, dir.path().join("vsftpd.log"));
         assert_eq!(specs[0].format, Some(Format::Vsftpd));
         assert_eq!(specs[0].host, Some("203.0.113.10".parse().unwrap()));
+    }
+
+    #[test]
+    fn run_section_and_glob_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[run]\npoll_ms = 100\nread_from_start = true\n[[source]]\npath = \"logs/vsftpd*.log\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(&path).unwrap();
+        assert_eq!(cfg.run.poll_ms, Some(100));
+        assert_eq!(cfg.run.read_from_start, Some(true));
+        assert_eq!(cfg.run.idle_ms, None);
+        let specs = cfg.source_specs(&path).unwrap();
+        assert_eq!(specs[0].path, dir.path().join("logs/vsftpd*.log"));
+        std::fs::write(&path, "[run]\npol_ms = 100\n").unwrap();
+        assert!(matches!(Config::load(&path), Err(ConfigError::Toml(..))));
+    }
+
+    #[test]
+    fn the_annotated_example_config_loads() {
+        let cfg: Config = toml::from_str(include_str!("../portcullis.example.toml")).unwrap();
+        let specs = cfg
+            .source_specs(Path::new("portcullis.example.toml"))
+            .unwrap();
+        assert_eq!(specs.len(), 3);
+        assert_eq!(cfg.run.idle_ms, Some(100));
+        assert_eq!(specs[1].path, PathBuf::from("/var/log/proftpd/*.log"));
+    }
+
+    #[test]
+    fn embedded_default_only_names_existing_known_logs() {
+        let cfg = Config::embedded_default();
+        for s in &cfg.sources {
+            assert!(s.path.is_file());
+            assert!(Format::from_name(s.format.as_deref().unwrap()).is_some());
+        }
+        for (_, f) in DEFAULT_SOURCES {
+            assert!(Format::from_name(f).is_some(), "{f}");
+        }
+        assert!(cfg.storage.db.is_none() && cfg.rules.dir.is_none());
     }
 
     #[test]

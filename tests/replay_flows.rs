@@ -6,12 +6,11 @@ mod common;
 use common::*;
 use std::path::PathBuf;
 
-/// A NetFlow v5 datagram: `flows` = (src, dst, sport, dport, tcp flags, first-ms).
-fn v5_datagram(
-    unix_secs: u32,
-    uptime_ms: u32,
-    flows: &[([u8; 4], [u8; 4], u16, u16, u8, u32)],
-) -> Vec<u8> {
+/// One v5 flow: (src, dst, sport, dport, tcp flags, first-ms).
+type Flow = ([u8; 4], [u8; 4], u16, u16, u8, u32);
+
+/// A NetFlow v5 datagram.
+fn v5_datagram(unix_secs: u32, uptime_ms: u32, flows: &[Flow]) -> Vec<u8> {
     let mut d = Vec::new();
     d.extend(5u16.to_be_bytes());
     d.extend((flows.len() as u16).to_be_bytes());

@@ -5,6 +5,8 @@ mod incidents;
 mod parse;
 mod replay;
 mod rules;
+mod run;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -38,6 +40,10 @@ enum Command {
     Gen(gen::Args),
     /// Validate rule files.
     Rules(rules::Args),
+    /// Follow log files as they grow and rotate, correlate live, store incidents (daemon).
+    Run(run::Args),
+    /// Show the running daemon's counters (read from its database).
+    Stats(stats::Args),
 }
 
 /// Runs the parsed command line.
@@ -48,6 +54,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(a) => parse::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Rules(a) => rules::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Stats(a) => stats::run(a),
     }
 }
 

@@ -1,5 +1,6 @@
 //! SQLite storage of incidents, their evidence, and run summaries.
 
+pub mod checkpoints;
 pub mod incidents;
 pub mod runs;
 pub mod schema;

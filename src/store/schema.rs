@@ -46,6 +46,27 @@ const MIGRATIONS: &[&str] = &[
         rejected INTEGER NOT NULL,
         PRIMARY KEY (run_id, source)
     );",
+    // 2: the daemon's read positions (with the rewind point that rebuilds correlation state
+    // after a restart) and its live counters, both rewritten by every commit.
+    "CREATE TABLE checkpoints (
+        source        TEXT NOT NULL,          -- the configured path or pattern
+        path          TEXT NOT NULL,          -- the followed file path
+        dev           INTEGER NOT NULL,
+        inode         INTEGER NOT NULL,
+        fingerprint   INTEGER NOT NULL,       -- FNV-1a of the head read (u64 bits as i64)
+        offset        INTEGER NOT NULL,       -- committed read position: a line boundary
+        rewind_offset INTEGER NOT NULL,       -- where a restart re-reads from
+        rewind_time   TEXT NOT NULL,          -- events older than this are not re-correlated
+        committed_at  TEXT NOT NULL,
+        PRIMARY KEY (source, dev, inode)
+    );
+    CREATE TABLE counters (
+        name       TEXT NOT NULL,
+        source     TEXT NOT NULL,             -- a file path, or '' for daemon-wide counters
+        value      INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (name, source)
+    );",
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,355 @@
+//! The daemon's table of files: per followed file, the committed read position, the ring of
+//! samples that gives its rewind position, and (after a restart) the region being re-read.
+//! It turns into checkpoint rows at each commit and back into tailer positions at a start.
+
+use super::rewind::Ring;
+use crate::ingest::fingerprint::{fingerprint, fingerprint_len, read_head, FP_LEN};
+use crate::ingest::tail::FilePosition;
+use crate::store::checkpoints::CheckpointRow;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// A file: the index of the source pattern it was found by, its device and inode.
+pub type FileId = (usize, u64, u64);
+
+/// What is known of one file.
+#[derive(Debug, Clone)]
+struct Entry {
+    path: PathBuf,
+    /// Last position the tailer reported (or the resume position before it reports).
+    pos: u64,
+    /// Fingerprint at `pos`.
+    pos_fp: u64,
+    /// End of the last line received from it (a finished file's last line may end past
+    /// the last position reported), and the fingerprint there.
+    read_end: u64,
+    read_fp: u64,
+    /// Committed offset of the previous run: re-read up to here, never checkpoint less.
+    floor: u64,
+    floor_fp: u64,
+    /// Still in the tailer's positions (not finished).
+    live: bool,
+    ring: Ring,
+}
+
+impl Entry {
+    /// Committed offset and its fingerprint.
+    fn committed(&self) -> (u64, u64) {
+        let mut best = (self.pos, self.pos_fp);
+        if !self.live && self.read_end > best.0 {
+            best = (self.read_end, self.read_fp);
+        }
+        if self.floor > best.0 {
+            best = (self.floor, self.floor_fp);
+        }
+        best
+    }
+}
+
+/// How a session starts: positions for each pattern's tailer, and the regions re-read.
+#[derive(Debug, Default)]
+pub struct Resume {
+    /// Per pattern: where its tailer starts (rewind positions).
+    pub positions: Vec<Vec<FilePosition>>,
+    /// Per file: lines before this offset were read by the previous run.
+    pub reread: HashMap<FileId, u64>,
+    /// Events re-read from before `reread` that are older than this are dropped.
+    pub rewind_time: Option<DateTime<Utc>>,
+    /// Whether any checkpoint was found (files with no position are then new: read whole).
+    pub had_checkpoint: bool,
+}
+
+/// All files of a session.
+#[derive(Debug, Default)]
+pub struct Files {
+    patterns: Vec<String>,
+    entries: HashMap<FileId, Entry>,
+}
+
+impl Files {
+    /// The table of a session starting from checkpoint `rows`, and how to resume. Rows of
+    /// patterns no longer configured are dropped.
+    pub fn resume(patterns: Vec<String>, rows: &[CheckpointRow]) -> (Files, Resume) {
+        let mut files = Files {
+            patterns,
+            entries: HashMap::new(),
+        };
+        let mut plan = Resume {
+            positions: vec![Vec::new(); files.patterns.len()],
+            had_checkpoint: !rows.is_empty(),
+            ..Resume::default()
+        };
+        for row in rows {
+            let Some(p) = files.patterns.iter().position(|s| *s == row.source) else {
+                continue;
+            };
+            plan.rewind_time = plan.rewind_time.max(Some(row.rewind_time));
+            let id = (p, row.dev, row.inode);
+            let mut start = (row.offset, row.fingerprint);
+            if row.rewind_offset < row.offset {
+                if let Some(fp) = rewind_fingerprint(row) {
+                    start = (row.rewind_offset, fp);
+                    plan.reread.insert(id, row.offset);
+                }
+            }
+            plan.positions[p].push(FilePosition {
+                path: row.path.clone(),
+                dev: row.dev,
+                inode: row.inode,
+                fingerprint: start.1,
+                offset: start.0,
+            });
+            files.entries.insert(
+                id,
+                Entry {
+                    path: row.path.clone(),
+                    pos: start.0,
+                    pos_fp: start.1,
+                    read_end: start.0,
+                    read_fp: start.1,
+                    floor: row.offset,
+                    floor_fp: row.fingerprint,
+                    live: true,
+                    ring: Ring::default(),
+                },
+            );
+        }
+        (files, plan)
+    }
+
+    /// Lines of file `id` (at followed path `path`) were received up to `end`, where the
+    /// fingerprint is `fp`; `sample` is the offset of the first event kept and the latest
+    /// event time among them.
+    pub fn note_read(
+        &mut self,
+        id: FileId,
+        path: &Path,
+        end: u64,
+        fp: u64,
+        sample: Option<(u64, DateTime<Utc>)>,
+    ) {
+        let e = self.entries.entry(id).or_insert_with(|| Entry {
+            path: path.to_path_buf(),
+            pos: 0,
+            pos_fp: fingerprint(b""),
+            read_end: 0,
+            read_fp: fingerprint(b""),
+            floor: 0,
+            floor_fp: fingerprint(b""),
+            live: false,
+            ring: Ring::default(),
+        });
+        if end >= e.read_end {
+            e.read_end = end;
+            e.read_fp = fp;
+        }
+        if let Some((start, max_ts)) = sample {
+            e.ring.push(start, max_ts);
+        }
+    }
+
+    /// The positions a pattern's tailer reports after the lines received so far. Files of
+    /// that pattern it no longer reports are finished.
+    pub fn apply_positions(&mut self, pattern: usize, positions: &[FilePosition]) {
+        for (id, e) in self.entries.iter_mut() {
+            if id.0 == pattern {
+                e.live = positions.iter().any(|p| (p.dev, p.inode) == (id.1, id.2));
+            }
+        }
+        for p in positions {
+            let id = (pattern, p.dev, p.inode);
+            let e = self.entries.entry(id).or_insert_with(|| Entry {
+                path: p.path.clone(),
+                pos: p.offset,
+                pos_fp: p.fingerprint,
+                read_end: p.offset,
+                read_fp: p.fingerprint,
+                floor: 0,
+                floor_fp: p.fingerprint,
+                live: true,
+                ring: Ring::default(),
+            });
+            if p.offset < e.pos {
+                // Truncated: its old lines are gone, and so is what the floor protected.
+                e.ring.clear();
+                e.floor = 0;
+                e.read_end = p.offset;
+            }
+            e.path.clone_from(&p.path);
+            e.pos = p.offset;
+            e.pos_fp = p.fingerprint;
+            e.live = true;
+        }
+    }
+
+    /// Checkpoint rows for rewind time `t`.
+    pub fn rows(&self, t: DateTime<Utc>) -> Vec<CheckpointRow> {
+        let mut rows: Vec<CheckpointRow> = self
+            .entries
+            .iter()
+            .map(|(id, e)| {
+                let (offset, fp) = e.committed();
+                let mut rewind = e.ring.offset_for(t).unwrap_or(offset);
+                if e.pos < e.floor {
+                    // Still re-reading: the part not yet re-read is needed again.
+                    rewind = rewind.min(e.pos);
+                }
+                CheckpointRow {
+                    source: self.patterns[id.0].clone(),
+                    path: e.path.clone(),
+                    dev: id.1,
+                    inode: id.2,
+                    fingerprint: fp,
+                    offset,
+                    rewind_offset: rewind.min(offset),
+                    rewind_time: t,
+                    committed_at: String::new(),
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.source, &a.path, a.inode).cmp(&(&b.source, &b.path, b.inode)));
+        rows
+    }
+
+    /// Forgets samples before `t`, and finished files with nothing left to re-read.
+    pub fn prune(&mut self, t: DateTime<Utc>) {
+        self.entries.retain(|_, e| {
+            e.ring.prune(t);
+            e.live || !e.ring.is_empty() || e.pos < e.floor
+        });
+    }
+}
+
+/// The fingerprint of a checkpointed file at its rewind offset: the same as at its committed
+/// offset once both cover `FP_LEN` bytes, else read from the file (found at its path or
+/// among the files beside it by device and inode, and checked against the committed
+/// fingerprint). `None` when the file cannot be found or changed: it is then resumed at its
+/// committed offset, without a re-read.
+fn rewind_fingerprint(row: &CheckpointRow) -> Option<u64> {
+    if row.rewind_offset >= FP_LEN as u64 {
+        return Some(row.fingerprint);
+    }
+    let file = locate(&row.path, row.dev, row.inode)?;
+    let head = read_head(&file, fingerprint_len(row.offset)).ok()?;
+    if head.len() != fingerprint_len(row.offset) || fingerprint(&head) != row.fingerprint {
+        return None;
+    }
+    Some(fingerprint(&head[..fingerprint_len(row.rewind_offset)]))
+}
+
+/// Opens the file with device `dev` and inode `inode`: at `path`, or renamed beside it
+/// (a rotated generation keeps a name starting with the followed file's name).
+fn locate(path: &Path, dev: u64, inode: u64) -> Option<File> {
+    let is_it = |p: &Path| {
+        let f = File::open(p).ok()?;
+        let m = f.metadata().ok()?;
+        (m.dev() == dev && m.ino() == inode).then_some(f)
+    };
+    if let Some(f) = is_it(path) {
+        return Some(f);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let base = path.file_name()?.to_string_lossy().into_owned();
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&base))
+        .find_map(|e| is_it(&e.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn pos(path: &Path, inode: u64, offset: u64) -> FilePosition {
+        FilePosition {
+            path: path.to_path_buf(),
+            dev: 1,
+            inode,
+            fingerprint: 42,
+            offset,
+        }
+    }
+
+    #[test]
+    fn rewind_offset_follows_samples_and_finished_files_stay_while_needed() {
+        let (mut f, _) = Files::resume(vec!["p".into()], &[]);
+        let path = Path::new("/l/x.log");
+        f.note_read((0, 1, 5), path, 300, 42, Some((0, at(10))));
+        f.note_read((0, 1, 5), path, 600, 42, Some((300, at(20))));
+        f.apply_positions(0, &[pos(path, 5, 600)]);
+        let rows = f.rows(at(15));
+        assert_eq!((rows[0].offset, rows[0].rewind_offset), (600, 300));
+        assert_eq!(f.rows(at(25))[0].rewind_offset, 600);
+        // Rotated away and finished: its final unterminated line ends at 650.
+        f.note_read((0, 1, 5), path, 650, 43, Some((600, at(21))));
+        f.apply_positions(0, &[pos(path, 6, 0)]);
+        let rows = f.rows(at(15));
+        let old = rows.iter().find(|r| r.inode == 5).unwrap();
+        assert_eq!(
+            (old.offset, old.fingerprint, old.rewind_offset),
+            (650, 43, 300)
+        );
+        f.prune(at(15));
+        assert_eq!(f.rows(at(15)).len(), 2);
+        f.prune(at(30));
+        let rows = f.rows(at(30));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].inode, 6);
+    }
+
+    #[test]
+    fn resume_rewinds_and_keeps_the_floor_until_reread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, b"line one\nline two\nline three\n").unwrap();
+        let m = std::fs::metadata(&path).unwrap();
+        let fp_all = fingerprint(b"line one\nline two\nline three\n");
+        let row = CheckpointRow {
+            source: "p".into(),
+            path: path.clone(),
+            dev: m.dev(),
+            inode: m.ino(),
+            fingerprint: fp_all,
+            offset: 29,
+            rewind_offset: 9,
+            rewind_time: at(5),
+            committed_at: String::new(),
+        };
+        let (mut f, plan) = Files::resume(vec!["p".into(), "q".into()], std::slice::from_ref(&row));
+        assert!(plan.had_checkpoint);
+        assert_eq!(plan.rewind_time, Some(at(5)));
+        let p = &plan.positions[0][0];
+        assert_eq!((p.offset, p.fingerprint), (9, fingerprint(b"line one\n")));
+        assert_eq!(plan.reread[&(0, m.dev(), m.ino())], 29);
+        // Before the re-read gets past the floor, a checkpoint keeps both.
+        let rows = f.rows(at(6));
+        assert_eq!((rows[0].offset, rows[0].rewind_offset), (29, 9));
+        f.apply_positions(
+            0,
+            &[FilePosition {
+                offset: 18,
+                ..p.clone()
+            }],
+        );
+        let rows = f.rows(at(6));
+        assert_eq!((rows[0].offset, rows[0].fingerprint), (29, fp_all));
+        assert_eq!(rows[0].rewind_offset, 18);
+        // A changed file is resumed at its committed offset without a re-read.
+        std::fs::write(&path, b"other content\n").unwrap();
+        let (_, plan) = Files::resume(vec!["p".into()], &[row]);
+        assert_eq!(plan.positions[0][0].offset, 29);
+        assert!(plan.reread.is_empty());
+    }
+}

@@ -1,0 +1,184 @@
+//! `portcullis run`: the daemon. Follows log files as they grow and rotate, correlates their
+//! events as they come and commits incidents, read positions and counters to SQLite.
+//!
+//! ```text
+//! tail thread: notify wake-ups + rescans ─► Tailer::poll ─► parse (a LineParser per file)
+//!        │ bounded channel of batches (records + positions after them)
+//!        ▼
+//! main loop: merge by event time ─► Engine ─► every second (or N events, or when input
+//!            goes idle): one commit of incidents, checkpoint and counters
+//! ```
+//!
+//! # Crash consistency by bounded rewind
+//!
+//! Correlation state is not serialized (yet). Instead every checkpoint stores, per file, the
+//! committed read position *and* a rewind position: the offset of the oldest line whose
+//! event time is at or after the checkpoint's rewind time `T`. On restart each file is
+//! re-read from its rewind position with output to the store enabled; lines before the
+//! committed position whose event time is before `T` are dropped, so the engine sees exactly
+//! the events from `T` on. Incidents re-derived that way get the same deterministic ids, and
+//! the store's upsert never moves a count backwards, so nothing is doubled; lines after the
+//! committed position are new, so nothing is lost.
+//!
+//! `T` is the engine's watermark minus the rewind span (the longest window or quiet period
+//! of the short-window rules plus the lateness allowance: see [`rewind::rewind_span`]),
+//! moved further back to the start of every incident that could still absorb events at `T`
+//! (an incident starting before `T` would otherwise be re-derived from its tail as a new
+//! incident). It never moves back more than [`MAX_REWIND`], and never backwards between two
+//! checkpoints.
+//!
+//! Limits: state of long windows (`within` over [`crate::rules::engine::LONG_WINDOW`]: slow
+//! scans), of threshold random walks and of first-seen rules is not rebuilt by a rewind: it
+//! restarts empty after a crash or a reload, and sees only the rewind span. An incident
+//! kept open for longer than [`MAX_REWIND`] (a join whose quiet period keeps being renewed)
+//! is re-derived after a restart as a new incident from the rewind time on. Snapshots of
+//! engine state are the next step.
+//!
+//! # Live event time
+//!
+//! Replay ends; a live log does not. The engine's watermark advances with event time as
+//! lines arrive; when no source has produced a line for [`IDLE_FLUSH`] (and every file is
+//! read to its end), the lateness allowance is treated as elapsed: everything buffered is
+//! correlated and committed at once. A line that arrives later but is stamped earlier than
+//! what was flushed is correlated at its own time and counted as late.
+
+mod control;
+mod counters;
+mod files;
+mod merge;
+mod parsing;
+mod rewind;
+mod session;
+mod tail_thread;
+
+pub use control::Control;
+pub use rewind::rewind_span;
+
+use crate::ingest::source::SourceSpec;
+use crate::ingest::tail::DEFAULT_MAX_BYTES_PER_POLL;
+use crate::rules::{Rule, RuleSetError};
+use crate::store::StoreError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Rescan period: the truth about files, whatever notify says (it only wakes the poll up
+/// earlier). A quarter second keeps a missed wake-up invisible next to the commit period.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Input silence after which buffered events are correlated without waiting for the
+/// lateness allowance, and a quiet source stops holding back the merge. Short enough for
+/// the 500 ms latency goal; long enough that lines a writer emits together arrive together.
+pub const IDLE_FLUSH: Duration = Duration::from_millis(100);
+/// Longest time between two commits while events flow: what a crash can cost in re-reading,
+/// and how stale `portcullis stats` can be.
+pub const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+/// Events correlated between two commits at most, so a backlog commits in bounded steps.
+pub const COMMIT_EVENTS: u64 = 50_000;
+/// Furthest back a rewind reaches from the watermark. Re-reading six hours of a busy log
+/// takes seconds; an incident open for longer is re-derived partly (see the module docs).
+pub const MAX_REWIND: Duration = Duration::from_secs(6 * 3600);
+
+/// How the daemon polls, flushes and commits (`[run]` in the config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Rescan period.
+    pub poll: Duration,
+    /// Input silence before buffered events are flushed.
+    pub idle: Duration,
+    /// Longest time between commits.
+    pub commit_interval: Duration,
+    /// Most events between commits.
+    pub commit_events: u64,
+    /// At the very first start, read existing files from their start (else from their end).
+    pub read_from_start: bool,
+    /// Most bytes one poll reads per source pattern.
+    pub max_bytes_per_poll: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            poll: POLL_INTERVAL,
+            idle: IDLE_FLUSH,
+            commit_interval: COMMIT_INTERVAL,
+            commit_events: COMMIT_EVENTS,
+            read_from_start: false,
+            max_bytes_per_poll: DEFAULT_MAX_BYTES_PER_POLL,
+        }
+    }
+}
+
+/// What the daemon runs on.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Sources; `path` may be a pattern with `*` and `?` in its file-name part.
+    pub sources: Vec<SourceSpec>,
+    /// Rule directory, read again on reload; the built-in pack when `None`.
+    pub rules_dir: Option<PathBuf>,
+    /// The rules loaded at start.
+    pub rules: Vec<Rule>,
+    /// The database.
+    pub db: PathBuf,
+    /// Lateness allowance of the engine.
+    pub lateness: Duration,
+    /// Timing.
+    pub settings: Settings,
+}
+
+/// Daemon failures. A source that cannot be read is not one: it is counted and retried.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A thread of the daemon stopped unexpectedly (a bug).
+    #[error("internal error: the {0} thread stopped unexpectedly")]
+    Stage(&'static str),
+    /// The tail thread could not be started.
+    #[error("cannot start the tail thread: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// What a finished daemon did over its whole run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Lines read (not counting lines re-read after a restart).
+    pub lines: u64,
+    /// Events correlated (including re-read ones).
+    pub events: u64,
+    /// Commits made.
+    pub commits: u64,
+    /// Rule reloads applied.
+    pub reloads: u64,
+}
+
+/// Loads the rules of `dir`, or the built-in pack.
+pub fn load_rules(dir: Option<&PathBuf>) -> Result<Vec<Rule>, RuleSetError> {
+    match dir {
+        Some(d) => crate::rules::load_dir(d),
+        None => crate::rules::default_rules(),
+    }
+}
+
+/// Runs until `control` says stop (SIGTERM, SIGINT): then drains what was read, commits
+/// and returns. A reload request (SIGHUP) reads the rule directory again; if it loads, the
+/// daemon commits and restarts its pipeline from that checkpoint with the new rules (state
+/// is rebuilt by the rewind, as after a crash); if not, the old rules keep running and the
+/// errors go to stderr.
+pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, DaemonError> {
+    let mut rules = opts.rules.clone();
+    let mut total = RunSummary::default();
+    loop {
+        let (summary, next) =
+            session::Session::start(opts, rules, control, total.reloads)?.run()?;
+        total.lines += summary.lines;
+        total.events += summary.events;
+        total.commits += summary.commits;
+        match next {
+            Some(new_rules) => {
+                total.reloads += 1;
+                rules = new_rules;
+            }
+            None => return Ok(total),
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Parsing tailed blocks: one `LineParser` per file (formats may keep state between lines),
+//! the format from the config or detected from the file's first lines.
+
+use crate::ingest::lines::line_bytes;
+use crate::ingest::source::SourceSpec;
+use crate::ingest::tail::TailBlock;
+use crate::record::{RawLine, Record};
+use chrono::{DateTime, Utc};
+use portcullis_parsers::{detect_format, Format, LineParser, ParseContext};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Rejected lines per file whose reason is logged; later ones are only counted.
+const LOGGED_REJECTS: u64 = 5;
+
+/// How old a parser's reference time ("now", which dates year-less timestamps) may get
+/// before it is renewed. Only formats whose parser keeps no state between lines are renewed
+/// (see [`STATELESS`]): a renewed parser starts with empty state.
+const RENEW_AFTER: Duration = Duration::from_secs(3600);
+
+/// Formats whose `LineParser` keeps nothing between lines, so it can be replaced by one with
+/// a fresh reference time. (`LineParser` has no way to move its reference time yet.)
+const STATELESS: &[Format] = &[
+    Format::Vsftpd,
+    Format::Xferlog,
+    Format::Proftpd,
+    Format::Iptables,
+    Format::Pf,
+    Format::Filterlog,
+];
+
+/// Line counters of one block (or one file, summed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Lines read (re-read lines of a restart are not counted again).
+    pub lines: u64,
+    /// Lines that became events.
+    pub events: u64,
+    /// Well-formed lines without an event.
+    pub skipped: u64,
+    /// Lines that did not parse (or whose format is not known yet).
+    pub rejected: u64,
+}
+
+impl LineCounts {
+    /// Adds `o` to these counts.
+    pub fn add(&mut self, o: &LineCounts) {
+        self.lines += o.lines;
+        self.events += o.events;
+        self.skipped += o.skipped;
+        self.rejected += o.rejected;
+    }
+}
+
+/// The parsed records of one block of one file.
+#[derive(Debug)]
+pub struct FileRecords {
+    /// Index of the source pattern.
+    pub pattern: usize,
+    /// Index of the followed path (the records' `origin.source`).
+    pub source: u32,
+    /// The followed path.
+    pub path: PathBuf,
+    /// Device and inode of the file read.
+    pub dev: u64,
+    /// Inode of the file read.
+    pub inode: u64,
+    /// Fingerprint of the file after this block.
+    pub fingerprint: u64,
+    /// End of the block's last line.
+    pub end: u64,
+    /// Offset of the first record kept and the latest event time of those kept.
+    pub sample: Option<(u64, DateTime<Utc>)>,
+    /// The records kept.
+    pub records: Vec<Record>,
+    /// Line counters.
+    pub counts: LineCounts,
+}
+
+/// One file's parser.
+struct FileParser {
+    parser: Option<LineParser>,
+    made: Instant,
+    rejects: u64,
+}
+
+/// The parsers of every followed file.
+#[derive(Default)]
+pub struct Parsers {
+    files: HashMap<(usize, u64, u64), FileParser>,
+}
+
+/// Lines before this offset were read by the previous run: only events at or after the
+/// rewind time are kept, and the lines are not counted again.
+#[derive(Debug, Clone, Copy)]
+pub struct Reread {
+    /// End of the re-read region.
+    pub until: u64,
+    /// The rewind time.
+    pub since: DateTime<Utc>,
+}
+
+impl Parsers {
+    /// Parses one block of a file of pattern `pattern` (read as `spec` says) whose records
+    /// are numbered as source `source`.
+    pub fn parse(
+        &mut self,
+        pattern: usize,
+        spec: &SourceSpec,
+        source: u32,
+        tb: &TailBlock,
+        reread: Option<Reread>,
+    ) -> FileRecords {
+        let key = (pattern, tb.file.dev, tb.file.inode);
+        let block = &tb.block;
+        let fp = self.files.entry(key).or_insert_with(|| FileParser {
+            parser: None,
+            made: Instant::now(),
+            rejects: 0,
+        });
+        let renew = fp
+            .parser
+            .as_ref()
+            .is_some_and(|p| fp.made.elapsed() > RENEW_AFTER && STATELESS.contains(&p.format()));
+        if fp.parser.is_none() || renew {
+            let ctx = context(spec);
+            let format = spec.format.or_else(|| detect_format(&block.chunk, &ctx));
+            if let Some(format) = format {
+                if fp.parser.is_none() {
+                    eprintln!(
+                        "portcullis: reading file={} format={format}",
+                        tb.path.display()
+                    );
+                }
+                fp.parser = Some(LineParser::new(format, ctx));
+                fp.made = Instant::now();
+            }
+        }
+        let mut out = FileRecords {
+            pattern,
+            source,
+            path: tb.path.clone(),
+            dev: tb.file.dev,
+            inode: tb.file.inode,
+            fingerprint: tb.file.fingerprint,
+            end: block_end(tb),
+            sample: None,
+            records: Vec::with_capacity(block.lines.len()),
+            counts: LineCounts::default(),
+        };
+        let counted = |offset: u64| reread.is_none_or(|r| offset >= r.until);
+        let reject = |fp: &mut FileParser, out: &mut FileRecords, offset: u64, why: &str| {
+            if counted(offset) {
+                out.counts.rejected += 1;
+                fp.rejects += 1;
+                if fp.rejects <= LOGGED_REJECTS {
+                    eprintln!(
+                        "portcullis: rejected file={} offset={offset} reason={why:?}",
+                        tb.path.display()
+                    );
+                }
+            }
+        };
+        for &offset in &block.too_long {
+            let why = format!(
+                "line longer than {} bytes",
+                portcullis_parsers::MAX_LINE_LEN
+            );
+            out.counts.lines += u64::from(counted(offset));
+            reject(fp, &mut out, offset, &why);
+        }
+        for (i, &(offset, start, _)) in block.lines.iter().enumerate() {
+            let line = line_bytes(block, i);
+            let count = counted(offset);
+            if count {
+                out.counts.lines += 1;
+            }
+            let Some(parser) = fp.parser.as_mut() else {
+                reject(fp, &mut out, offset, "format not recognised");
+                continue;
+            };
+            if line.iter().all(u8::is_ascii_whitespace) {
+                out.counts.skipped += u64::from(count);
+                continue;
+            }
+            match parser.parse(line) {
+                Ok(Some(mut event)) => {
+                    if reread.is_some_and(|r| offset < r.until && event.timestamp < r.since) {
+                        continue;
+                    }
+                    out.counts.events += u64::from(count);
+                    event.origin.source = source;
+                    event.origin.offset = offset;
+                    let ts = event.timestamp;
+                    out.sample = Some(match out.sample {
+                        None => (offset, ts),
+                        Some((s, m)) => (s, m.max(ts)),
+                    });
+                    out.records.push(Record {
+                        event,
+                        raw: RawLine::new(block.chunk.clone(), start, start + line.len()),
+                    });
+                }
+                Ok(None) => out.counts.skipped += u64::from(count),
+                Err(e) => reject(fp, &mut out, offset, &e.to_string()),
+            }
+        }
+        out
+    }
+
+    /// Forgets the parsers of files no longer followed.
+    pub fn retain(&mut self, followed: impl Fn(&(usize, u64, u64)) -> bool) {
+        self.files.retain(|k, _| followed(k));
+    }
+}
+
+/// The parse context of a source now.
+fn context(spec: &SourceSpec) -> ParseContext {
+    let mut ctx = ParseContext::new(spec.timezone);
+    ctx.host = spec.host;
+    ctx
+}
+
+/// The source offset just past the block's bytes (its last line and terminator).
+fn block_end(tb: &TailBlock) -> u64 {
+    match tb.block.lines.first() {
+        Some(&(offset, start, _)) => offset - start as u64 + tb.block.chunk.len() as u64,
+        None => tb.block.too_long.last().copied().unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::lines::LineBlock;
+    use crate::ingest::tail::FileKey;
+    use std::sync::Arc;
+
+    fn block(text: &str, base: u64) -> TailBlock {
+        let chunk: Arc<[u8]> = Arc::from(text.as_bytes());
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                lines.push((base + start as u64, start, i));
+                start = i + 1;
+            }
+        }
+        TailBlock {
+            path: PathBuf::from("/l/vsftpd.log"),
+            file: FileKey {
+                dev: 1,
+                inode: 2,
+                fingerprint: 3,
+            },
+            block: LineBlock {
+                chunk,
+                lines,
+                too_long: vec![],
+            },
+        }
+    }
+
+    const L1: &str =
+        "Mon Mar  2 08:00:31 2026 [pid 2983] [frank] FAIL LOGIN: Client \"198.51.100.226\"\n";
+    const L2: &str =
+        "Mon Mar  2 08:00:35 2026 [pid 3002] [bob] FAIL LOGIN: Client \"198.51.100.117\"\n";
+
+    fn spec(format: Option<Format>) -> SourceSpec {
+        SourceSpec {
+            path: PathBuf::from("/l/vsftpd.log"),
+            format,
+            timezone: portcullis_parsers::SourceTz::Utc,
+            host: None,
+        }
+    }
+
+    #[test]
+    fn detects_format_counts_and_numbers_records() {
+        let mut p = Parsers::default();
+        let text = format!("{L1}garbage line\n\n{L2}");
+        let r = p.parse(0, &spec(None), 7, &block(&text, 1000), None);
+        assert_eq!(
+            r.counts,
+            LineCounts {
+                lines: 4,
+                events: 2,
+                skipped: 1,
+                rejected: 1
+            }
+        );
+        assert_eq!(r.records.len(), 2);
+        assert_eq!(r.records[0].event.origin.source, 7);
+        assert_eq!(
+            r.records[1].event.origin.offset,
+            1000 + (L1.len() + 14) as u64
+        );
+        assert_eq!(r.end, 1000 + text.len() as u64);
+        let (start, max) = r.sample.unwrap();
+        assert_eq!((start, max), (1000, r.records[1].event.timestamp));
+    }
+
+    #[test]
+    fn reread_region_drops_old_events_and_is_not_counted_again() {
+        let mut p = Parsers::default();
+        let text = format!("{L1}{L2}{L1}");
+        let first = p.parse(0, &spec(Some(Format::Vsftpd)), 0, &block(&text, 0), None);
+        let t2 = first.records[1].event.timestamp;
+        let mut p = Parsers::default();
+        let reread = Reread {
+            until: (L1.len() + L2.len()) as u64,
+            since: t2,
+        };
+        let r = p.parse(
+            0,
+            &spec(Some(Format::Vsftpd)),
+            0,
+            &block(&text, 0),
+            Some(reread),
+        );
+        // L1 (old, re-read) dropped; L2 (re-read, at the rewind time) kept; last L1 is new.
+        assert_eq!(r.records.len(), 2);
+        assert_eq!(r.records[0].event.timestamp, t2);
+        assert_eq!(r.counts.lines, 1);
+        assert_eq!(r.counts.events, 1);
+        assert_eq!(r.sample.unwrap().0, L1.len() as u64);
+    }
+}

@@ -1,0 +1,329 @@
+//! One run of the pipeline, from a checkpoint to a stop or a reload: the main loop that
+//! merges, correlates and commits.
+
+use super::counters::{Counters, EngineSide};
+use super::files::Files;
+use super::merge::LiveMerge;
+use super::rewind::{rewind_span, Spans};
+use super::tail_thread::{Batch, Start, TailThread};
+use super::{load_rules, Control, DaemonError, DaemonOptions, RunSummary, MAX_REWIND};
+use crate::ingest::lookup::resolve_evidence;
+use crate::record::Record;
+use crate::rules::engine::Engine;
+use crate::rules::Rule;
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Batches in flight from the tail thread. A batch is at most one poll's byte budget, so
+/// four bound the read-ahead to a few polls.
+const BATCHES_IN_FLIGHT: usize = 4;
+/// An idle daemon still commits its counters this often, so `portcullis stats` tells a
+/// live daemon (a recent commit) from a dead one.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// The main loop's state.
+pub struct Session<'a> {
+    opts: &'a DaemonOptions,
+    control: &'a Control,
+    rules: Vec<Rule>,
+    store: Store,
+    engine: Engine,
+    span: chrono::Duration,
+    lateness: chrono::Duration,
+    spans: Spans,
+    files: Files,
+    merge: LiveMerge,
+    counters: Counters,
+    names: Vec<String>,
+    rx: Receiver<Batch>,
+    tail: Option<TailThread>,
+    /// Every file was read to its end at the last poll.
+    drained: bool,
+    /// Records pushed into the engine.
+    pushed: u64,
+    pushed_at_commit: u64,
+    /// Latest event time pushed.
+    max_pushed: Option<DateTime<Utc>>,
+    /// Records were pushed since the engine was last flushed.
+    unflushed: bool,
+    /// Rewind time of the last checkpoint (never moves back).
+    rewind_time: Option<DateTime<Utc>>,
+    last_commit: Instant,
+    dirty: bool,
+}
+
+impl<'a> Session<'a> {
+    /// Opens the store, resumes from its checkpoint and starts the tail thread.
+    pub fn start(
+        opts: &'a DaemonOptions,
+        rules: Vec<Rule>,
+        control: &'a Control,
+        reloads: u64,
+    ) -> Result<Session<'a>, DaemonError> {
+        let mut store = Store::open(&opts.db)?;
+        let rows = store.load_checkpoint()?;
+        let patterns = opts
+            .sources
+            .iter()
+            .map(|s| s.path.display().to_string())
+            .collect();
+        let (files, plan) = Files::resume(patterns, &rows);
+        let span = rewind_span(&rules, opts.lateness);
+        if plan.had_checkpoint {
+            eprintln!(
+                "portcullis: resuming files={} rereading={} rewind_time={}",
+                plan.positions.iter().map(Vec::len).sum::<usize>(),
+                plan.reread.len(),
+                plan.rewind_time.map_or("-".into(), |t| t.to_rfc3339())
+            );
+        }
+        let (tx, rx) = bounded(BATCHES_IN_FLIGHT);
+        let start = Start {
+            positions: plan.positions,
+            reread: plan.reread,
+            rewind_time: plan.rewind_time,
+            read_from_start: opts.settings.read_from_start || plan.had_checkpoint,
+        };
+        let tail = TailThread::spawn(opts.sources.clone(), start, &opts.settings, tx)?;
+        let to_chrono =
+            |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        Ok(Session {
+            opts,
+            control,
+            engine: Engine::new(rules.clone(), opts.lateness),
+            spans: Spans::new(&rules),
+            rules,
+            store,
+            span: to_chrono(span),
+            lateness: to_chrono(opts.lateness),
+            files,
+            merge: LiveMerge::default(),
+            counters: Counters {
+                started_at: Utc::now(),
+                reloads,
+                ..Counters::default()
+            },
+            names: Vec::new(),
+            rx,
+            tail: Some(tail),
+            drained: false,
+            pushed: 0,
+            pushed_at_commit: 0,
+            max_pushed: None,
+            unflushed: false,
+            rewind_time: plan.rewind_time,
+            last_commit: Instant::now(),
+            dirty: false,
+        })
+    }
+
+    /// Runs until a stop (returns `None`) or an accepted reload (returns the new rules).
+    pub fn run(mut self) -> Result<(RunSummary, Option<Vec<Rule>>), DaemonError> {
+        loop {
+            let timeout = self.timeout(Instant::now());
+            match self.rx.recv_timeout(timeout) {
+                Ok(batch) => self.absorb(batch),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(self.tail_failure());
+                }
+            }
+            self.feed();
+            self.maybe_flush()?;
+            self.maybe_commit()?;
+            if self.control.stop_requested() {
+                return self.shutdown(None);
+            }
+            if self.control.take_reload() {
+                match load_rules(self.opts.rules_dir.as_ref()) {
+                    Ok(rules) => {
+                        eprintln!("portcullis: reloading rules={}", rules.len());
+                        return self.shutdown(Some(rules));
+                    }
+                    Err(e) => {
+                        self.counters.reload_errors += 1;
+                        eprintln!("portcullis: reload refused, the old rules keep running:\n{e}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// How long to wait for input before looking at timers and signals again.
+    fn timeout(&self, now: Instant) -> Duration {
+        let s = &self.opts.settings;
+        let mut deadline = (now + s.idle).min(self.last_commit + HEARTBEAT);
+        if self.dirty || self.unflushed {
+            deadline = deadline.min(self.last_commit + s.commit_interval);
+        }
+        if let Some(t) = self.merge.next_release(s.idle) {
+            deadline = deadline.min(t);
+        }
+        if self.unflushed {
+            if let Some(t) = self.merge.last_data() {
+                deadline = deadline.min(t + s.idle);
+            }
+        }
+        deadline
+            .saturating_duration_since(now)
+            .max(Duration::from_millis(1))
+    }
+
+    /// Takes in one batch from the tail thread.
+    fn absorb(&mut self, batch: Batch) {
+        let now = Instant::now();
+        if let Some(names) = batch.names {
+            self.names = names;
+        }
+        for f in batch.files {
+            self.counters.add_lines(f.source, &f.counts);
+            self.files.note_read(
+                (f.pattern, f.dev, f.inode),
+                &f.path,
+                f.end,
+                f.fingerprint,
+                f.sample,
+            );
+            if !f.records.is_empty() {
+                self.merge.add(f.source, f.records, now);
+            }
+        }
+        for (i, ps) in batch.positions.iter().enumerate() {
+            self.files.apply_positions(i, ps);
+        }
+        self.drained = batch.drained;
+        self.counters.tail = batch.tail;
+        self.dirty = true;
+    }
+
+    /// Moves every record the merge releases into the engine.
+    fn feed(&mut self) {
+        let now = Instant::now();
+        while let Some(r) = self.merge.pop(now, self.drained, self.opts.settings.idle) {
+            self.push(r);
+        }
+    }
+
+    fn push(&mut self, r: Record) {
+        let ts = r.event.timestamp;
+        self.max_pushed = Some(self.max_pushed.map_or(ts, |m| m.max(ts)));
+        self.counters.newest_event = self.max_pushed;
+        self.engine.push(r);
+        self.pushed += 1;
+        self.unflushed = true;
+    }
+
+    /// When input has been silent for the idle period, correlates everything buffered (the
+    /// lateness allowance is taken as elapsed) and commits at once.
+    fn maybe_flush(&mut self) -> Result<(), DaemonError> {
+        let idle = self.opts.settings.idle;
+        let silent = self.merge.last_data().is_none_or(|t| t.elapsed() >= idle);
+        if self.unflushed && self.drained && self.merge.held() == 0 && silent {
+            self.engine.finish();
+            self.unflushed = false;
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn maybe_commit(&mut self) -> Result<(), DaemonError> {
+        let s = &self.opts.settings;
+        let since = self.last_commit.elapsed();
+        let due = self.pushed - self.pushed_at_commit >= s.commit_events
+            || ((self.dirty || self.pushed > self.pushed_at_commit) && since >= s.commit_interval)
+            || since >= HEARTBEAT;
+        if due {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The rewind time for a checkpoint now (see the module docs of `daemon`).
+    fn rewind_time_now(&mut self) -> DateTime<Utc> {
+        let prev = self.rewind_time.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+        let Some(max) = self.max_pushed else {
+            return prev;
+        };
+        let w = if self.unflushed {
+            max - self.lateness
+        } else {
+            max
+        };
+        let limit = w - chrono::Duration::from_std(MAX_REWIND).unwrap_or(chrono::Duration::MAX);
+        self.spans.rewind_time(w - self.span, limit).max(prev)
+    }
+
+    /// Writes the incidents updated since the last commit, then the checkpoint and counters.
+    ///
+    /// Two transactions, incidents first: a crash between them leaves incidents ahead of
+    /// the checkpoint, and the restart re-derives the same incidents (same ids, counts never
+    /// move back), so the pair is as safe as one transaction.
+    fn commit(&mut self) -> Result<(), DaemonError> {
+        let mut updates = self.engine.take_updates();
+        for u in &updates {
+            self.spans.observe(u);
+        }
+        if !updates.is_empty() {
+            let paths: Vec<PathBuf> = self.names.iter().map(PathBuf::from).collect();
+            resolve_evidence(&mut updates, &paths);
+            self.store.write_incidents(&updates, &self.names)?;
+            self.counters.incident_updates += updates.len() as u64;
+        }
+        let t = self.rewind_time_now();
+        let rows = self.files.rows(t);
+        self.counters.commits += 1;
+        let side = EngineSide {
+            stats: self.engine.stats(),
+            buffered: self.pushed - self.engine.stats().events.min(self.pushed),
+            held: self.merge.held() as u64,
+            rules: self.rules.len() as u64,
+            rewind_time: Some(t),
+        };
+        let counters = self.counters.rows(&self.names, &side);
+        self.store.write_checkpoint(&rows, &counters)?;
+        self.files.prune(t);
+        self.rewind_time = Some(t);
+        self.last_commit = Instant::now();
+        self.pushed_at_commit = self.pushed;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Stops the tail thread, correlates everything it read, commits.
+    fn shutdown(
+        mut self,
+        next: Option<Vec<Rule>>,
+    ) -> Result<(RunSummary, Option<Vec<Rule>>), DaemonError> {
+        if let Some(tail) = self.tail.take() {
+            tail.stop();
+            while let Ok(batch) = self.rx.recv() {
+                self.absorb(batch);
+            }
+            tail.join()?;
+        }
+        for r in self.merge.drain_all() {
+            self.push(r);
+        }
+        self.engine.finish();
+        self.unflushed = false;
+        self.commit()?;
+        let summary = RunSummary {
+            lines: self.counters.sources.iter().map(|c| c.lines).sum(),
+            events: self.engine.stats().events,
+            commits: self.counters.commits,
+            reloads: 0,
+        };
+        Ok((summary, next))
+    }
+
+    /// The tail thread ended without being asked: its panic, as an error.
+    fn tail_failure(&mut self) -> DaemonError {
+        match self.tail.take().map(TailThread::join) {
+            Some(Err(e)) => e,
+            _ => DaemonError::Stage("tail"),
+        }
+    }
+}
