@@ -256,11 +256,8 @@ impl<'a> Session<'a> {
         self.spans.rewind_time(w - self.span, limit).max(prev)
     }
 
-    /// Writes the incidents updated since the last commit, then the checkpoint and counters.
-    ///
-    /// Two transactions, incidents first: a crash between them leaves incidents ahead of
-    /// the checkpoint, and the restart re-derives the same incidents (same ids, counts never
-    /// move back), so the pair is as safe as one transaction.
+    /// Writes the incidents updated since the last commit, the checkpoint and the counters,
+    /// in one transaction.
     fn commit(&mut self) -> Result<(), DaemonError> {
         let mut updates = self.engine.take_updates();
         for u in &updates {
@@ -269,7 +266,6 @@ impl<'a> Session<'a> {
         if !updates.is_empty() {
             let paths: Vec<PathBuf> = self.names.iter().map(PathBuf::from).collect();
             resolve_evidence(&mut updates, &paths);
-            self.store.write_incidents(&updates, &self.names)?;
             self.counters.incident_updates += updates.len() as u64;
         }
         let t = self.rewind_time_now();
@@ -283,7 +279,8 @@ impl<'a> Session<'a> {
             rewind_time: Some(t),
         };
         let counters = self.counters.rows(&self.names, &side);
-        self.store.write_checkpoint(&rows, &counters)?;
+        self.store
+            .commit_checkpoint(&updates, &self.names, &rows, &counters)?;
         self.files.prune(t);
         self.rewind_time = Some(t);
         self.last_commit = Instant::now();

@@ -97,8 +97,21 @@ impl Store {
         rows: &[CheckpointRow],
         counters: &[Counter],
     ) -> Result<(), StoreError> {
+        self.commit_checkpoint(&[], &[], rows, counters)
+    }
+
+    /// Writes incident snapshots, the checkpoint and the counters in one transaction: the
+    /// read positions committed are exactly those the stored incidents were derived from.
+    pub fn commit_checkpoint(
+        &mut self,
+        incidents: &[crate::incident::Incident],
+        sources: &[String],
+        rows: &[CheckpointRow],
+        counters: &[Counter],
+    ) -> Result<(), StoreError> {
         let now = db_time(Utc::now());
         let tx = self.conn().transaction()?;
+        super::incidents::upsert_incidents(&tx, incidents, sources)?;
         tx.execute("DELETE FROM checkpoints", [])?;
         tx.execute("DELETE FROM counters", [])?;
         {

@@ -70,67 +70,8 @@ impl Store {
         incidents: &[Incident],
         sources: &[String],
     ) -> Result<(), StoreError> {
-        let now = db_time(chrono::Utc::now());
         let tx = self.conn().transaction()?;
-        {
-            let mut current = tx.prepare_cached("SELECT count FROM incidents WHERE id = ?1")?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO incidents (id, rule, severity, title, group_key, first_seen, last_seen,
-                                        count, distinct_count, open, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT (id) DO UPDATE SET
-                    title = excluded.title, last_seen = excluded.last_seen, count = excluded.count,
-                    distinct_count = excluded.distinct_count, open = excluded.open,
-                    updated_at = excluded.updated_at
-                 WHERE excluded.count >= incidents.count",
-            )?;
-            let mut clear = tx.prepare_cached("DELETE FROM evidence WHERE incident_id = ?1")?;
-            let mut add = tx.prepare_cached(
-                "INSERT INTO evidence (incident_id, seq, ts, source, offset, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for inc in incidents {
-                let stored: Option<i64> = current.query_row([&inc.id], |r| r.get(0)).optional()?;
-                if stored.is_some_and(|c| c as u64 > inc.count) {
-                    continue;
-                }
-                let group: serde_json::Map<_, _> = inc
-                    .group
-                    .iter()
-                    .map(|(f, v)| {
-                        (
-                            f.name().to_string(),
-                            serde_json::Value::String(v.to_string()),
-                        )
-                    })
-                    .collect();
-                upsert.execute(params![
-                    inc.id,
-                    &*inc.rule,
-                    inc.severity.as_str(),
-                    inc.title,
-                    serde_json::to_string(&group)?,
-                    db_time(inc.first_seen),
-                    db_time(inc.last_seen),
-                    inc.count as i64,
-                    inc.distinct.map(|d| d as i64),
-                    inc.open,
-                    now,
-                ])?;
-                clear.execute([&inc.id])?;
-                for (seq, ev) in inc.evidence.iter().enumerate() {
-                    let source = sources.get(ev.source as usize).map_or("?", String::as_str);
-                    add.execute(params![
-                        inc.id,
-                        seq as i64,
-                        db_time(ev.timestamp),
-                        source,
-                        ev.offset as i64,
-                        &*ev.raw
-                    ])?;
-                }
-            }
-        }
+        upsert_incidents(&tx, incidents, sources)?;
         tx.commit()?;
         Ok(())
     }
@@ -195,4 +136,74 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Upserts incident snapshots inside the caller's transaction (so the daemon can commit them
+/// together with its read positions). Same rules as [`Store::write_incidents`].
+pub(crate) fn upsert_incidents(
+    tx: &rusqlite::Transaction<'_>,
+    incidents: &[Incident],
+    sources: &[String],
+) -> Result<(), StoreError> {
+    let now = db_time(chrono::Utc::now());
+    {
+        let mut current = tx.prepare_cached("SELECT count FROM incidents WHERE id = ?1")?;
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO incidents (id, rule, severity, title, group_key, first_seen, last_seen,
+                                    count, distinct_count, open, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (id) DO UPDATE SET
+                title = excluded.title, last_seen = excluded.last_seen, count = excluded.count,
+                distinct_count = excluded.distinct_count, open = excluded.open,
+                updated_at = excluded.updated_at
+             WHERE excluded.count >= incidents.count",
+        )?;
+        let mut clear = tx.prepare_cached("DELETE FROM evidence WHERE incident_id = ?1")?;
+        let mut add = tx.prepare_cached(
+            "INSERT INTO evidence (incident_id, seq, ts, source, offset, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for inc in incidents {
+            let stored: Option<i64> = current.query_row([&inc.id], |r| r.get(0)).optional()?;
+            if stored.is_some_and(|c| c as u64 > inc.count) {
+                continue;
+            }
+            let group: serde_json::Map<_, _> = inc
+                .group
+                .iter()
+                .map(|(f, v)| {
+                    (
+                        f.name().to_string(),
+                        serde_json::Value::String(v.to_string()),
+                    )
+                })
+                .collect();
+            upsert.execute(params![
+                inc.id,
+                &*inc.rule,
+                inc.severity.as_str(),
+                inc.title,
+                serde_json::to_string(&group)?,
+                db_time(inc.first_seen),
+                db_time(inc.last_seen),
+                inc.count as i64,
+                inc.distinct.map(|d| d as i64),
+                inc.open,
+                now,
+            ])?;
+            clear.execute([&inc.id])?;
+            for (seq, ev) in inc.evidence.iter().enumerate() {
+                let source = sources.get(ev.source as usize).map_or("?", String::as_str);
+                add.execute(params![
+                    inc.id,
+                    seq as i64,
+                    db_time(ev.timestamp),
+                    source,
+                    ev.offset as i64,
+                    &*ev.raw
+                ])?;
+            }
+        }
+    }
+    Ok(())
 }
