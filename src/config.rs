@@ -23,6 +23,9 @@ pub struct Config {
     /// `[run]`: settings of the daemon (`portcullis run`).
     #[serde(default)]
     pub run: Run,
+    /// `[[allow]]` entries: known scanners, known off-port servers, ...
+    #[serde(default, rename = "allow")]
+    pub allow: Vec<crate::rules::allow::AllowEntry>,
 }
 
 /// `[run]`: how the daemon polls, flushes and commits. Every key is optional; the defaults
@@ -138,6 +141,17 @@ impl Config {
             rebase(&mut s.path);
         }
         Ok(cfg)
+    }
+
+    /// The compiled `[[allow]]` entries.
+    pub fn allowlist(&self, path: &Path) -> Result<Vec<crate::rules::allow::Allow>, ConfigError> {
+        self.allow
+            .iter()
+            .map(|e| {
+                crate::rules::allow::compile_allow(e)
+                    .map_err(|m| ConfigError::Invalid(path.into(), m))
+            })
+            .collect()
     }
 
     /// The sources as the pipeline needs them.

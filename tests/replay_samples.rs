@@ -143,3 +143,40 @@ fn bad_lines_are_counted_and_good_neighbours_survive() {
     let got = rule_and_group(&incidents(&db));
     assert!(got.contains(&("ftp.brute_force".into(), "source.ip=192.0.2.9".into())));
 }
+
+#[test]
+fn allowlisted_scanner_and_off_port_server_raise_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for f in ["vsftpd.log", "kern.log"] {
+        std::fs::copy(repo().join("samples").join(f), dir.join(f)).unwrap();
+    }
+    let want = truth(&repo().join("samples"));
+    let scanner = want
+        .iter()
+        .find(|(r, _)| r == "firewall.port_scan")
+        .map(|(_, g)| {
+            g.split(' ')
+                .find_map(|kv| kv.strip_prefix("source.ip="))
+                .unwrap()
+                .to_string()
+        })
+        .unwrap();
+    let config = std::fs::read_to_string(repo().join("samples/portcullis.toml")).unwrap()
+        + &format!(
+            "\n[[allow]]\nrules = [\"firewall.*\"]\nfield = \"source.ip\"\nvalues = [\"{scanner}\"]\nreason = \"our scanner\"\n\
+             \n[[allow]]\nrules = [\"cross.ftp_off_port\"]\nfield = \"destination.port\"\nvalues = [\"2121\"]\nreason = \"known service\"\n"
+        );
+    std::fs::write(dir.join("portcullis.toml"), config).unwrap();
+    let db = dir.join("p.db");
+    replay_config(dir, &db);
+    let got = rule_and_group(&incidents(&db));
+    let expected: std::collections::BTreeSet<_> = want
+        .into_iter()
+        .filter(|(r, g)| {
+            !(r.starts_with("firewall.") && g.contains(&format!("source.ip={scanner}")))
+                && r != "cross.ftp_off_port"
+        })
+        .collect();
+    assert_eq!(got, expected);
+}

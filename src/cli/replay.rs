@@ -59,7 +59,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .or_else(|| cfg.and_then(|c| c.storage.db.clone()))
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
     let rules_dir = args.rules.or_else(|| cfg.and_then(|c| c.rules.dir.clone()));
-    let rules = super::load_rules(rules_dir.as_ref())?;
+    let mut rules = super::load_rules(rules_dir.as_ref())?;
+    if let Some((c, path)) = &config {
+        crate::rules::allow::attach(&mut rules, &c.allowlist(path)?);
+    }
     let lateness = cfg
         .and_then(|c| c.rules.lateness_secs)
         .map_or(DEFAULT_LATENESS, Duration::from_secs);

@@ -48,7 +48,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .or_else(|| cfg.storage.db.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
     let rules_dir = args.rules.or_else(|| cfg.rules.dir.clone());
-    let rules = daemon::load_rules(rules_dir.as_ref())?;
+    let mut rules = daemon::load_rules(rules_dir.as_ref())?;
+    let allow = match &args.config {
+        Some(path) => cfg.allowlist(path)?,
+        None => Vec::new(),
+    };
+    crate::rules::allow::attach(&mut rules, &allow);
     let lateness = cfg
         .rules
         .lateness_secs
@@ -89,6 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         sources,
         rules_dir,
         rules,
+        allow,
         db,
         lateness,
         settings,

@@ -116,6 +116,9 @@ pub struct DaemonOptions {
     pub rules_dir: Option<PathBuf>,
     /// The rules loaded at start.
     pub rules: Vec<Rule>,
+    /// Allowlist entries from the configuration, attached to the rules at start and on
+    /// every reload.
+    pub allow: Vec<crate::rules::allow::Allow>,
     /// The database.
     pub db: PathBuf,
     /// Lateness allowance of the engine.

@@ -139,7 +139,8 @@ impl<'a> Session<'a> {
             }
             if self.control.take_reload() {
                 match load_rules(self.opts.rules_dir.as_ref()) {
-                    Ok(rules) => {
+                    Ok(mut rules) => {
+                        crate::rules::allow::attach(&mut rules, &self.opts.allow);
                         eprintln!("portcullis: reloading rules={}", rules.len());
                         return self.shutdown(Some(rules));
                     }
