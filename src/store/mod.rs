@@ -73,5 +73,38 @@ impl Store {
 /// Formats a time the way the database stores it: RFC 3339 UTC with microseconds, which
 /// sorts correctly as text.
 pub fn db_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Written field by field: chrono's format strings are parsed anew on every call, and
+    // this runs for every incident and evidence row.
+    let mut s = String::with_capacity(27);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_micros().min(999_999)
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn db_times_sort_as_text_and_keep_microseconds() {
+        let t = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 8, 5, 9).unwrap()
+            + chrono::Duration::microseconds(1_234);
+        assert_eq!(db_time(t), "2026-03-02T08:05:09.001234Z");
+        assert_eq!(
+            db_time(chrono::DateTime::UNIX_EPOCH),
+            "1970-01-01T00:00:00.000000Z"
+        );
+    }
 }
