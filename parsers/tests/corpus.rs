@@ -8,33 +8,14 @@
 //! `vsftpd/ossec-docs-xferlog.log` is xferlog (wu-ftpd transfer log), a separate format that
 //! is not parsed yet: skipped on purpose.
 
+mod support;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use portcullis_parsers::syslog::parse_syslog_header;
 use portcullis_parsers::{parse_line, Action, Event, Format, Outcome, ParseContext, SourceTz};
 use serde_json::Value;
-use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
-
-/// Writes to the real stderr, past libtest's capture, so summaries show on a passing run.
-fn say(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-/// The corpus directory, or `None` (after saying SKIPPED) when it is absent outside CI.
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(CORPUS);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus not found at {CORPUS} and CI=true: the corpus tests must run in CI");
-    }
-    say(&format!("SKIPPED: corpus not found at {CORPUS}"));
-    None
-}
+#[allow(unused_imports)]
+use support::{corpus, say, CORPUS};
 
 fn read(dir: &std::path::Path, rel: &str) -> Vec<u8> {
     std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))

@@ -14,6 +14,7 @@
 //! without any timestamp are `BadTimestamp` as a whole line, and their message is checked
 //! through `asa::parse_asa_message` with a fixed time.
 
+mod support;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use portcullis_parsers::asa::{parse_asa_message, State};
 use portcullis_parsers::{
@@ -21,28 +22,10 @@ use portcullis_parsers::{
     ParseError, SourceTz, Transport,
 };
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
-
-/// Writes past libtest's capture, so the summaries show on a passing run.
-fn say(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(CORPUS);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus not found at {CORPUS} and CI=true: the corpus tests must run in CI");
-    }
-    say(&format!("SKIPPED: corpus not found at {CORPUS}"));
-    None
-}
+#[allow(unused_imports)]
+use support::{corpus, say, CORPUS};
 
 fn read(dir: &Path, rel: &str) -> String {
     String::from_utf8(std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))

@@ -18,17 +18,18 @@
 //!   (an event's time must come from the log); `Logout.` and the wrapper's `connect from` are
 //!   `Ok(None)`. The same lines behind a syslog header must then give the labelled events.
 
+mod support;
 use chrono::Timelike;
 use portcullis_parsers::{
     detect_format, Action, ErrorKind, Event, Format, LineParser, Outcome, ParseContext, ParseError,
     SourceTz,
 };
 use serde_json::Value;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+#[allow(unused_imports)]
+use support::{corpus, say, CORPUS};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 
 /// fail2ban runs its tests with the clock at 2005-08-14 10:00 UTC (TEST_NOW).
@@ -49,24 +50,6 @@ const ALL_MINE: [Format; 4] = [
     Format::ProftpdExtended,
     Format::PureFtpd,
 ];
-
-/// Writes to the real stderr, past libtest's capture, so summaries show on a passing run.
-fn say(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-/// The corpus directory, or `None` (after saying SKIPPED) when it is absent outside CI.
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(CORPUS);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus not found at {CORPUS} and CI=true: the corpus tests must run in CI");
-    }
-    say(&format!("SKIPPED: corpus not found at {CORPUS}"));
-    None
-}
 
 fn read_text(dir: &Path, rel: &str) -> String {
     let bytes = std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"));

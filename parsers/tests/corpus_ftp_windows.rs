@@ -16,34 +16,17 @@
 //!
 //! Serv-U has no corpus file; it is covered by its unit tests and fixtures.
 
+mod support;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use portcullis_parsers::{
     detect_format, Action, ErrorKind, Event, Format, LineParser, Outcome, ParseContext, ParseError,
     SourceTz, Transport,
 };
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
-
-/// Writes past libtest's capture, so the summaries show on a passing run.
-fn say(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(CORPUS);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus not found at {CORPUS} and CI=true: the corpus tests must run in CI");
-    }
-    say(&format!("SKIPPED: corpus not found at {CORPUS}"));
-    None
-}
+#[allow(unused_imports)]
+use support::{corpus, say, CORPUS};
 
 fn read(dir: &std::path::Path, rel: &str) -> String {
     String::from_utf8(std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))

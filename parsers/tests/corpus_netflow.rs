@@ -10,34 +10,19 @@
 //! checked field by field against values decoded by hand from the bytes and against the
 //! elastic/beats golden files for the same datagrams.
 
+mod support;
 use chrono::{DateTime, Utc};
 use portcullis_parsers::netflow::{
     DecodeStats, Decoder, DecoderLimits, FlowRecord, NetflowError, NetflowErrorKind,
 };
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
+#[allow(unused_imports)]
+use support::{corpus, say};
 
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/corpus/netflow/logstash-codec-netflow"
-);
-
-/// Writes to the real stderr, past libtest's capture, so summaries show on a passing run.
-fn say(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(CORPUS);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus not found at {CORPUS} and CI=true: the corpus tests must run in CI");
-    }
-    say(&format!("SKIPPED: corpus not found at {CORPUS}"));
-    None
+/// The NetFlow datagrams of the shared corpus.
+fn netflow_dir() -> Option<PathBuf> {
+    corpus().map(|d| d.join("netflow/logstash-codec-netflow"))
 }
 
 /// Scenarios: files fed in order to one decoder.
@@ -309,7 +294,7 @@ fn run_all(dir: &std::path::Path) -> Vec<(&'static str, Vec<FlowRecord>)> {
 
 #[test]
 fn every_corpus_datagram_decodes_or_is_rejected_precisely() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = netflow_dir() else { return };
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -426,7 +411,7 @@ const WANT: &[Want] = &[
 
 #[test]
 fn corpus_records_have_exact_fields() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = netflow_dir() else { return };
     let all = run_all(&dir);
     let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
     let mut checked = 0;
@@ -458,7 +443,7 @@ fn corpus_records_have_exact_fields() {
 /// Data before template: the data sets wait, and come out when the template arrives.
 #[test]
 fn corpus_data_before_template_is_replayed() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = netflow_dir() else { return };
     let mut d = Decoder::new(DecoderLimits::default());
     let (r, flows) = feed(&mut d, &dir, "ipfix_test_openbsd_pflow_data.dat");
     let s = r.unwrap();
