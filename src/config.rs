@@ -2,6 +2,7 @@
 //! `replay --config` and `run --config` read it. Unknown keys are errors, so a typo never
 //! silently disables a source. `run` without a config uses [`Config::embedded_default`].
 
+use crate::ingest::listen::{ListenerKind, ListenerSpec};
 use crate::ingest::source::SourceSpec;
 use portcullis_parsers::{Format, SourceTz};
 use serde::Deserialize;
@@ -26,6 +27,44 @@ pub struct Config {
     /// `[[allow]]` entries: known scanners, known off-port servers, ...
     #[serde(default, rename = "allow")]
     pub allow: Vec<crate::rules::allow::AllowEntry>,
+    /// `[[listener]]` entries: syslog and NetFlow received over the network (`run` only).
+    #[serde(default, rename = "listener")]
+    pub listeners: Vec<Listener>,
+}
+
+/// `[[listener]]`: a network listener of the daemon.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    /// `syslog` or `netflow` (NetFlow v5/v9 and IPFIX).
+    pub kind: ListenerKindName,
+    /// Address and port to bind, e.g. `127.0.0.1:5514`.
+    pub bind: std::net::SocketAddr,
+    /// `udp` (the default) or `tcp`; syslog only.
+    pub proto: Option<Proto>,
+    /// Zone of syslog stamps that carry no offset: `UTC`, `local` or an IANA name; the
+    /// host's when absent.
+    pub timezone: Option<String>,
+}
+
+/// The `kind` of a `[[listener]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListenerKindName {
+    /// Syslog messages.
+    Syslog,
+    /// NetFlow / IPFIX datagrams.
+    Netflow,
+}
+
+/// The `proto` of a `[[listener]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// UDP.
+    Udp,
+    /// TCP.
+    Tcp,
 }
 
 /// `[run]`: how the daemon polls, flushes and commits. Every key is optional; the defaults
@@ -154,6 +193,35 @@ impl Config {
             .collect()
     }
 
+    /// The listeners as the daemon needs them.
+    pub fn listener_specs(&self, path: &Path) -> Result<Vec<ListenerSpec>, ConfigError> {
+        self.listeners
+            .iter()
+            .map(|l| {
+                let invalid = |m: String| ConfigError::Invalid(path.into(), m);
+                let kind = match (l.kind, l.proto.unwrap_or(Proto::Udp)) {
+                    (ListenerKindName::Syslog, Proto::Udp) => ListenerKind::SyslogUdp,
+                    (ListenerKindName::Syslog, Proto::Tcp) => ListenerKind::SyslogTcp,
+                    (ListenerKindName::Netflow, Proto::Udp) => ListenerKind::Netflow,
+                    (ListenerKindName::Netflow, Proto::Tcp) => {
+                        return Err(invalid("netflow listeners are UDP only".into()))
+                    }
+                };
+                let timezone = match &l.timezone {
+                    Some(tz) => tz
+                        .parse()
+                        .map_err(|e| invalid(format!("timezone `{tz}`: {e}")))?,
+                    None => SourceTz::Local,
+                };
+                Ok(ListenerSpec {
+                    kind,
+                    bind: l.bind,
+                    timezone,
+                })
+            })
+            .collect()
+    }
+
     /// The sources as the pipeline needs them.
     pub fn source_specs(&self, path: &Path) -> Result<Vec<SourceSpec>, ConfigError> {
         self.sources
@@ -232,6 +300,35 @@ mod tests {
         assert_eq!(specs.len(), 3);
         assert_eq!(cfg.run.idle_ms, Some(100));
         assert_eq!(specs[1].path, PathBuf::from("/var/log/proftpd/*.log"));
+    }
+
+    #[test]
+    fn listeners() {
+        let cfg: Config = toml::from_str(
+            "[[listener]]\nkind = \"syslog\"\nbind = \"127.0.0.1:5514\"\nproto = \"tcp\"\ntimezone = \"UTC\"\n\
+             [[listener]]\nkind = \"netflow\"\nbind = \"0.0.0.0:2055\"\n",
+        )
+        .unwrap();
+        let specs = cfg.listener_specs(Path::new("p")).unwrap();
+        assert_eq!(specs[0].kind, ListenerKind::SyslogTcp);
+        assert_eq!(specs[0].timezone, SourceTz::Utc);
+        assert_eq!(specs[1].kind, ListenerKind::Netflow);
+        assert_eq!(specs[1].name(), "netflow+udp://0.0.0.0:2055");
+        let bad: Config = toml::from_str(
+            "[[listener]]\nkind = \"netflow\"\nbind = \"0.0.0.0:2055\"\nproto = \"tcp\"\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            bad.listener_specs(Path::new("p")),
+            Err(ConfigError::Invalid(..))
+        ));
+        assert!(
+            toml::from_str::<Config>("[[listener]]\nkind = \"syslog\"\nbind = \"x\"\n").is_err()
+        );
+        assert!(toml::from_str::<Config>(
+            "[[listener]]\nkind = \"syslog\"\nbind = \"127.0.0.1:1\"\nport = 1\n"
+        )
+        .is_err());
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         ),
     };
     let sources = cfg.source_specs(&cfg_name)?;
-    if sources.is_empty() {
+    let listeners = cfg.listener_specs(&cfg_name)?;
+    if sources.is_empty() && listeners.is_empty() {
         let tried: Vec<&str> = DEFAULT_SOURCES.iter().map(|(p, _)| *p).collect();
         anyhow::bail!(
             "nothing to watch: name [[source]] entries in a --config file (without one, \
@@ -98,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         db,
         lateness,
         settings,
+        listeners,
     };
     let summary = daemon::run(&opts, &control)?;
     eprintln!(

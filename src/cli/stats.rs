@@ -140,7 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         "{:width$}  {:>10}  {:>10}  {:>10}  {:>10}",
         "source", "lines", "events", "skipped", "rejected"
     );
-    for (name, c) in &sources {
+    for (name, c) in sources.iter().filter(|(_, c)| !c.contains_key("received")) {
         let v: Vec<i64> = SOURCE_COUNTERS
             .iter()
             .map(|n| c.get(n).copied().unwrap_or(0))
@@ -148,6 +148,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         println!(
             "{name:width$}  {:>10}  {:>10}  {:>10}  {:>10}",
             v[0], v[1], v[2], v[3]
+        );
+    }
+    for (name, c) in sources.iter().filter(|(_, c)| c.contains_key("received")) {
+        let v = |n: &str| c.get(n).copied().unwrap_or(0);
+        println!(
+            "listener    {name}: {} received, {} records, {} rejected, {} skipped, {} dropped \
+             (channel full), {} dropped by the kernel, {} connections, {} refused",
+            v("received"),
+            v("records"),
+            v("rejected"),
+            v("skipped"),
+            v("dropped"),
+            v("kernel_drops"),
+            v("connections"),
+            v("refused")
         );
     }
     for c in &checkpoints {

@@ -6,14 +6,15 @@ use super::files::Files;
 use super::merge::LiveMerge;
 use super::rewind::{rewind_span, Spans};
 use super::tail_thread::{Batch, Start, TailThread};
-use super::{load_rules, Control, DaemonError, DaemonOptions, RunSummary, MAX_REWIND};
+use super::{load_rules, Control, DaemonError, DaemonOptions, Listen, RunSummary, MAX_REWIND};
 use crate::ingest::lookup::resolve_evidence;
 use crate::record::Record;
 use crate::rules::engine::Engine;
 use crate::rules::Rule;
+use crate::store::checkpoints::Counter;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
+use crossbeam_channel::{bounded, select, Receiver};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -24,10 +25,21 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// live daemon (a recent commit) from a dead one.
 const HEARTBEAT: Duration = Duration::from_secs(10);
 
+/// The listeners' source names, by source index (files are numbered after them).
+fn listener_names(listen: &Listen) -> Vec<String> {
+    listen
+        .listeners
+        .counters()
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
 /// The main loop's state.
 pub struct Session<'a> {
     opts: &'a DaemonOptions,
     control: &'a Control,
+    listen: &'a Listen,
     rules: Vec<Rule>,
     store: Store,
     engine: Engine,
@@ -62,6 +74,7 @@ impl<'a> Session<'a> {
         rules: Vec<Rule>,
         control: &'a Control,
         reloads: u64,
+        listen: &'a Listen,
     ) -> Result<Session<'a>, DaemonError> {
         let mut store = Store::open(&opts.db)?;
         let rows = store.load_checkpoint()?;
@@ -86,6 +99,7 @@ impl<'a> Session<'a> {
             reread: plan.reread,
             rewind_time: plan.rewind_time,
             read_from_start: opts.settings.read_from_start || plan.had_checkpoint,
+            names: listener_names(listen),
         };
         let tail = TailThread::spawn(opts.sources.clone(), start, &opts.settings, tx)?;
         let to_chrono =
@@ -93,6 +107,7 @@ impl<'a> Session<'a> {
         Ok(Session {
             opts,
             control,
+            listen,
             engine: Engine::new(rules.clone(), opts.lateness),
             spans: Spans::new(&rules),
             rules,
@@ -106,7 +121,7 @@ impl<'a> Session<'a> {
                 reloads,
                 ..Counters::default()
             },
-            names: Vec::new(),
+            names: listener_names(listen),
             rx,
             tail: Some(tail),
             drained: false,
@@ -124,12 +139,17 @@ impl<'a> Session<'a> {
     pub fn run(mut self) -> Result<(RunSummary, Option<Vec<Rule>>), DaemonError> {
         loop {
             let timeout = self.timeout(Instant::now());
-            match self.rx.recv_timeout(timeout) {
-                Ok(batch) => self.absorb(batch),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(self.tail_failure());
-                }
+            select! {
+                recv(self.rx) -> batch => match batch {
+                    Ok(batch) => self.absorb(batch),
+                    Err(_) => return Err(self.tail_failure()),
+                },
+                recv(self.listen.rx) -> batch => {
+                    if let Ok(records) = batch {
+                        self.absorb_listened(records);
+                    }
+                },
+                default(timeout) => {}
             }
             self.feed();
             self.maybe_flush()?;
@@ -198,6 +218,15 @@ impl<'a> Session<'a> {
         self.drained = batch.drained;
         self.counters.tail = batch.tail;
         self.dirty = true;
+    }
+
+    /// Takes in one batch from a listener (all its records are of one source).
+    fn absorb_listened(&mut self, records: Vec<Record>) {
+        if let Some(first) = records.first() {
+            self.merge
+                .add(first.event.origin.source, records, Instant::now());
+            self.dirty = true;
+        }
     }
 
     /// Moves every record the merge releases into the engine.
@@ -279,7 +308,12 @@ impl<'a> Session<'a> {
             rules: self.rules.len() as u64,
             rewind_time: Some(t),
         };
-        let counters = self.counters.rows(&self.names, &side);
+        let mut counters = self.counters.rows(&self.names, &side);
+        for (name, c) in self.listen.listeners.counters() {
+            for (n, v) in c.snapshot() {
+                counters.push(Counter::new(n, name, v as i64));
+            }
+        }
         self.store
             .commit_checkpoint(&updates, &self.names, &rows, &counters)?;
         self.files.prune(t);
@@ -301,6 +335,9 @@ impl<'a> Session<'a> {
                 self.absorb(batch);
             }
             tail.join()?;
+        }
+        while let Ok(records) = self.listen.rx.try_recv() {
+            self.absorb_listened(records);
         }
         for r in self.merge.drain_all() {
             self.push(r);

@@ -44,6 +44,8 @@ pub struct Start {
     pub rewind_time: Option<DateTime<Utc>>,
     /// Read files no position names from their start.
     pub read_from_start: bool,
+    /// Source names taken before the files' (the listeners'): files are numbered after them.
+    pub names: Vec<String>,
 }
 
 /// A running tail thread.
@@ -133,7 +135,7 @@ impl Worker {
             parsers: Parsers::default(),
             reread: start.reread,
             rewind_time: start.rewind_time,
-            names: Vec::new(),
+            names: start.names,
             index: HashMap::new(),
             watcher,
             watched: HashSet::new(),

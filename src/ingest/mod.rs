@@ -3,6 +3,7 @@
 pub mod fingerprint;
 pub mod flowfile;
 pub mod lines;
+pub mod listen;
 pub mod lookup;
 pub mod source;
 pub mod tail;
