@@ -72,6 +72,8 @@ pub enum ShapeAst {
         left: Expr,
         /// Condition for the right side (the partner).
         right: Expr,
+        /// `join unmatched`: report left events that find no partner instead.
+        unmatched: bool,
     },
     /// `sequence step EXPR [times N] step EXPR ...`: steps in order per group.
     Sequence(Vec<(Expr, u64)>),

@@ -82,7 +82,13 @@ impl Engine {
                     within: chrono::Duration::from_std(rule.within)
                         .unwrap_or(chrono::Duration::MAX),
                     windows: Windows::new(&rule),
-                    join: JoinState::default(),
+                    join: JoinState::new(matches!(
+                        rule.shape,
+                        Shape::Join {
+                            unmatched: true,
+                            ..
+                        }
+                    )),
                     sequence: SequenceState::default(),
                     long: LongDistinct::default(),
                     trw: TrwState::default(),
@@ -201,7 +207,9 @@ impl Engine {
                 continue;
             }
             match &r.rule.shape {
-                Shape::Join { keys, left, right } => {
+                Shape::Join {
+                    keys, left, right, ..
+                } => {
                     let tol = r.within;
                     r.join.advance(keys, tol, now, &mut self.joined);
                     let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));

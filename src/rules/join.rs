@@ -21,7 +21,7 @@ pub struct Joined {
     /// The left event with every field it lacks taken from the right event.
     pub merged: Event,
     /// The two raw lines, left first.
-    pub evidence: [EvidenceRef; 2],
+    pub evidence: Vec<EvidenceRef>,
 }
 
 /// Pending events of one join rule.
@@ -31,6 +31,8 @@ pub struct JoinState {
     rights: HashMap<Vec<Value>, VecDeque<Record>, foldhash::fast::RandomState>,
     right_len: usize,
     last_prune: Option<DateTime<Utc>>,
+    /// Report left events without a partner instead of pairs (`join unmatched`).
+    unmatched: bool,
     /// Events dropped because `MAX_JOIN_PENDING` was reached.
     pub cap_hits: u64,
 }
@@ -51,6 +53,14 @@ fn optional_keys_agree(keys: &[(Field, bool)], a: &Event, b: &Event) -> bool {
 }
 
 impl JoinState {
+    /// Empty state; `unmatched` reports left events that find no partner.
+    pub fn new(unmatched: bool) -> JoinState {
+        JoinState {
+            unmatched,
+            ..JoinState::default()
+        }
+    }
+
     /// Takes an event that matched the left and/or right condition.
     pub fn push(&mut self, keys: &[(Field, bool)], rec: &Record, is_left: bool, is_right: bool) {
         if self.lefts.len() + self.right_len >= MAX_JOIN_PENDING {
@@ -125,20 +135,24 @@ impl JoinState {
         let Some(k) = primary_key(keys, &left.event) else {
             return;
         };
-        let Some(candidates) = self.rights.get(&k) else {
-            return;
-        };
         let t = left.event.timestamp;
-        let best = candidates
-            .iter()
-            .filter(|r| (r.event.timestamp - t).abs() <= tolerance)
-            .filter(|r| optional_keys_agree(keys, &left.event, &r.event))
-            .min_by_key(|r| ((r.event.timestamp - t).abs(), r.event.timestamp));
-        if let Some(right) = best {
-            out.push(Joined {
+        let best = self.rights.get(&k).and_then(|candidates| {
+            candidates
+                .iter()
+                .filter(|r| (r.event.timestamp - t).abs() <= tolerance)
+                .filter(|r| optional_keys_agree(keys, &left.event, &r.event))
+                .min_by_key(|r| ((r.event.timestamp - t).abs(), r.event.timestamp))
+        });
+        match (best, self.unmatched) {
+            (Some(right), false) => out.push(Joined {
                 merged: overlay(&left.event, &right.event),
-                evidence: [EvidenceRef::of(&left), EvidenceRef::of(right)],
-            });
+                evidence: vec![EvidenceRef::of(&left), EvidenceRef::of(right)],
+            }),
+            (None, true) => out.push(Joined {
+                merged: left.event.clone(),
+                evidence: vec![EvidenceRef::of(&left)],
+            }),
+            _ => {}
         }
     }
 }

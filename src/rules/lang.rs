@@ -448,6 +448,7 @@ fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
                     preceded(
                         keyword("join"),
                         nom::sequence::tuple((
+                            map(opt(keyword("unmatched")), |u| u.is_some()),
                             preceded(
                                 must("`on`", keyword("on")),
                                 must("join keys", join_keys(full)),
@@ -462,7 +463,14 @@ fn clause(full: &str) -> impl FnMut(&str) -> Res<'_, (usize, Clause)> + '_ {
                             ),
                         )),
                     ),
-                    |(keys, left, right)| Clause::Shape(ShapeAst::Join { keys, left, right }),
+                    |(unmatched, keys, left, right)| {
+                        Clause::Shape(ShapeAst::Join {
+                            keys,
+                            left,
+                            right,
+                            unmatched,
+                        })
+                    },
                 ),
                 map(
                     preceded(

@@ -77,6 +77,9 @@ pub enum Shape {
         left: Cond,
         /// Condition for the right side.
         right: Cond,
+        /// Report left events without a partner (e.g. traffic to port 21 that no FTP server
+        /// logged) instead of pairs.
+        unmatched: bool,
     },
     /// Steps in order per group within the window; each step must match `times` events.
     Sequence(Vec<(Cond, u64)>),
@@ -176,7 +179,13 @@ pub fn compile_rule(file: &Path, text: &str) -> Result<Rule, RuleError> {
         ShapeAst::Distinct(f, n) => {
             Shape::Distinct(resolve_field(&f.name, f.at).map_err(cerr)?, *n)
         }
-        ShapeAst::Join { keys, left, right } => Shape::Join {
+        ShapeAst::Join {
+            keys,
+            left,
+            right,
+            unmatched,
+        } => Shape::Join {
+            unmatched: *unmatched,
             keys: keys
                 .iter()
                 .map(|(f, optional)| Ok((resolve_field(&f.name, f.at)?, *optional)))
@@ -353,6 +362,10 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
         "cross/ftp-off-port.rule",
         include_str!("../../correlation-rules/cross/ftp-off-port.rule"),
     ),
+    (
+        "cross/non-ftp-on-21.rule",
+        include_str!("../../correlation-rules/cross/non-ftp-on-21.rule"),
+    ),
 ];
 
 /// All problems found while loading a rule set.
@@ -481,7 +494,8 @@ mod tests {
                 "firewall.trw_scanner",
                 "firewall.slow_port_scan",
                 "firewall.slow_host_sweep",
-                "cross.ftp_off_port"
+                "cross.ftp_off_port",
+                "cross.non_ftp_on_21"
             ]
         );
     }
