@@ -250,11 +250,21 @@ impl<'a> Session<'a> {
     /// lateness allowance is taken as elapsed) and commits at once.
     fn maybe_flush(&mut self) -> Result<(), DaemonError> {
         let idle = self.opts.settings.idle;
-        let silent = self.merge.last_data().is_none_or(|t| t.elapsed() >= idle);
-        if self.unflushed && self.drained && self.merge.held() == 0 && silent {
-            self.engine.finish();
-            self.unflushed = false;
-            self.commit()?;
+        let waited = self.merge.last_data().map(|t| t.elapsed());
+        let silent = waited.is_none_or(|w| w >= idle);
+        if !(self.drained && self.merge.held() == 0 && silent) {
+            return Ok(());
+        }
+        // Joins waiting within their tolerance keep waiting (their partner may still come
+        // from another file); they are decided once the silence outlasts the tolerance.
+        let pending = self.engine.pending_joins();
+        if self.unflushed || pending > 0 {
+            self.engine.flush_idle(waited.unwrap_or(idle));
+            let decided = self.engine.pending_joins() < pending;
+            if self.unflushed || decided {
+                self.unflushed = false;
+                self.commit()?;
+            }
         }
         Ok(())
     }

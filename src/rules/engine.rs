@@ -155,6 +155,35 @@ impl Engine {
         }
     }
 
+    /// Input has been silent for `idle` (wall clock): releases every buffered record (nothing
+    /// is left to reorder them with), then lets joins decide the events whose tolerance has
+    /// passed as if event time had moved on by `idle` since the newest record. Unlike
+    /// [`Engine::finish`], an event still within its join tolerance keeps waiting for a
+    /// partner that may arrive late from another source.
+    pub fn flush_idle(&mut self, idle: Duration) {
+        while let Some(r) = self.buffer.pop_front() {
+            self.released = Some(r.event.timestamp);
+            self.process(&r);
+        }
+        let Some(max) = self.max_seen else {
+            return;
+        };
+        let now = max + chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
+        for r in &mut self.rules {
+            if let Shape::Join { keys, .. } = &r.rule.shape {
+                r.join.advance(keys, r.within, now, &mut self.joined);
+                for j in self.joined.drain(..) {
+                    record_join(r, j);
+                }
+            }
+        }
+    }
+
+    /// Join events still waiting for a partner, over all rules.
+    pub fn pending_joins(&self) -> usize {
+        self.rules.iter().map(|r| r.join.pending()).sum()
+    }
+
     /// Snapshots of every incident opened, updated or closed since the last call.
     pub fn take_updates(&mut self) -> Vec<Incident> {
         let mut out = Vec::new();

@@ -446,3 +446,26 @@ fn allowlisted_events_and_joined_pairs_raise_nothing() {
     let titles: Vec<_> = got.iter().map(|i| i.title.as_str()).collect();
     assert_eq!(titles, ["brute 192.0.2.200", "off 203.0.113.10:2222"]);
 }
+
+#[test]
+fn an_idle_flush_lets_a_join_wait_for_a_late_partner() {
+    let mut engine = Engine::new(vec![rule(OFF_PORT)], std::time::Duration::from_secs(5));
+    engine.push(connect(1_000, "198.51.100.5"));
+    // 100 ms of silence: the session is released but still waits for its firewall record.
+    engine.flush_idle(std::time::Duration::from_millis(100));
+    assert_eq!(engine.pending_joins(), 1);
+    assert!(engine.take_updates().is_empty());
+    // The firewall's line arrives late from its own file.
+    engine.push(packet(
+        600,
+        Action::FirewallAllow,
+        "198.51.100.5",
+        "203.0.113.10",
+        2121,
+    ));
+    engine.flush_idle(std::time::Duration::from_secs(3));
+    assert_eq!(engine.pending_joins(), 0);
+    let got = engine.take_updates();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].title, "off 203.0.113.10:2121");
+}

@@ -113,6 +113,11 @@ impl JoinState {
         self.right_len -= removed;
     }
 
+    /// Left events still waiting for their tolerance to pass.
+    pub fn pending(&self) -> usize {
+        self.lefts.len()
+    }
+
     /// Decides every pending left event (end of input).
     pub fn finish(
         &mut self,
