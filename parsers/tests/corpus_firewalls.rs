@@ -808,7 +808,6 @@ fn other_formats_are_not_firewall_events() {
 #[test]
 fn fixtures() {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"));
-    let update = std::env::var("UPDATE_FIXTURES").is_ok_and(|v| v == "1");
     let c = ctx("2024-06-30T00:00:00Z");
     let mut files = 0;
     for (folder, format) in [
@@ -817,42 +816,7 @@ fn fixtures() {
         ("asa", Format::Asa),
         ("nftables", Format::Iptables),
     ] {
-        let dir = root.join(folder);
-        let mut logs: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "log"))
-            .collect();
-        logs.sort();
-        assert!(!logs.is_empty(), "no fixture in {}", dir.display());
-        for log in logs {
-            let input = std::fs::read_to_string(&log).unwrap();
-            let mut parser = LineParser::new(format, c.clone());
-            let mut out = String::new();
-            for line in input.lines() {
-                let event = parser
-                    .parse(line.as_bytes())
-                    .unwrap_or_else(|e| panic!("{}: {e}: {line}", log.display()));
-                out.push_str(&serde_json::to_string(&event).unwrap());
-                out.push('\n');
-            }
-            let expected = log.with_extension("expected.jsonl");
-            if update {
-                std::fs::write(&expected, &out).unwrap();
-            }
-            let want = std::fs::read_to_string(&expected)
-                .unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
-            for (i, (got, want)) in out.lines().zip(want.lines()).enumerate() {
-                assert_eq!(got, want, "{} line {}", log.display(), i + 1);
-            }
-            assert_eq!(
-                out.lines().count(),
-                want.lines().count(),
-                "{}",
-                expected.display()
-            );
-            files += 1;
-        }
+        files += support::check_fixture_folder(format, &c, &root.join(folder));
     }
     say(&format!("firewall fixtures: {files} files match"));
 }
