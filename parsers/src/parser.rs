@@ -46,6 +46,12 @@ impl LineParser {
         &self.ctx
     }
 
+    /// Moves the reference time that dates year-less timestamps, keeping the memory between
+    /// lines: a long-running reader calls this as the wall clock advances.
+    pub fn set_now(&mut self, now: chrono::DateTime<chrono::Utc>) {
+        self.ctx.now = now;
+    }
+
     /// Parses the next line (without its terminator). `Ok(None)`: a well-formed line that
     /// carries no event (a directive, another program's line, the first line of a multi-line
     /// login). `Err`: the line is rejected; the caller counts it and goes on.
@@ -77,5 +83,27 @@ impl LineParser {
             Format::WindowsFirewall => winfw::parse_winfw_line(line, ctx, &mut s.winfw),
             Format::NfdumpCsv => nfdump::parse_nfdump_line(line, ctx, &mut s.nfdump),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SourceTz;
+
+    #[test]
+    fn moving_now_redates_year_less_stamps_and_keeps_state() {
+        let mut ctx = ParseContext::new(SourceTz::Utc);
+        ctx.now = "2026-12-31T12:00:00Z".parse().unwrap();
+        let mut p = LineParser::new(Format::Iptables, ctx);
+        let line = b"Jan  2 03:00:00 fw kernel: DROP IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=40 PROTO=TCP SPT=1 DPT=2 SYN";
+        // On Dec 31, a Jan 2 line without a year is from the January just past.
+        let e = p.parse(line).unwrap().unwrap();
+        assert_eq!(e.timestamp.to_rfc3339(), "2026-01-02T03:00:00+00:00");
+        // A day later the same stamp is the new year's.
+        p.set_now("2027-01-02T04:00:00Z".parse().unwrap());
+        let e = p.parse(line).unwrap().unwrap();
+        assert_eq!(e.timestamp.to_rfc3339(), "2027-01-02T03:00:00+00:00");
+        assert_eq!(p.context().now.to_rfc3339(), "2027-01-02T04:00:00+00:00");
     }
 }

@@ -6,7 +6,7 @@ use crate::ingest::source::SourceSpec;
 use crate::ingest::tail::TailBlock;
 use crate::record::{RawLine, Record};
 use chrono::{DateTime, Utc};
-use portcullis_parsers::{detect_format, Format, LineParser, ParseContext};
+use portcullis_parsers::{detect_format, LineParser, ParseContext};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -15,20 +15,8 @@ use std::time::{Duration, Instant};
 const LOGGED_REJECTS: u64 = 5;
 
 /// How old a parser's reference time ("now", which dates year-less timestamps) may get
-/// before it is renewed. Only formats whose parser keeps no state between lines are renewed
-/// (see [`STATELESS`]): a renewed parser starts with empty state.
+/// before it is moved to the current time (keeping the parser's memory between lines).
 const RENEW_AFTER: Duration = Duration::from_secs(3600);
-
-/// Formats whose `LineParser` keeps nothing between lines, so it can be replaced by one with
-/// a fresh reference time. (`LineParser` has no way to move its reference time yet.)
-const STATELESS: &[Format] = &[
-    Format::Vsftpd,
-    Format::Xferlog,
-    Format::Proftpd,
-    Format::Iptables,
-    Format::Pf,
-    Format::Filterlog,
-];
 
 /// Line counters of one block (or one file, summed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -119,11 +107,13 @@ impl Parsers {
             made: Instant::now(),
             rejects: 0,
         });
-        let renew = fp
-            .parser
-            .as_ref()
-            .is_some_and(|p| fp.made.elapsed() > RENEW_AFTER && STATELESS.contains(&p.format()));
-        if fp.parser.is_none() || renew {
+        if fp.made.elapsed() > RENEW_AFTER {
+            if let Some(p) = fp.parser.as_mut() {
+                p.set_now(chrono::Utc::now());
+                fp.made = Instant::now();
+            }
+        }
+        if fp.parser.is_none() {
             let ctx = context(spec);
             let format = spec.format.or_else(|| detect_format(&block.chunk, &ctx));
             if let Some(format) = format {
@@ -235,6 +225,7 @@ mod tests {
     use super::*;
     use crate::ingest::lines::LineBlock;
     use crate::ingest::tail::FileKey;
+    use portcullis_parsers::Format;
     use std::sync::Arc;
 
     fn block(text: &str, base: u64) -> TailBlock {

@@ -27,8 +27,8 @@ pub const MAX_CONNECTIONS: usize = 256;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Socket receive buffer of the UDP listener: bursts of a busy relay.
 const UDP_BUFFER: usize = 8 << 20;
-/// How old a parser's reference time (which dates year-less stamps) may get before the
-/// parser is made again (stateless formats only).
+/// How old a parser's reference time (which dates year-less stamps) may get before it is
+/// moved to the current time (the parser keeps its memory between lines).
 const RENEW_AFTER: Duration = Duration::from_secs(3600);
 
 /// The format of a syslog message by its program tag, or by its content for ASA/PIX.
@@ -89,9 +89,8 @@ impl SyslogParsers {
             .parsers
             .entry(format)
             .or_insert_with(|| (LineParser::new(format, ctx.clone()), Instant::now()));
-        let stateless = !matches!(format, Format::Asa | Format::PureFtpd);
-        if stateless && made.elapsed() > RENEW_AFTER {
-            *parser = LineParser::new(format, ctx);
+        if made.elapsed() > RENEW_AFTER {
+            parser.set_now(ctx.now);
             *made = Instant::now();
         }
         match parser.parse(msg) {
