@@ -11,11 +11,11 @@
 mod support;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use portcullis_parsers::syslog::parse_syslog_header;
-use portcullis_parsers::{parse_line, Action, Event, Format, Outcome, ParseContext, SourceTz};
+use portcullis_parsers::{Action, Format, Outcome, ParseContext, SourceTz};
 use serde_json::Value;
 use std::net::IpAddr;
 #[allow(unused_imports)]
-use support::{corpus, say, CORPUS};
+use support::{corpus, expect, say, Tally, CORPUS};
 
 fn read(dir: &std::path::Path, rel: &str) -> Vec<u8> {
     std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
@@ -27,76 +27,6 @@ fn ctx(now: &str) -> ParseContext {
         now: now.parse().unwrap(),
         host: None,
         log_format: None,
-    }
-}
-
-/// Per-file counts; `finish` prints the summary line and fails on any miss.
-struct Tally {
-    file: &'static str,
-    seen: usize,
-    parsed: usize,
-    matched: usize,
-    misses: Vec<String>,
-}
-
-impl Tally {
-    fn new(file: &'static str) -> Tally {
-        Tally {
-            file,
-            seen: 0,
-            parsed: 0,
-            matched: 0,
-            misses: Vec::new(),
-        }
-    }
-
-    /// Parses one corpus line; counts it as seen, and as parsed when it yields an event.
-    fn parse(&mut self, format: Format, line: &[u8], ctx: &ParseContext) -> Option<Event> {
-        self.seen += 1;
-        match parse_line(format, line, ctx) {
-            Ok(Some(e)) => {
-                self.parsed += 1;
-                Some(e)
-            }
-            other => {
-                let shown = String::from_utf8_lossy(line);
-                self.misses.push(format!("no event ({other:?}): {shown}"));
-                None
-            }
-        }
-    }
-
-    /// Records the outcome of the field checks for one parsed line.
-    fn check(&mut self, line: &str, problems: Vec<String>) {
-        if problems.is_empty() {
-            self.matched += 1;
-        } else {
-            self.misses.push(format!("{}: {line}", problems.join("; ")));
-        }
-    }
-
-    fn finish(self, expected_lines: usize) {
-        say(&format!(
-            "corpus {}: lines seen {} / parsed {} / fields matched {}",
-            self.file, self.seen, self.parsed, self.matched
-        ));
-        for m in &self.misses {
-            say(&format!("  MISS {m}"));
-        }
-        assert!(
-            self.misses.is_empty(),
-            "{}: {} misses",
-            self.file,
-            self.misses.len()
-        );
-        assert_eq!(self.seen, expected_lines, "{}: log lines seen", self.file);
-    }
-}
-
-/// Pushes a description to `problems` when `got != want`.
-fn expect<T: PartialEq + std::fmt::Debug>(problems: &mut Vec<String>, what: &str, got: T, want: T) {
-    if got != want {
-        problems.push(format!("{what}: got {got:?}, want {want:?}"));
     }
 }
 
@@ -131,7 +61,7 @@ fn fail2ban_vsftpd_failjson() {
         let want = pending
             .take()
             .unwrap_or_else(|| panic!("log line without failJSON: {line}"));
-        let Some(e) = tally.parse(Format::Vsftpd, line.as_bytes(), &ctx) else {
+        let Some(e) = tally.parse_line(Format::Vsftpd, line.as_bytes(), &ctx) else {
             continue;
         };
         let mut p = Vec::new();
@@ -187,7 +117,7 @@ fn ossec_docs_vsftpd_sections() {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some(e) = tally.parse(Format::Vsftpd, line.as_bytes(), &ctx) else {
+        let Some(e) = tally.parse_line(Format::Vsftpd, line.as_bytes(), &ctx) else {
             continue;
         };
         let mut p = Vec::new();
@@ -260,7 +190,7 @@ fn beats_iptables_expected_json() {
         if line.is_empty() {
             continue;
         }
-        let Some(e) = tally.parse(Format::Iptables, line, &ctx) else {
+        let Some(e) = tally.parse_line(Format::Iptables, line, &ctx) else {
             continue;
         };
         let text = std::str::from_utf8(line).unwrap();
@@ -318,7 +248,7 @@ fn beats_ubiquiti() {
     let ctx = ctx("2019-12-31T00:00:00Z");
     let mut tally = Tally::new("iptables/beats-ubiquiti.log");
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Some(e) = tally.parse(Format::Iptables, line.as_bytes(), &ctx) else {
+        let Some(e) = tally.parse_line(Format::Iptables, line.as_bytes(), &ctx) else {
             continue;
         };
         let mut p = Vec::new();
@@ -386,7 +316,7 @@ fn wazuh_iptables_ini() {
     }
     for (logs, rule) in sections {
         for line in logs {
-            let Some(e) = tally.parse(Format::Iptables, line.as_bytes(), &ctx) else {
+            let Some(e) = tally.parse_line(Format::Iptables, line.as_bytes(), &ctx) else {
                 continue;
             };
             let mut p = Vec::new();

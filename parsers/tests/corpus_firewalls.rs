@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
-use support::{corpus, say, CORPUS};
+use support::{corpus, expect, say, CORPUS};
 
 fn read(dir: &Path, rel: &str) -> String {
     String::from_utf8(std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))
@@ -145,13 +145,6 @@ impl Tally {
             self.misses.len()
         );
         assert_eq!(self.seen, expected_lines, "{}: log lines seen", self.file);
-    }
-}
-
-/// Pushes a description to `p` when `got != want`.
-fn expect<T: PartialEq + std::fmt::Debug>(p: &mut Vec<String>, what: &str, got: T, want: T) {
-    if got != want {
-        p.push(format!("{what}: got {got:?}, want {want:?}"));
     }
 }
 

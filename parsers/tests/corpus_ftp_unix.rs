@@ -28,7 +28,7 @@ use serde_json::Value;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 #[allow(unused_imports)]
-use support::{corpus, say, CORPUS};
+use support::{corpus, expect, say, Tally, CORPUS};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 
@@ -63,71 +63,6 @@ fn ctx(now: &str) -> ParseContext {
     }
 }
 
-/// Per-file counts: lines seen, lines that gave an event, lines whose result matched what the
-/// annotation says (an event with the annotated fields, or the documented `Ok(None)`/`Err`).
-struct Tally {
-    file: &'static str,
-    seen: usize,
-    parsed: usize,
-    matched: usize,
-    misses: Vec<String>,
-}
-
-impl Tally {
-    fn new(file: &'static str) -> Tally {
-        Tally {
-            file,
-            seen: 0,
-            parsed: 0,
-            matched: 0,
-            misses: Vec::new(),
-        }
-    }
-
-    /// Parses one line with a parser kept for the whole file; counts it.
-    fn parse(&mut self, parser: &mut LineParser, line: &str) -> Result<Option<Event>, ParseError> {
-        self.seen += 1;
-        let got = parser.parse(line.as_bytes());
-        if matches!(got, Ok(Some(_))) {
-            self.parsed += 1;
-        }
-        got
-    }
-
-    /// Records the result of the checks for one line.
-    fn check(&mut self, line: &str, problems: Vec<String>) {
-        if problems.is_empty() {
-            self.matched += 1;
-        } else {
-            self.misses.push(format!("{}: {line}", problems.join("; ")));
-        }
-    }
-
-    fn finish(self, expected_lines: usize) {
-        say(&format!(
-            "corpus {}: lines seen {} / parsed {} / fields matched {}",
-            self.file, self.seen, self.parsed, self.matched
-        ));
-        for m in &self.misses {
-            say(&format!("  MISS {m}"));
-        }
-        assert!(
-            self.misses.is_empty(),
-            "{}: {} misses",
-            self.file,
-            self.misses.len()
-        );
-        assert_eq!(self.seen, expected_lines, "{}: log lines seen", self.file);
-    }
-}
-
-/// Pushes a description to `problems` when `got != want`.
-fn expect<T: PartialEq + std::fmt::Debug>(problems: &mut Vec<String>, what: &str, got: T, want: T) {
-    if got != want {
-        problems.push(format!("{what}: got {got:?}, want {want:?}"));
-    }
-}
-
 /// The event of a result, or a problem saying there was none.
 fn event<'a>(p: &mut Vec<String>, got: &'a Result<Option<Event>, ParseError>) -> Option<&'a Event> {
     match got {
@@ -158,7 +93,7 @@ fn failjson(file: &'static str, format: Format, lines: usize) {
         let want = pending
             .take()
             .unwrap_or_else(|| panic!("no failJSON: {line}"));
-        let got = tally.parse(&mut parser, line);
+        let got = tally.parse_with(&mut parser, line);
         let mut p = Vec::new();
         if let Some(e) = event(&mut p, &got) {
             // failJSON times have whole seconds (fail2ban drops the milliseconds).
@@ -216,7 +151,7 @@ fn ossec_docs_xferlog_sections() {
     assert_eq!(parser.parse(fields.as_bytes()), Ok(None), "{fields}");
     let mut tally = Tally::new(file);
     for (section, line) in sections(&text) {
-        let got = tally.parse(&mut parser, line);
+        let got = tally.parse_with(&mut parser, line);
         let mut p = Vec::new();
         expect(&mut p, "section", section.as_str(), "Samples");
         if let Some(e) = event(&mut p, &got) {
@@ -279,7 +214,7 @@ fn ossec_docs_proftpd_sections() {
     let mut parser = LineParser::new(Format::Proftpd, ctx("2025-12-31T00:00:00Z"));
     let mut tally = Tally::new(file);
     for (section, line) in sections(&text) {
-        let got = tally.parse(&mut parser, line);
+        let got = tally.parse_with(&mut parser, line);
         let mut p = Vec::new();
         match proftpd_expectation(&section, line) {
             None => expect(&mut p, "no event", &got, &Ok(None)),
@@ -346,7 +281,7 @@ fn ossec_docs_pureftpd_sections() {
     for (section, line) in sections(&text) {
         let want = pureftpd_expectation(&section, line);
         // As written: no time, so no event.
-        let got = tally.parse(&mut parser, line);
+        let got = tally.parse_with(&mut parser, line);
         let mut p = Vec::new();
         match want {
             None => expect(&mut p, "no event", &got, &Ok(None)),
@@ -359,7 +294,7 @@ fn ossec_docs_pureftpd_sections() {
         tally.check(line, p);
         // Behind a syslog header: the labelled event, client and user.
         let relayed = format!("Dec 24 10:00:00 ftp {line}");
-        let got = with_header.parse(&mut parser, &relayed);
+        let got = with_header.parse_with(&mut parser, &relayed);
         let mut p = Vec::new();
         match want {
             None => expect(&mut p, "no event", &got, &Ok(None)),

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 #[allow(unused_imports)]
-use support::{corpus, say, CORPUS};
+use support::{corpus, expect, say, CORPUS};
 
 fn read(dir: &std::path::Path, rel: &str) -> String {
     String::from_utf8(std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))
@@ -129,12 +129,6 @@ impl Tally {
             self.misses.len()
         );
         assert_eq!(self.seen, expected_lines, "{}: log lines seen", self.file);
-    }
-}
-
-fn expect<T: PartialEq + std::fmt::Debug>(p: &mut Vec<String>, what: &str, got: T, want: T) {
-    if got != want {
-        p.push(format!("{what}: got {got:?}, want {want:?}"));
     }
 }
 

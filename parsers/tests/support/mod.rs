@@ -75,3 +75,105 @@ pub fn check_fixture_folder(
     }
     logs.len()
 }
+
+/// Per-file counts of a conformance test: lines seen, lines that gave an event, lines whose
+/// result matched the annotation. `finish` prints the summary line and fails on any miss.
+pub struct Tally {
+    /// The corpus file, relative to the corpus root.
+    pub file: &'static str,
+    /// Log lines looked at.
+    pub seen: usize,
+    /// Lines that gave an event.
+    pub parsed: usize,
+    /// Lines whose result matched what the annotation says.
+    pub matched: usize,
+    /// What did not match, one entry per line.
+    pub misses: Vec<String>,
+}
+
+impl Tally {
+    /// Counts for one corpus file.
+    pub fn new(file: &'static str) -> Tally {
+        Tally {
+            file,
+            seen: 0,
+            parsed: 0,
+            matched: 0,
+            misses: Vec::new(),
+        }
+    }
+
+    /// Parses one line with no memory of earlier ones; a line that gives no event is a miss.
+    pub fn parse_line(
+        &mut self,
+        format: portcullis_parsers::Format,
+        line: &[u8],
+        ctx: &portcullis_parsers::ParseContext,
+    ) -> Option<portcullis_parsers::Event> {
+        self.seen += 1;
+        match portcullis_parsers::parse_line(format, line, ctx) {
+            Ok(Some(e)) => {
+                self.parsed += 1;
+                Some(e)
+            }
+            other => {
+                let shown = String::from_utf8_lossy(line);
+                self.misses.push(format!("no event ({other:?}): {shown}"));
+                None
+            }
+        }
+    }
+
+    /// Parses one line with a parser kept for the whole file; the caller judges the result.
+    pub fn parse_with(
+        &mut self,
+        parser: &mut portcullis_parsers::LineParser,
+        line: &str,
+    ) -> Result<Option<portcullis_parsers::Event>, portcullis_parsers::ParseError> {
+        self.seen += 1;
+        let got = parser.parse(line.as_bytes());
+        if matches!(got, Ok(Some(_))) {
+            self.parsed += 1;
+        }
+        got
+    }
+
+    /// Records the outcome of the checks for one line.
+    pub fn check(&mut self, line: &str, problems: Vec<String>) {
+        if problems.is_empty() {
+            self.matched += 1;
+        } else {
+            self.misses.push(format!("{}: {line}", problems.join("; ")));
+        }
+    }
+
+    /// Prints the summary and fails on any miss or on an unexpected number of lines.
+    pub fn finish(self, expected_lines: usize) {
+        say(&format!(
+            "corpus {}: lines seen {} / parsed {} / fields matched {}",
+            self.file, self.seen, self.parsed, self.matched
+        ));
+        for m in &self.misses {
+            say(&format!("  MISS {m}"));
+        }
+        assert!(
+            self.misses.is_empty(),
+            "{}: {} misses",
+            self.file,
+            self.misses.len()
+        );
+        assert_eq!(self.seen, expected_lines, "{}: log lines seen", self.file);
+    }
+}
+
+/// Pushes a description to `problems` when `got != want`.
+pub fn expect<T: PartialEq + std::fmt::Debug>(
+    problems: &mut Vec<String>,
+    what: &str,
+    got: T,
+    want: T,
+) {
+    if got != want {
+        problems.push(format!("{what}: got {got:?}, want {want:?}"));
+    }
+}
