@@ -6,6 +6,9 @@
 //! `/proc/thread-self/schedstat` is missing). `FIREWALL_BENCH=<part of a name>` selects benches,
 //! `FIREWALL_BENCH_ROUNDS=n` sets the rounds.
 
+mod common;
+
+use common::Rng;
 use portcullis_parsers::{Format, LineParser, ParseContext, SourceTz};
 use std::hint::black_box;
 use std::time::Instant;
@@ -13,29 +16,7 @@ use std::time::Instant;
 const LINES: usize = 200_000;
 const ROUNDS: usize = 5;
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn ip(&mut self) -> String {
-        let n = self.next();
-        format!(
-            "{}.{}.{}.{}",
-            1 + n % 223,
-            (n >> 8) % 256,
-            (n >> 16) % 256,
-            1 + (n >> 24) % 254
-        )
-    }
     fn port(&mut self) -> u16 {
         1024 + self.below(64_000) as u16
     }

@@ -3,40 +3,15 @@
 //! source as the pipeline does. Run: `cargo bench -p portcullis-parsers --bench ftp_unix`.
 //! `FTP_BENCH=<part of a name>` selects benches, `FTP_BENCH_ROUNDS=n` sets the rounds.
 
+mod common;
+
+use common::{thread_cpu_ns, Rng};
 use portcullis_parsers::{Format, LineParser, ParseContext, SourceTz};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const LINES: usize = 200_000;
 const ROUNDS: usize = 5;
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-    fn ip(&mut self) -> String {
-        let n = self.next();
-        format!(
-            "{}.{}.{}.{}",
-            1 + n % 223,
-            (n >> 8) % 256,
-            (n >> 16) % 256,
-            1 + (n >> 24) % 254
-        )
-    }
-}
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const USERS: [&str; 6] = ["alice", "bob", "backup", "www-data", "admin", "deploy"];
@@ -203,13 +178,6 @@ fn to_rfc5424(lines: &[String]) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// CPU time this thread has run, in nanoseconds (Linux `schedstat`), so a shared, busy machine
-/// still gives a per-core figure; `None` elsewhere.
-fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split(' ').next()?.parse().ok()
 }
 
 /// Parses `lines` laid out as one file-like buffer through one `LineParser`, splitting it with

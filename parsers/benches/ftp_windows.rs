@@ -4,6 +4,9 @@
 //! Run: `cargo bench -p portcullis-parsers --bench ftp_windows`. Prints MB/s and lines/s.
 //! `PARSE_BENCH=<part of a name>` selects benches, `PARSE_BENCH_ROUNDS=n` sets the rounds.
 
+mod common;
+
+use common::{thread_cpu_ns, Rng};
 use portcullis_parsers::servu::{parse_servu_line_with_state, State as ServuState};
 use portcullis_parsers::{Format, LineParser, ParseContext, SourceTz};
 use std::hint::black_box;
@@ -11,38 +14,9 @@ use std::time::{Duration, Instant};
 
 const LINES: usize = 200_000;
 
-/// Nanoseconds this thread has run on a CPU (`/proc/thread-self/schedstat`, Linux), so a
-/// result is not skewed by time spent waiting for a core shared with other work. `None`
-/// elsewhere.
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split(' ').next()?.parse().ok()
-}
 const ROUNDS: usize = 5;
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn ip(&mut self) -> String {
-        let n = self.next();
-        format!(
-            "{}.{}.{}.{}",
-            1 + n % 223,
-            (n >> 8) % 256,
-            (n >> 16) % 256,
-            1 + (n >> 24) % 254
-        )
-    }
     fn guid(&mut self) -> String {
         let (a, b) = (self.next(), self.next());
         format!(
@@ -273,7 +247,7 @@ fn bench(name: &str, lines: &[String], mut parse: impl FnMut(&[u8]) -> bool, min
     let mut events = 0;
     for _ in 0..rounds {
         let start = Instant::now();
-        let cpu_start = cpu_ns();
+        let cpu_start = thread_cpu_ns();
         events = 0;
         let mut rest = black_box(&buf[..]);
         while let Some(nl) = memchr::memchr(b'\n', rest) {
@@ -281,7 +255,7 @@ fn bench(name: &str, lines: &[String], mut parse: impl FnMut(&[u8]) -> bool, min
             rest = &rest[nl + 1..];
         }
         best = best.min(start.elapsed());
-        if let (Some(a), Some(b)) = (cpu_start, cpu_ns()) {
+        if let (Some(a), Some(b)) = (cpu_start, thread_cpu_ns()) {
             best_cpu = best_cpu.min(b.saturating_sub(a).max(1));
         }
     }

@@ -3,37 +3,15 @@
 //! `PARSE_BENCH=<part of a name>` selects benches and `PARSE_BENCH_ROUNDS=n` sets the rounds
 //! (for profiling one of them).
 
+mod common;
+
+use common::Rng;
 use portcullis_parsers::{parse_line, Format, ParseContext, SourceTz};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const LINES: usize = 200_000;
 const ROUNDS: usize = 5;
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn ip(&mut self) -> String {
-        let n = self.next();
-        format!(
-            "{}.{}.{}.{}",
-            1 + n % 223,
-            (n >> 8) % 256,
-            (n >> 16) % 256,
-            1 + (n >> 24) % 254
-        )
-    }
-}
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MONTHS: [&str; 12] = [
