@@ -134,13 +134,15 @@ pub enum ConfigError {
 }
 
 /// Logs `run` watches when started without a config, with their formats; only those that
-/// exist are used.
+/// exist are used. Debian's auth.log and Red Hat's secure hold sshd's lines.
 pub const DEFAULT_SOURCES: &[(&str, &str)] = &[
     ("/var/log/vsftpd.log", "vsftpd"),
     ("/var/log/xferlog", "xferlog"),
     ("/var/log/proftpd/proftpd.log", "proftpd"),
     ("/var/log/proftpd/xferlog", "xferlog"),
     ("/var/log/kern.log", "iptables"),
+    ("/var/log/auth.log", "sshd"),
+    ("/var/log/secure", "sshd"),
 ];
 
 impl Config {

@@ -8,7 +8,7 @@ use common::*;
 fn rules_check_lists_the_default_pack() {
     let out = portcullis_ok(&["rules", "check"], 0);
     assert!(out.contains("ok  ftp.brute_force "), "{out}");
-    assert!(out.ends_with("13 rules\n"), "{out}");
+    assert!(out.ends_with("15 rules\n"), "{out}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Throughput of the Unix FTP server parsers (xferlog, ProFTPD syslog, ProFTPD ExtendedLog,
-//! Pure-FTPd) on ~200k synthetic but realistic lines each, read through one `LineParser` per
+//! Pure-FTPd, and OpenSSH's sshd which shares their syslog form) on ~200k synthetic but realistic lines each, read through one `LineParser` per
 //! source as the pipeline does. Run: `cargo bench -p portcullis-parsers --bench ftp_unix`.
 //! `FTP_BENCH=<part of a name>` selects benches, `FTP_BENCH_ROUNDS=n` sets the rounds.
 
@@ -245,6 +245,30 @@ fn bench(name: &str, format: Format, lines: &[String], ctx: &ParseContext) {
     );
 }
 
+/// OpenSSH server lines as auth.log holds them: failures, invalid users, acceptances, PAM.
+fn sshd_lines(rng: &mut Rng) -> Vec<String> {
+    (0..LINES)
+        .map(|i| {
+            let (h, m, s, day) = clock(i);
+            let ip = rng.ip();
+            let user = rng.pick(&USERS);
+            let port = 1024 + rng.below(60_000);
+            let body = match rng.below(6) {
+                0 | 1 => format!("Failed password for {user} from {ip} port {port} ssh2"),
+                2 => format!("Failed password for invalid user {user} from {ip} port {port} ssh2"),
+                3 => format!("Invalid user {user} from {ip} port {port}"),
+                4 => format!(
+                    "Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 SHA256:c2FtcGxlIGtleQ"
+                ),
+                _ => format!(
+                    "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={ip}  user={user}"
+                ),
+            };
+            format!("Mar {day:2} {h:02}:{m:02}:{s:02} bastion sshd[{}]: {body}", 1000 + i % 30_000)
+        })
+        .collect()
+}
+
 fn main() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let xferlog = xferlog_lines(&mut rng);
@@ -304,4 +328,6 @@ fn main() {
         &to_rfc5424(&pureftpd),
         &utc,
     );
+    let sshd = sshd_lines(&mut rng);
+    bench("sshd auth.log (UTC)", Format::Sshd, &sshd, &utc);
 }

@@ -37,6 +37,8 @@ pub enum Dataset {
     WindowsFirewall,
     /// NetFlow v5/v9 and IPFIX records (and nfdump output).
     Netflow,
+    /// OpenSSH server (sshd) lines from auth.log / secure.
+    Sshd,
 }
 
 impl Dataset {
@@ -54,6 +56,7 @@ impl Dataset {
         Dataset::Asa,
         Dataset::WindowsFirewall,
         Dataset::Netflow,
+        Dataset::Sshd,
     ];
 
     /// The name used in rules, JSON output and the database.
@@ -71,6 +74,7 @@ impl Dataset {
             Dataset::Asa => "asa",
             Dataset::WindowsFirewall => "windows_firewall",
             Dataset::Netflow => "netflow",
+            Dataset::Sshd => "sshd",
         }
     }
 }
@@ -110,6 +114,10 @@ pub enum Action {
     ConnectionClose,
     /// A flow record (NetFlow, IPFIX).
     Flow,
+    /// An SSH login attempt (see `outcome`).
+    SshLogin,
+    /// An SSH connection accepted by the server (both ends known).
+    SshConnect,
 }
 
 impl Action {
@@ -131,6 +139,8 @@ impl Action {
         Action::ConnectionOpen,
         Action::ConnectionClose,
         Action::Flow,
+        Action::SshLogin,
+        Action::SshConnect,
     ];
 
     /// The name used in rules, JSON output and the database.
@@ -152,6 +162,8 @@ impl Action {
             Action::ConnectionOpen => "connection.open",
             Action::ConnectionClose => "connection.close",
             Action::Flow => "flow",
+            Action::SshLogin => "ssh.login",
+            Action::SshConnect => "ssh.connect",
         }
     }
 }

@@ -34,6 +34,8 @@ pub enum Format {
     WindowsFirewall,
     /// nfdump CSV output (`nfdump -o csv`).
     NfdumpCsv,
+    /// OpenSSH server lines (auth.log, secure).
+    Sshd,
 }
 
 impl Format {
@@ -53,6 +55,7 @@ impl Format {
         Format::Asa,
         Format::WindowsFirewall,
         Format::NfdumpCsv,
+        Format::Sshd,
     ];
 
     /// The name used on the command line and in configuration.
@@ -72,6 +75,7 @@ impl Format {
             Format::Asa => "asa",
             Format::WindowsFirewall => "windows-firewall",
             Format::NfdumpCsv => "nfdump-csv",
+            Format::Sshd => "sshd",
         }
     }
 

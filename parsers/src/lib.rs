@@ -19,6 +19,7 @@ pub mod proftpd;
 pub mod proftpd_extended;
 pub mod pureftpd;
 pub mod servu;
+pub mod sshd;
 pub mod syslog;
 pub mod time;
 pub mod vsftpd;

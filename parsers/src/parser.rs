@@ -2,7 +2,7 @@
 //! remember between lines (the current `#Fields:` layout, logins spread over several lines).
 
 use crate::{asa, filezilla, filterlog, iis, iptables, nfdump, pf, proftpd, proftpd_extended};
-use crate::{pureftpd, servu, vsftpd, winfw, xferlog};
+use crate::{pureftpd, servu, sshd, vsftpd, winfw, xferlog};
 use crate::{ErrorKind, Event, Format, ParseContext, ParseError, MAX_LINE_LEN};
 
 /// Per-format memory; each format keeps its own part and ignores the others.
@@ -82,6 +82,7 @@ impl LineParser {
             Format::Asa => asa::parse_asa_line(line, ctx, &mut s.asa),
             Format::WindowsFirewall => winfw::parse_winfw_line(line, ctx, &mut s.winfw),
             Format::NfdumpCsv => nfdump::parse_nfdump_line(line, ctx, &mut s.nfdump),
+            Format::Sshd => sshd::parse_sshd_line(line, ctx),
         }
     }
 }

@@ -36,11 +36,12 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 const FAIL2BAN_NOW: &str = "2005-08-14T10:00:00Z";
 
 /// The formats of this group and their fixture folders.
-const MINE: [(Format, &str); 4] = [
+const MINE: [(Format, &str); 5] = [
     (Format::Xferlog, "xferlog"),
     (Format::Proftpd, "proftpd"),
     (Format::ProftpdExtended, "proftpd-extended"),
     (Format::PureFtpd, "pure-ftpd"),
+    (Format::Sshd, "sshd"),
 ];
 
 /// The formats of this group.

@@ -14,7 +14,7 @@ use std::time::Duration;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Config file: sources (paths or patterns, format, timezone, host), database, rules and
-    /// `[run]` settings. Without it: the usual vsftpd, ProFTPD and kern.log paths that exist,
+    /// `[run]` settings. Without it: the usual vsftpd, ProFTPD, kern.log and auth.log paths that exist,
     /// the built-in rules, and portcullis.db in the working directory.
     #[arg(long)]
     config: Option<PathBuf>,

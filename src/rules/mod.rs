@@ -339,6 +339,10 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
         include_str!("../../correlation-rules/ftp/new-service-port.rule"),
     ),
     (
+        "ssh/brute-force.rule",
+        include_str!("../../correlation-rules/ssh/brute-force.rule"),
+    ),
+    (
         "firewall/port-scan.rule",
         include_str!("../../correlation-rules/firewall/port-scan.rule"),
     ),
@@ -365,6 +369,10 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
     (
         "cross/non-ftp-on-21.rule",
         include_str!("../../correlation-rules/cross/non-ftp-on-21.rule"),
+    ),
+    (
+        "cross/ssh-off-port.rule",
+        include_str!("../../correlation-rules/cross/ssh-off-port.rule"),
     ),
 ];
 
@@ -489,13 +497,15 @@ mod tests {
                 "ftp.anonymous_upload",
                 "ftp.sensitive_transfer",
                 "ftp.new_service_port",
+                "ssh.brute_force",
                 "firewall.port_scan",
                 "firewall.host_sweep",
                 "firewall.trw_scanner",
                 "firewall.slow_port_scan",
                 "firewall.slow_host_sweep",
                 "cross.ftp_off_port",
-                "cross.non_ftp_on_21"
+                "cross.non_ftp_on_21",
+                "cross.ssh_off_port"
             ]
         );
     }
