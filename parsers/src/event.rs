@@ -37,6 +37,8 @@ pub enum Dataset {
     WindowsFirewall,
     /// NetFlow v5/v9 and IPFIX records (and nfdump output).
     Netflow,
+    /// Ipswitch WS_FTP Server (last: discriminants of the others stay as they were).
+    WsFtp,
 }
 
 impl Dataset {
@@ -54,6 +56,7 @@ impl Dataset {
         Dataset::Asa,
         Dataset::WindowsFirewall,
         Dataset::Netflow,
+        Dataset::WsFtp,
     ];
 
     /// The name used in rules, JSON output and the database.
@@ -67,6 +70,7 @@ impl Dataset {
             Dataset::PureFtpd => "pureftpd",
             Dataset::Filezilla => "filezilla",
             Dataset::ServU => "servu",
+            Dataset::WsFtp => "ws_ftp",
             Dataset::Pf => "pf",
             Dataset::Asa => "asa",
             Dataset::WindowsFirewall => "windows_firewall",

@@ -34,6 +34,8 @@ pub enum Format {
     WindowsFirewall,
     /// nfdump CSV output (`nfdump -o csv`).
     NfdumpCsv,
+    /// Ipswitch WS_FTP Server log (`FSyyyymmdd.log`).
+    WsFtp,
 }
 
 impl Format {
@@ -47,6 +49,7 @@ impl Format {
         Format::PureFtpd,
         Format::Filezilla,
         Format::ServU,
+        Format::WsFtp,
         Format::Iptables,
         Format::Pf,
         Format::Filterlog,
@@ -66,6 +69,7 @@ impl Format {
             Format::PureFtpd => "pure-ftpd",
             Format::Filezilla => "filezilla",
             Format::ServU => "serv-u",
+            Format::WsFtp => "ws-ftp",
             Format::Iptables => "iptables",
             Format::Pf => "pf",
             Format::Filterlog => "filterlog",

@@ -65,18 +65,21 @@ impl fmt::Display for SourceTz {
     }
 }
 
+/// A cached year-rule reference: zone, reference instant, instant + allowance, its year.
+type Reference = (SourceTz, DateTime<Utc>, DateTime<Utc>, i32);
+/// A cached year decision: zone, reference instant, month, day, year.
+type DayYear = (SourceTz, DateTime<Utc>, u32, u32, i32);
+
 thread_local! {
     /// Last (zone, local hour, offset) whose offset holds for the whole hour: most lines of a
     /// log fall into the hour of the line before, so most conversions skip the zone lookup.
     static HOUR_OFFSET: Cell<Option<(SourceTz, i64, i32)>> = const { Cell::new(None) };
     /// Last (zone, reference instant, reference + allowance, local year of the latter) for
     /// the year rule: a log's lines all share one reference instant.
-    static REF_YEAR: Cell<Option<(SourceTz, DateTime<Utc>, DateTime<Utc>, i32)>> =
-        const { Cell::new(None) };
+    static REF_YEAR: Cell<Option<Reference>> = const { Cell::new(None) };
     /// Last (zone, reference instant, month, day) → year the rule chose, kept only when that
     /// year holds for every time of the day: consecutive lines mostly share their day.
-    static DAY_YEAR: Cell<Option<(SourceTz, DateTime<Utc>, u32, u32, i32)>> =
-        const { Cell::new(None) };
+    static DAY_YEAR: Cell<Option<DayYear>> = const { Cell::new(None) };
 }
 
 impl SourceTz {

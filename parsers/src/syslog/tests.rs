@@ -347,7 +347,8 @@ fn relayed_lines_parse_the_same_in_both_rfcs() {
 /// the hot path and must accept exactly what those did).
 #[test]
 fn tag_and_priority_tokens() {
-    let tags: &[(&str, Option<(&str, Option<u32>)>)] = &[
+    type Tag<'a> = Option<(&'a str, Option<u32>)>;
+    let tags: &[(&str, Tag)] = &[
         ("kernel:", Some(("kernel", None))),
         ("vsftpd[12]:", Some(("vsftpd", Some(12)))),
         ("vsftpd(pam_unix)[15522]:", Some(("vsftpd", Some(15522)))),
@@ -369,7 +370,8 @@ fn tag_and_priority_tokens() {
     for (token, want) in tags {
         assert_eq!(parse_tag(token), *want, "{token}");
     }
-    let pris: &[(&[u8], Option<(u8, usize)>)] = &[
+    type Pri = Option<(u8, usize)>;
+    let pris: &[(&[u8], Pri)] = &[
         (b"<13>Oct", Some((13, 4))),
         (b"<0>", Some((0, 3))),
         (b"<191>", Some((191, 5))),
