@@ -192,6 +192,42 @@ fn servu_lines(rng: &mut Rng) -> Vec<String> {
     lines
 }
 
+fn wsftp_lines(rng: &mut Rng) -> Vec<String> {
+    let mut ip = String::new();
+    let mut lines = sessions(rng, |step, id, rng| {
+        if step == 0 {
+            ip = rng.ip();
+        }
+        let user = USERS[id % 6];
+        let head = format!("ftp.example.net S(0) {ip} {user}");
+        let file = FILES[rng.below(4) as usize];
+        let msg = match step {
+            0 => format!(
+                "{ip}:{} connected to 192.0.2.10:21",
+                1024 + rng.below(60_000)
+            ),
+            1 if rng.below(2) == 0 => format!("{head} logon failure (A2)"),
+            1 => format!("{head} logon success (A1)"),
+            2 => format!(
+                "{head} STOR /upload{file} ({} bytes, {} ms)",
+                rng.below(10_000_000),
+                rng.below(5_000)
+            ),
+            3 => format!("{head} RETR /pub{file}"),
+            4 => format!("{head} CWD /pub"),
+            5 => format!("{head} DELE /upload{file}"),
+            6 => format!("{head} logoff R:1 D:1 P:0"),
+            _ => format!("{ip} connection closed"),
+        };
+        format!("{{D}} ({id:08x}) {msg}")
+    });
+    for (i, l) in lines.iter_mut().enumerate() {
+        let (d, h, m, s) = clock(i);
+        *l = l.replace("{D}", &format!("04{d:02} {h:02}:{m:02}:{s:02}"));
+    }
+    lines
+}
+
 fn winfw_lines(rng: &mut Rng) -> Vec<String> {
     let mut lines = vec![
         "#Version: 1.5".to_string(),
@@ -324,6 +360,7 @@ fn main() {
     let fz09 = filezilla_09_lines(&mut rng);
     let servu = servu_lines(&mut rng);
     let fw = winfw_lines(&mut rng);
+    let wsftp = wsftp_lines(&mut rng);
     bench_format(
         "iis-ftp (W3C, IIS 10)",
         Format::IisFtp,
@@ -367,4 +404,5 @@ fn main() {
         &berlin,
         LINES,
     );
+    bench_format("ws-ftp (Berlin)", Format::WsFtp, &wsftp, &berlin, LINES / 2);
 }

@@ -39,6 +39,8 @@ pub enum Dataset {
     Netflow,
     /// OpenSSH server (sshd) lines from auth.log / secure.
     Sshd,
+    /// Ipswitch WS_FTP Server.
+    WsFtp,
 }
 
 impl Dataset {
@@ -57,6 +59,7 @@ impl Dataset {
         Dataset::WindowsFirewall,
         Dataset::Netflow,
         Dataset::Sshd,
+        Dataset::WsFtp,
     ];
 
     /// The name used in rules, JSON output and the database.
@@ -70,6 +73,7 @@ impl Dataset {
             Dataset::PureFtpd => "pureftpd",
             Dataset::Filezilla => "filezilla",
             Dataset::ServU => "servu",
+            Dataset::WsFtp => "ws_ftp",
             Dataset::Pf => "pf",
             Dataset::Asa => "asa",
             Dataset::WindowsFirewall => "windows_firewall",
@@ -381,6 +385,11 @@ pub struct Event {
     pub interface_in: Option<CompactString>,
     /// See `interface_in`.
     pub interface_out: Option<CompactString>,
+    /// `event.end`: when what the event describes ended (a flow's last packet, a connection's
+    /// teardown, a transfer's completion), when the source says.
+    pub end: Option<DateTime<Utc>>,
+    /// `event.duration`: how long it lasted, in nanoseconds (ECS), when the source says.
+    pub duration_ns: Option<u64>,
     /// Provenance: source and byte offset.
     pub origin: Origin,
 }
@@ -411,8 +420,27 @@ impl Event {
             rule_name: None,
             interface_in: None,
             interface_out: None,
+            end: None,
+            duration_ns: None,
             origin: Origin::default(),
         }
+    }
+
+    /// Sets `event.end` to `end` and `event.duration` to the time from `@timestamp` to it (a
+    /// flow's first and last packet). An end before the start (clocks of an exporter stepping
+    /// back) keeps the end and leaves the duration out rather than invent one.
+    pub fn set_end(&mut self, end: DateTime<Utc>) {
+        self.end = Some(end);
+        self.duration_ns = (end - self.timestamp)
+            .num_nanoseconds()
+            .and_then(|ns| u64::try_from(ns).ok());
+    }
+
+    /// Records that the event's `@timestamp` is the end of something that lasted
+    /// `duration_ns` (a teardown with its connection's duration, a finished transfer).
+    pub fn set_ended_after(&mut self, duration_ns: u64) {
+        self.end = Some(self.timestamp);
+        self.duration_ns = Some(duration_ns);
     }
 }
 
@@ -484,6 +512,15 @@ impl Serialize for Event {
         if let Some(i) = &self.interface_out {
             map.serialize_entry("interface.out", i.as_str())?;
         }
+        if let Some(end) = &self.end {
+            map.serialize_entry(
+                "event.end",
+                &end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            )?;
+        }
+        if let Some(d) = self.duration_ns {
+            map.serialize_entry("event.duration", &d)?;
+        }
         map.serialize_entry("log.offset", &self.origin.offset)?;
         map.end()
     }
@@ -509,6 +546,35 @@ mod tests {
             json,
             r#"{"@timestamp":"2026-03-02T10:00:00Z","event.dataset":"vsftpd","event.action":"ftp.login","event.outcome":"failure","source.ip":"192.0.2.1","user.name":"bob","log.offset":0}"#
         );
+    }
+
+    #[test]
+    fn end_and_duration_in_json() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+        let mut e = Event::new(start, Dataset::Netflow, Action::Flow);
+        e.set_end(start + chrono::TimeDelta::milliseconds(1_500));
+        assert_eq!(e.duration_ns, Some(1_500_000_000));
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(
+            json.ends_with(r#""event.end":"2026-03-02T10:00:01.500Z","event.duration":1500000000,"log.offset":0}"#),
+            "{json}"
+        );
+        // An end before the start keeps the end, drops the duration.
+        e.set_end(start - chrono::TimeDelta::seconds(1));
+        assert_eq!(
+            (e.end, e.duration_ns),
+            (Some(start - chrono::TimeDelta::seconds(1)), None)
+        );
+        e.set_ended_after(68_000_000_000);
+        assert_eq!((e.end, e.duration_ns), (Some(start), Some(68_000_000_000)));
+    }
+
+    /// Events are moved through channels and buffers by the million: a field that makes them
+    /// bigger should be a decision, not an accident (296 bytes before `event.end` and
+    /// `event.duration`, 328 with them).
+    #[test]
+    fn event_stays_small() {
+        assert_eq!(std::mem::size_of::<Event>(), 328);
     }
 
     #[test]

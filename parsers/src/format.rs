@@ -36,6 +36,8 @@ pub enum Format {
     NfdumpCsv,
     /// OpenSSH server lines (auth.log, secure).
     Sshd,
+    /// Ipswitch WS_FTP Server log (`FSyyyymmdd.log`).
+    WsFtp,
 }
 
 impl Format {
@@ -49,6 +51,7 @@ impl Format {
         Format::PureFtpd,
         Format::Filezilla,
         Format::ServU,
+        Format::WsFtp,
         Format::Iptables,
         Format::Pf,
         Format::Filterlog,
@@ -69,6 +72,7 @@ impl Format {
             Format::PureFtpd => "pure-ftpd",
             Format::Filezilla => "filezilla",
             Format::ServU => "serv-u",
+            Format::WsFtp => "ws-ftp",
             Format::Iptables => "iptables",
             Format::Pf => "pf",
             Format::Filterlog => "filterlog",

@@ -25,6 +25,7 @@ pub mod time;
 pub mod vsftpd;
 pub mod w3c;
 pub mod winfw;
+pub mod wsftp;
 pub mod xferlog;
 
 pub use event::{Action, Dataset, Event, Origin, Outcome, TcpFlags, Transport};

@@ -17,7 +17,9 @@
 //! Event: `flow` (dataset netflow) with source/destination address and port, transport, TCP
 //! flags (TCP only), bytes and packets (in + out), `observer.ip` from `ra`/`routerIP` (when not
 //! 0.0.0.0), `interface.in`/`interface.out` from `in`/`out` (when not 0). `@timestamp` = the
-//! flow's first-seen time (last-seen when first is unknown).
+//! flow's first-seen time (last-seen when first is unknown); `event.end` = the last-seen time
+//! when both are known; `event.duration` from the `td` / `duration` column (nfdump 1.6 prints
+//! it to the millisecond, the times only to the second), else the time between the two.
 //!
 //! Lines without an event (`Ok(None)`): header lines, the `Summary` line and everything after
 //! it until the next flow header (its own header `flows,bytes,packets,...` and totals line),
@@ -45,6 +47,7 @@ fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
 enum Col {
     First,
     Last,
+    Duration,
     SrcAddr,
     DstAddr,
     SrcPort,
@@ -68,6 +71,8 @@ impl Col {
             ("firstSeen", Col::First),
             ("te", Col::Last),
             ("lastSeen", Col::Last),
+            ("td", Col::Duration),
+            ("duration", Col::Duration),
             ("sa", Col::SrcAddr),
             ("srcAddr", Col::SrcAddr),
             ("da", Col::DstAddr),
@@ -110,7 +115,7 @@ impl Col {
 const DEFAULT_LAYOUT: &[Col] = &[
     Col::First,
     Col::Last,
-    Col::Other, // td
+    Col::Duration,
     Col::SrcAddr,
     Col::DstAddr,
     Col::SrcPort,
@@ -219,6 +224,18 @@ fn parse_millis(frac: &str) -> Option<u32> {
     }
     let digits: u32 = frac.get(..frac.len().min(3))?.parse().ok()?;
     Some(digits * 10u32.pow(3 - frac.len().min(3) as u32))
+}
+
+// 1.020   →   1_020_000_000
+/// A duration column (seconds with up to millisecond decimals) in nanoseconds.
+fn parse_duration_ns(v: &str) -> Option<u64> {
+    let (secs, frac) = v.split_once('.').unwrap_or((v, "0"));
+    if secs.is_empty() || !secs.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let secs: u64 = secs.parse().ok()?;
+    let ms = u64::from(parse_millis(frac)?);
+    secs.checked_mul(1_000_000_000)?.checked_add(ms * 1_000_000)
 }
 
 /// A protocol as nfdump prints it.
@@ -342,7 +359,7 @@ pub fn parse_nfdump_line(
 }
 
 fn parse_flow(s: &str, layout: &[Col], ctx: &ParseContext) -> Result<Option<Event>, ParseError> {
-    let (mut first, mut last) = (None, None);
+    let (mut first, mut last, mut duration) = (None, None, None);
     let (mut src, mut dst, mut sport, mut dport) = (None, None, None, None);
     let (mut proto, mut flags, mut router) = (None, None, None);
     let (mut ipkt, mut ibyt, mut opkt, mut obyt) = (None, None, None, None);
@@ -370,6 +387,11 @@ fn parse_flow(s: &str, layout: &[Col], ctx: &ParseContext) -> Result<Option<Even
             Col::Last => {
                 last = Some(v);
                 last_at = vat;
+            }
+            Col::Duration => {
+                let d = parse_duration_ns(v)
+                    .ok_or_else(|| err(ErrorKind::BadNumber, vat, "a duration like 1.020"))?;
+                duration = Some(d);
             }
             Col::SrcAddr => src = Some(parse_addr(v, vat)?),
             Col::DstAddr => dst = Some(parse_addr(v, vat)?),
@@ -412,10 +434,9 @@ fn parse_flow(s: &str, layout: &[Col], ctx: &ParseContext) -> Result<Option<Even
             "a flow line under a header with source and destination address columns",
         ));
     };
-    // The last-seen time is only read when the first-seen one is unknown.
-    let last = match (first, last) {
-        (None, Some(v)) => parse_time(v, ctx, last_at)?,
-        _ => None,
+    let last = match last {
+        Some(v) => parse_time(v, ctx, last_at)?,
+        None => None,
     };
     let Some(timestamp) = first.or(last) else {
         return Err(err(
@@ -443,6 +464,13 @@ fn parse_flow(s: &str, layout: &[Col], ctx: &ParseContext) -> Result<Option<Even
     e.observer_ip = router;
     e.interface_in = input;
     e.interface_out = output;
+    if let (Some(_), Some(end)) = (first, last) {
+        e.set_end(end);
+    }
+    // nfdump 1.6 prints first and last seen to the second but the duration to the millisecond.
+    if duration.is_some() {
+        e.duration_ns = duration;
+    }
     Ok(Some(e))
 }
 
@@ -489,6 +517,8 @@ mod tests {
         assert_eq!(e.transport, Some(Transport::Tcp));
         assert_eq!(e.tcp_flags, Some(TcpFlags(0x1b)));
         assert_eq!((e.bytes, e.packets), (Some(10500), Some(22)));
+        assert_eq!(e.end, Some(utc("2015-06-05T07:20:43Z")));
+        assert_eq!(e.duration_ns, Some(1_020_000_000)); // td, finer than te - ts
         assert_eq!(e.observer_ip, Some("10.0.0.254".parse().unwrap()));
         assert_eq!(
             (e.interface_in.as_deref(), e.interface_out.as_deref()),
@@ -508,6 +538,8 @@ mod tests {
         ]);
         let e = got[1].clone().unwrap().unwrap();
         assert_eq!(e.timestamp, utc("2024-01-10T11:00:00.250Z"));
+        assert_eq!(e.end, Some(utc("2024-01-10T11:00:01Z")));
+        assert_eq!(e.duration_ns, Some(750_000_000));
         assert_eq!(e.transport, Some(Transport::Icmpv6));
         assert_eq!(
             (e.source_port, e.destination_port, e.tcp_flags),
@@ -520,6 +552,7 @@ mod tests {
         assert_eq!(got[2], Ok(None));
         let e = got[3].clone().unwrap().unwrap();
         assert_eq!(e.timestamp, utc("2024-01-10T12:00:00.500Z"));
+        assert_eq!((e.end, e.duration_ns), (None, None)); // no lastSeen, no duration column
         assert_eq!(
             (e.transport, e.bytes, e.packets),
             (Some(Transport::Udp), Some(99), None)
@@ -545,6 +578,10 @@ mod tests {
         assert_eq!(parse_millis("5"), Some(500));
         assert_eq!(parse_millis("123456"), Some(123));
         assert_eq!(parse_millis(""), None);
+        assert_eq!(parse_duration_ns("0.750"), Some(750_000_000));
+        assert_eq!(parse_duration_ns("86400"), Some(86_400_000_000_000));
+        assert_eq!(parse_duration_ns("-1.0"), None);
+        assert_eq!(parse_duration_ns("99999999999999999999"), None);
         assert_eq!(parse_time("0000-00-00 00:00:00.000", &ctx(), 0), Ok(None));
     }
 
@@ -556,6 +593,7 @@ mod tests {
         let bad_port = LINE_16.replacen("51234", "70000", 1);
         let bad_bytes = LINE_16.replacen(",1500,", ",15x0,", 1);
         let bad_proto = LINE_16.replacen("TCP", "T?P", 1);
+        let bad_duration = LINE_16.replacen("1.020", "1.x20", 1);
         let cases: Vec<(&[u8], ErrorKind, usize)> = vec![
             (b"", ErrorKind::Syntax, 0),
             (b"garbage", ErrorKind::BadTimestamp, 0),
@@ -570,6 +608,7 @@ mod tests {
             (bad_port.as_bytes(), ErrorKind::BadNumber, 71),
             (bad_bytes.as_bytes(), ErrorKind::BadNumber, 98),
             (bad_proto.as_bytes(), ErrorKind::Syntax, 80),
+            (bad_duration.as_bytes(), ErrorKind::BadNumber, 40),
             (long.as_bytes(), ErrorKind::TooLong, crate::MAX_LINE_LEN),
         ];
         for (line, kind, offset) in cases {

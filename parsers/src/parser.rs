@@ -2,7 +2,7 @@
 //! remember between lines (the current `#Fields:` layout, logins spread over several lines).
 
 use crate::{asa, filezilla, filterlog, iis, iptables, nfdump, pf, proftpd, proftpd_extended};
-use crate::{pureftpd, servu, sshd, vsftpd, winfw, xferlog};
+use crate::{pureftpd, servu, sshd, vsftpd, winfw, wsftp, xferlog};
 use crate::{ErrorKind, Event, Format, ParseContext, ParseError, MAX_LINE_LEN};
 
 /// Per-format memory; each format keeps its own part and ignores the others.
@@ -76,6 +76,7 @@ impl LineParser {
             Format::PureFtpd => pureftpd::parse_pureftpd_line(line, ctx, &mut s.pureftpd),
             Format::Filezilla => filezilla::parse_filezilla_line(line, ctx, &mut s.filezilla),
             Format::ServU => servu::parse_servu_line_with_state(line, ctx, &mut s.servu),
+            Format::WsFtp => wsftp::parse_wsftp_line(line, ctx),
             Format::Iptables => iptables::parse_iptables_line(line, ctx),
             Format::Pf => pf::parse_pf_line(line, ctx),
             Format::Filterlog => filterlog::parse_filterlog_line(line, ctx),

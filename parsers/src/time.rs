@@ -65,12 +65,21 @@ impl fmt::Display for SourceTz {
     }
 }
 
+/// A cached year-rule reference: zone, reference instant, instant + allowance, its year.
+type Reference = (SourceTz, DateTime<Utc>, DateTime<Utc>, i32);
+/// A cached year decision: zone, reference instant, month, day, year.
+type DayYear = (SourceTz, DateTime<Utc>, u32, u32, i32);
+
 thread_local! {
     /// Last (zone, local hour, offset) whose offset holds for the whole hour: most lines of a
     /// log fall into the hour of the line before, so most conversions skip the zone lookup.
     static HOUR_OFFSET: Cell<Option<(SourceTz, i64, i32)>> = const { Cell::new(None) };
-    /// Last (zone, reference instant, local year of reference + 1 day) for the year rule.
-    static REF_YEAR: Cell<Option<(SourceTz, i64, i32)>> = const { Cell::new(None) };
+    /// Last (zone, reference instant, reference + allowance, local year of the latter) for
+    /// the year rule: a log's lines all share one reference instant.
+    static REF_YEAR: Cell<Option<Reference>> = const { Cell::new(None) };
+    /// Last (zone, reference instant, month, day) → year the rule chose, kept only when that
+    /// year holds for every time of the day: consecutive lines mostly share their day.
+    static DAY_YEAR: Cell<Option<DayYear>> = const { Cell::new(None) };
 }
 
 impl SourceTz {
@@ -147,12 +156,11 @@ impl SourceTz {
         }
     }
 
-    /// The calendar year, in this zone, of `now` plus the future allowance.
-    fn reference_year(self, now: DateTime<Utc>) -> i32 {
-        let key = now.timestamp();
-        if let Some((tz, k, year)) = REF_YEAR.with(Cell::get) {
-            if tz == self && k == key {
-                return year;
+    /// `now` plus the future allowance, and its calendar year in this zone.
+    fn reference(self, now: DateTime<Utc>) -> (DateTime<Utc>, i32) {
+        if let Some((tz, n, limit, year)) = REF_YEAR.with(Cell::get) {
+            if tz == self && n == now {
+                return (limit, year);
             }
         }
         let limit = now.checked_add_signed(FUTURE_ALLOWANCE).unwrap_or(now);
@@ -161,8 +169,14 @@ impl SourceTz {
             SourceTz::Local => limit.with_timezone(&Local).year(),
             SourceTz::Named(tz) => limit.with_timezone(&tz).year(),
         };
-        REF_YEAR.with(|c| c.set(Some((self, key, year))));
-        year
+        REF_YEAR.with(|c| c.set(Some((self, now, limit, year))));
+        (limit, year)
+    }
+
+    /// The instant of a wall-clock date and time in this zone; `None` when the date does not
+    /// exist (`Feb 29` of a common year).
+    fn instant(self, year: i32, month: u32, day: u32, time: NaiveTime) -> Option<DateTime<Utc>> {
+        NaiveDate::from_ymd_opt(year, month, day).map(|d| self.to_utc(d.and_time(time)))
     }
 
     /// The year rule for stamps without a year (`Oct 11 01:06:47`): the instant, in the year
@@ -175,13 +189,32 @@ impl SourceTz {
         time: NaiveTime,
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        let limit = now.checked_add_signed(FUTURE_ALLOWANCE).unwrap_or(now);
-        let start = self.reference_year(now);
-        (start - MAX_YEARS_BACK..=start).rev().find_map(|year| {
-            let date = NaiveDate::from_ymd_opt(year, month, day)?;
-            let t = self.to_utc(date.and_time(time));
-            (t <= limit).then_some(t)
-        })
+        let (limit, start) = self.reference(now);
+        if let Some((tz, n, m, d, year)) = DAY_YEAR.with(Cell::get) {
+            if (tz, n, m, d) == (self, now, month, day) {
+                let t = self.instant(year, month, day, time);
+                if let Some(t) = t.filter(|t| *t <= limit) {
+                    return Some(t);
+                }
+            }
+        }
+        let (year, t) = (start - MAX_YEARS_BACK..=start).rev().find_map(|year| {
+            let t = self.instant(year, month, day, time)?;
+            (t <= limit).then_some((year, t))
+        })?;
+        // Remember the year only when no later year could fit at another time of that day:
+        // each later date lies past the limit by more than any UTC offset (26 h).
+        let clear = limit
+            .date_naive()
+            .checked_add_signed(TimeDelta::days(2))
+            .is_some_and(|past| {
+                (year + 1..=start)
+                    .all(|y| NaiveDate::from_ymd_opt(y, month, day).is_none_or(|d| d > past))
+            });
+        if clear {
+            DAY_YEAR.with(|c| c.set(Some((self, now, month, day, year))));
+        }
+        Some(t)
     }
 }
 
@@ -274,6 +307,39 @@ mod tests {
         // Feb 29 with a reference just after a non-leap new year goes back to the last leap year.
         let got = SourceTz::Utc.resolve_year(2, 29, t(1, 1).2, utc("2101-01-05T00:00:00Z"));
         assert_eq!(got, Some(utc("2096-02-29T01:02:03Z")));
+    }
+
+    #[test]
+    fn year_rule_cache_gives_the_same_answers() {
+        let now = utc(NOW); // limit: 2005-08-15T10:00:00Z
+        let at = |d: u32, h: u32| {
+            let time = NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+            SourceTz::Utc
+                .resolve_year(8, d, time, now)
+                .map(|t| t.to_rfc3339())
+        };
+        // The same day on both sides of the limit, in turns: the cache must not carry the
+        // year of one time of day over to another.
+        let cases = [
+            (15, 1, "2005-08-15T01:00:00+00:00"),
+            (15, 23, "2004-08-15T23:00:00+00:00"),
+            (15, 9, "2005-08-15T09:00:00+00:00"),
+            (15, 11, "2004-08-15T11:00:00+00:00"),
+            (14, 23, "2005-08-14T23:00:00+00:00"),
+            (16, 0, "2004-08-16T00:00:00+00:00"),
+            (16, 23, "2004-08-16T23:00:00+00:00"),
+            (15, 10, "2005-08-15T10:00:00+00:00"),
+        ];
+        for (d, h, want) in cases {
+            assert_eq!(at(d, h).as_deref(), Some(want), "Aug {d} {h}:00");
+        }
+        // Another reference instant: the cached decisions do not apply.
+        let later = utc("2006-01-01T00:00:00Z");
+        let t = NaiveTime::from_hms_opt(1, 0, 0).unwrap();
+        assert_eq!(
+            SourceTz::Utc.resolve_year(8, 15, t, later),
+            Some(utc("2005-08-15T01:00:00Z"))
+        );
     }
 
     #[test]

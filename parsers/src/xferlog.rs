@@ -11,7 +11,9 @@
 //!
 //! Mapping: direction `o` → [`Action::FtpDownload`], `i` → [`Action::FtpUpload`], `d` →
 //! [`Action::FtpDelete`]; completion `c` → success, `i` (incomplete) → failure, absent →
-//! unknown; `file-size` → `network.bytes` and `file.size`; `filename` → `file.path`.
+//! unknown; `file-size` → `network.bytes` and `file.size`; `filename` → `file.path`;
+//! `transfer-time` of an upload or download → `event.duration`, with `event.end` = the line's
+//! time (xferlog writes the line when the transfer ends).
 //!
 //! Decisions: access mode `a` (anonymous) sets `ftp.anonymous` and `user.name` =
 //! `"anonymous"`: the username field of such a row is the password the client typed (usually
@@ -152,6 +154,7 @@ pub fn parse_xferlog_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Even
             "the transfer time in seconds",
         ));
     }
+    let duration_ns = seconds_to_ns(whole, frac);
     let host_pos = pos;
     let (remote_host, pos) = next_field(s, host_pos, "the remote host")?;
     let size_pos = pos;
@@ -193,6 +196,9 @@ pub fn parse_xferlog_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Even
     e.bytes = Some(size);
     e.file_size = Some(size);
     e.file_path = Some(file_name.to_owned());
+    if let Some(ns) = duration_ns.filter(|_| action != Action::FtpDelete) {
+        e.set_ended_after(ns);
+    }
     if tail.access_mode == b'a' {
         e.ftp_anonymous = true;
         e.user_name = Some(CompactString::const_new("anonymous"));
@@ -201,6 +207,18 @@ pub fn parse_xferlog_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Even
         e.user_name = Some(CompactString::from(tail.username));
     }
     Ok(Some(e))
+}
+
+// "12", "345"   →   12_345_000_000 (whole and fractional digits of `12.345` seconds)
+/// Nanoseconds of a decimal number of seconds given as its digit strings; digits past the
+/// nanosecond are dropped. `None` when it does not fit (a corrupt field, not a real transfer).
+fn seconds_to_ns(whole: &str, frac: &str) -> Option<u64> {
+    const NANOS_PER_SEC: u64 = 1_000_000_000;
+    let whole: u64 = whole.parse().ok()?;
+    let frac = frac.get(..frac.len().min(9))?;
+    let scale = 10u64.pow(9 - frac.len() as u32);
+    let frac: u64 = frac.parse::<u64>().ok()? * scale;
+    whole.checked_mul(NANOS_PER_SEC)?.checked_add(frac)
 }
 
 /// The file name: what is left of `rest` once the fixed right-hand fields (9 with a

@@ -517,6 +517,7 @@ fn other_formats_lines_are_not_events_here() {
         Format::Filezilla,
         Format::ServU,
         Format::WindowsFirewall,
+        Format::WsFtp,
     ];
     // Own files under the other formats of this group: none is an event there either.
     let own = [
@@ -606,6 +607,7 @@ fn fixtures() {
         Format::Filezilla,
         Format::ServU,
         Format::WindowsFirewall,
+        Format::WsFtp,
     ] {
         files += support::check_fixture_folder(format, &c, &root.join(format.as_str()));
     }

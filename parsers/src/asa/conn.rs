@@ -144,6 +144,8 @@ struct Line<'a> {
     first: Endpoint<'a>,
     second: Endpoint<'a>,
     bytes: Option<u64>,
+    /// The teardown's `duration`, in seconds.
+    duration_secs: Option<u64>,
     syn_timeout: bool,
 }
 
@@ -154,6 +156,9 @@ fn icmp_ends<'a>(b: &Body<'a>, at: usize) -> Result<(Endpoint<'a>, Endpoint<'a>)
     let (l, _) = super::fields::endpoint_after(b, at, "laddr ", "`laddr`")?;
     Ok((f, l))
 }
+
+/// ECS durations are nanoseconds.
+const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 // 1:23:45   →   5025 (seconds; hours may exceed 24)
 fn parse_duration(b: &Body, at: usize) -> Result<u64, ParseError> {
@@ -235,10 +240,11 @@ fn split<'a>(b: &Body<'a>) -> Result<Option<Line<'a>>, ParseError> {
         (first, second, end)
     };
     let mut bytes = None;
+    let mut duration_secs = None;
     let mut syn_timeout = false;
     if !built {
         if let Some(at) = b.after(rest, " duration ") {
-            parse_duration(b, at)?;
+            duration_secs = Some(parse_duration(b, at)?);
         }
         if let Some(at) = b.after(rest, " bytes ") {
             let (n, n_at) = b.word(at);
@@ -257,6 +263,7 @@ fn split<'a>(b: &Body<'a>) -> Result<Option<Line<'a>>, ParseError> {
         first,
         second,
         bytes,
+        duration_secs,
         syn_timeout,
     }))
 }
@@ -327,6 +334,9 @@ pub(super) fn parse_connection(
     e.interface_in = src.iface.map(CompactString::from);
     e.interface_out = dst.iface.map(CompactString::from);
     e.bytes = l.bytes;
+    if let Some(ns) = l.duration_secs.and_then(|s| s.checked_mul(NANOS_PER_SEC)) {
+        e.set_ended_after(ns);
+    }
     if l.syn_timeout {
         e.outcome = Outcome::Failure;
     }

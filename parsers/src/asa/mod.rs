@@ -18,8 +18,8 @@
 //!   prints for ports (`ssh`, `netbios-ns`) are mapped back to numbers;
 //! * 302013–302021 `Built` → `connection.open` (success), `Teardown` → `connection.close`
 //!   with `network.bytes` (outcome failure for `SYN Timeout`, else success); `source` is the
-//!   connection's initiator, and teardowns are paired with their build (see `conn.rs`). The
-//!   event model has no duration field: the teardown's duration is checked, not kept;
+//!   connection's initiator, and teardowns are paired with their build (see `conn.rs`). A
+//!   teardown's `duration` gives `event.duration`, and `event.end` is its own timestamp;
 //! * 338xxx Dynamic Filter `permitted` → allow, `monitored` → `firewall.log`;
 //! * 400000–400050 IDS signatures → `firewall.log`, `rule.name` = `IDS:<n>`;
 //! * threat detection → `firewall.log`: 733100 (drop rate exceeded; `rule.name` = the

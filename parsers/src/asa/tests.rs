@@ -227,6 +227,10 @@ fn connections_pair_by_id() {
     );
     assert_eq!(ends(&close), "10.123.3.42:4952 > 192.0.2.43:443");
     assert_eq!(close.bytes, Some(134781));
+    // duration 0:01:08: ended at the teardown's own time, after 68 s.
+    assert_eq!(close.end, Some(close.timestamp));
+    assert_eq!(close.duration_ns, Some(68_000_000_000));
+    assert_eq!(open.duration_ns, None);
     assert_eq!(close.interface_in.as_deref(), Some("inside"));
     assert_eq!(st.open_connections(), 0);
     // Inbound: the `for` end opened it; a teardown printing the ends the other way round
@@ -240,6 +244,7 @@ fn connections_pair_by_id() {
     // Unpaired: printed order, counted.
     let close = run(&mut st, "%ASA-6-302016: Teardown UDP connection 40 for outside:10.44.4.4/500 to inside:10.44.2.2/500 duration 0:02:02 bytes 1416");
     assert_eq!(ends(&close), "10.44.4.4:500 > 10.44.2.2:500");
+    assert_eq!(close.duration_ns, Some(122_000_000_000)); // 0:02:02
     assert_eq!(st.unpaired_teardowns(), 1);
     // SYN Timeout: the connection never completed.
     let close = run(&mut st, "%ASA-6-302014: Teardown TCP connection 7 for outside:1.2.3.4/80 to inside:10.0.0.1/5555 duration 0:00:30 bytes 0 SYN Timeout");

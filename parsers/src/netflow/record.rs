@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use compact_str::ToCompactString;
 use std::net::IpAddr;
 
-/// A decoded flow record, with what the Event has no field for (end time, sampling, domain).
+/// A decoded flow record, with what the Event has no field for (sampling, domain).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowRecord {
     /// Flow start (see the module notes for how each version gives it).
@@ -64,6 +64,9 @@ impl FlowRecord {
         e.observer_ip = Some(self.exporter);
         e.interface_in = self.input.map(|i| i.to_compact_string());
         e.interface_out = self.output.map(|i| i.to_compact_string());
+        if let Some(end) = self.end {
+            e.set_end(end);
+        }
         e
     }
 }

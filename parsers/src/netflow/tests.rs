@@ -134,9 +134,12 @@ fn v9_template_and_data_make_flow_events() {
     assert_eq!((e.bytes, e.packets), (Some(1200), Some(3)));
     assert_eq!(e.observer_ip, Some(exporter()));
     assert_eq!(e.interface_in.as_deref(), Some("5"));
+    // Last switched 9500 ms of uptime: 500 ms after the first.
+    assert_eq!(e.end, Some(at("2024-03-01T11:59:59.500Z")));
+    assert_eq!(e.duration_ns, Some(500_000_000));
     assert_eq!(
         serde_json::to_string(&out[1]).unwrap(),
-        r#"{"@timestamp":"2024-03-01T11:59:59.500Z","event.dataset":"netflow","event.action":"flow","event.outcome":"unknown","source.ip":"10.0.0.2","destination.ip":"192.0.2.20","network.transport":"icmp","network.bytes":84,"network.packets":3,"observer.ip":"192.0.2.9","interface.in":"5","log.offset":0}"#
+        r#"{"@timestamp":"2024-03-01T11:59:59.500Z","event.dataset":"netflow","event.action":"flow","event.outcome":"unknown","source.ip":"10.0.0.2","destination.ip":"192.0.2.20","network.transport":"icmp","network.bytes":84,"network.packets":3,"observer.ip":"192.0.2.9","interface.in":"5","event.end":"2024-03-01T12:00:00Z","event.duration":500000000,"log.offset":0}"#
     );
     // The template stays: a data-only datagram decodes, and the flow end is kept.
     let dg = v9(
@@ -609,6 +612,8 @@ fn ipfix_uptime_times_use_the_boot_time_from_options_data() {
     let (s, out) = decode(&mut d, &dg, now()).unwrap();
     assert_eq!(s.options_records, 1);
     assert_eq!(out[0].timestamp, at("2024-03-01T11:00:01Z"));
+    assert_eq!(out[0].end, Some(at("2024-03-01T11:00:01.500Z")));
+    assert_eq!(out[0].duration_ns, Some(500_000_000));
 }
 
 #[test]
@@ -633,6 +638,9 @@ fn v5_times_wrap_and_records_are_exact() {
     assert_eq!((s.version, s.flows), (5, 1));
     let e = &out[0];
     assert_eq!(e.timestamp, at("2024-03-01T11:59:59.749Z"));
+    // Last: uptime 400 ms, 100 ms before the header's 500; 401 ms after the wrapped first.
+    assert_eq!(e.end, Some(at("2024-03-01T12:00:00.150Z")));
+    assert_eq!(e.duration_ns, Some(401_000_000));
     assert_eq!(e.source_ip, Some("203.0.113.5".parse().unwrap()));
     assert_eq!((e.source_port, e.destination_port), (Some(50000), Some(22)));
     assert_eq!(e.tcp_flags, Some(TcpFlags(TcpFlags::SYN)));

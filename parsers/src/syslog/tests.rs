@@ -342,3 +342,53 @@ fn relayed_lines_parse_the_same_in_both_rfcs() {
         assert!(a.source_ip.is_some() && a.process_pid.is_some(), "{format}");
     }
 }
+
+/// The byte-level tag and priority parsers, case by case (they replaced nom combinators on
+/// the hot path and must accept exactly what those did).
+#[test]
+fn tag_and_priority_tokens() {
+    type Tag<'a> = Option<(&'a str, Option<u32>)>;
+    let tags: &[(&str, Tag)] = &[
+        ("kernel:", Some(("kernel", None))),
+        ("vsftpd[12]:", Some(("vsftpd", Some(12)))),
+        ("vsftpd(pam_unix)[15522]:", Some(("vsftpd", Some(15522)))),
+        ("sshd(pam_unix):", Some(("sshd", None))),
+        ("proftpd[25526]", Some(("proftpd", Some(25526)))),
+        ("prog[abc]:", Some(("prog", None))),
+        ("prog[]:", Some(("prog", None))),
+        ("prog[]", None),
+        ("prog[12x]", None),
+        ("prog", None),
+        ("prog[12", None),
+        ("prog(x:", None),
+        ("a:b:", None),
+        (":", None),
+        ("[12]:", None),
+        ("prog[1]:x", None),
+        ("prog(a)(b):", None),
+    ];
+    for (token, want) in tags {
+        assert_eq!(parse_tag(token), *want, "{token}");
+    }
+    type Pri = Option<(u8, usize)>;
+    let pris: &[(&[u8], Pri)] = &[
+        (b"<13>Oct", Some((13, 4))),
+        (b"<0>", Some((0, 3))),
+        (b"<191>", Some((191, 5))),
+        (b"<0134>", Some((134, 6))),
+        (b"<192>", None),
+        (b"<99999999999>", None),
+        (b"<>", None),
+        (b"<13", None),
+        (b"<1a>", None),
+        (b"13>", None),
+    ];
+    for (line, want) in pris {
+        assert_eq!(
+            parse_priority(line),
+            *want,
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+}

@@ -79,6 +79,30 @@ fn events() {
 }
 
 #[test]
+fn transfer_time_is_the_duration() {
+    let cases: &[(&str, Option<u64>)] = &[
+        (EVENTS[0].0, Some(50_000_000_000)),
+        (EVENTS[2].0, Some(1_000_000_000)),
+        // A delete takes no transfer: no duration.
+        (EVENTS[3].0, None),
+        (
+            "Mon Mar 4 10:00:00 2024 0.0123456789 2001:db8::9 0 /f b _ o r u ftp 0 * c",
+            Some(12_345_678),
+        ),
+        // Too long to be a real transfer: the event stays, the duration is left out.
+        (
+            "Mon Mar 4 10:00:00 2024 99999999999999999999 192.0.2.1 0 /f b _ o r u ftp 0 * c",
+            None,
+        ),
+    ];
+    for (line, want) in cases {
+        let e = parse(line).unwrap().unwrap();
+        assert_eq!(e.duration_ns, *want, "{line}");
+        assert_eq!(e.end, want.map(|_| e.timestamp), "{line}");
+    }
+}
+
+#[test]
 fn comments_are_not_events() {
     let lines: [&[u8]; 2] = [
         b"# fields: current-time   transfer-time   remote-host",
