@@ -30,6 +30,8 @@ pub struct Config {
     /// `[[listener]]` entries: syslog and NetFlow received over the network (`run` only).
     #[serde(default, rename = "listener")]
     pub listeners: Vec<Listener>,
+    /// `[forward]`: incidents sent to a syslog receiver.
+    pub forward: Option<crate::forward::ForwardSection>,
 }
 
 /// `[[listener]]`: a network listener of the daemon.
@@ -220,6 +222,17 @@ impl Config {
                 })
             })
             .collect()
+    }
+
+    /// The validated `[forward]` table, if any.
+    pub fn forward_settings(
+        &self,
+        path: &Path,
+    ) -> Result<Option<crate::forward::ForwardSettings>, ConfigError> {
+        self.forward
+            .as_ref()
+            .map(|f| f.validate().map_err(|m| ConfigError::Invalid(path.into(), m)))
+            .transpose()
     }
 
     /// The sources as the pipeline needs them.

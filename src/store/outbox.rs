@@ -1,0 +1,252 @@
+//! The syslog outbox: incident news (a new incident, or a stored one whose count or
+//! last_seen grew) written in the same transaction as the incidents themselves, so a crash
+//! never loses or invents a message. The forwarder (`crate::forward`) reads rows in order and
+//! deletes them only after the receiver took them.
+//!
+//! Bounded: at [`OutboxPolicy::cap`] queued rows, news of an incident that already waits is
+//! coalesced into that row (the receiver gets the latest snapshot, once); other news make
+//! room by dropping the oldest queued update of any incident; when only new-incident rows
+//! wait, the incoming news is dropped. Coalesced and dropped rows are counted.
+
+use super::incidents::StoredIncident;
+use super::{db_time, Store, StoreError};
+use crate::incident::Incident;
+use crate::rules::Severity;
+use rusqlite::{params, OptionalExtension, Transaction};
+
+/// Default most rows queued. A row is a few hundred bytes, so this bounds the table to some
+/// tens of MB: about a day of a busy host's incident updates while the receiver is down.
+pub const OUTBOX_CAP: u64 = 100_000;
+
+/// What goes into the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxPolicy {
+    /// Incidents below this severity are not queued.
+    pub min_severity: Severity,
+    /// Most rows queued.
+    pub cap: u64,
+}
+
+/// What a snapshot tells about its incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Stored for the first time.
+    New,
+    /// Count or last_seen grew.
+    Update,
+}
+
+impl Change {
+    /// `new` or `update`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Update => "update",
+        }
+    }
+}
+
+/// One queued message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    /// Send order.
+    pub seq: i64,
+    /// New incident or update.
+    pub change: Change,
+    /// The incident snapshot (no evidence).
+    pub incident: StoredIncident,
+    /// When the snapshot was committed (RFC 3339 UTC).
+    pub created_at: String,
+}
+
+/// The forwarder's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForwardStats {
+    /// Messages the receiver took.
+    pub sent: u64,
+    /// Connection or send attempts that failed (each is retried).
+    pub failed_attempts: u64,
+    /// Rows waiting.
+    pub queued: u64,
+    /// News merged into a waiting row of the same incident (outbox full).
+    pub coalesced: u64,
+    /// News lost because the outbox was full.
+    pub dropped: u64,
+}
+
+/// Adds `n` to forward counter `name`.
+fn bump(tx: &rusqlite::Connection, name: &str, n: u64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO forward_counters (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+    )?
+    .execute(params![name, n as i64])?;
+    Ok(())
+}
+
+/// Queues the news among `incidents` (`changes` as returned by the upsert) inside the
+/// caller's transaction, applying the cap (see the module docs).
+pub(crate) fn enqueue(
+    tx: &Transaction<'_>,
+    incidents: &[Incident],
+    changes: &[(usize, Change)],
+    policy: &OutboxPolicy,
+) -> Result<(), StoreError> {
+    let now = db_time(chrono::Utc::now());
+    let mut queued: u64 = tx.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outbox (incident_id, kind, rule, severity, title, group_key, first_seen,
+                             last_seen, count, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for &(i, change) in changes {
+        let inc = &incidents[i];
+        if inc.severity < policy.min_severity {
+            continue;
+        }
+        let mut kind = change;
+        if queued >= policy.cap {
+            let waiting: Option<(i64, String)> = tx
+                .prepare_cached(
+                    "SELECT seq, kind FROM outbox WHERE incident_id = ?1 ORDER BY seq LIMIT 1",
+                )?
+                .query_row([&inc.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((seq, was)) = waiting {
+                // Re-queued at the end with a new seq: a forwarder sending the old row at
+                // this moment deletes nothing it did not send.
+                tx.execute("DELETE FROM outbox WHERE seq = ?1", [seq])?;
+                if was == "new" {
+                    kind = Change::New;
+                }
+                bump(tx, "coalesced", 1)?;
+            } else {
+                let freed = tx.execute(
+                    "DELETE FROM outbox WHERE seq =
+                        (SELECT seq FROM outbox WHERE kind = 'update' ORDER BY seq LIMIT 1)",
+                    [],
+                )?;
+                bump(tx, "dropped", 1)?;
+                if freed == 0 {
+                    continue;
+                }
+            }
+            queued -= 1;
+        }
+        let group: serde_json::Map<_, _> = inc
+            .group
+            .iter()
+            .map(|(f, v)| (f.name().to_string(), serde_json::Value::String(v.to_string())))
+            .collect();
+        insert.execute(params![
+            inc.id,
+            kind.as_str(),
+            &*inc.rule,
+            inc.severity.as_str(),
+            inc.title,
+            serde_json::to_string(&group)?,
+            db_time(inc.first_seen),
+            db_time(inc.last_seen),
+            inc.count as i64,
+            now,
+        ])?;
+        queued += 1;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Queues incident news for the forwarder from now on (`None`: not at all).
+    pub fn set_outbox(&mut self, policy: Option<OutboxPolicy>) {
+        self.outbox = policy;
+    }
+
+    /// The oldest `limit` queued rows, in send order.
+    pub fn outbox_pending(&mut self, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, kind, incident_id, rule, severity, title, group_key, first_seen,
+                    last_seen, count, created_at
+             FROM outbox ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                StoredIncident {
+                    id: r.get(2)?,
+                    rule: r.get(3)?,
+                    severity: r.get(4)?,
+                    title: r.get(5)?,
+                    group: serde_json::Map::new(),
+                    first_seen: r.get(7)?,
+                    last_seen: r.get(8)?,
+                    count: r.get::<_, i64>(9)? as u64,
+                    distinct: None,
+                    open: true,
+                    evidence: Vec::new(),
+                },
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(10)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, kind, mut incident, group, created_at) = row?;
+            incident.group = serde_json::from_str(&group)?;
+            let change = if kind == "new" {
+                Change::New
+            } else {
+                Change::Update
+            };
+            out.push(OutboxRow {
+                seq,
+                change,
+                incident,
+                created_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes rows the receiver took and counts them as sent, in one transaction.
+    pub fn outbox_sent(&mut self, seqs: &[i64]) -> Result<(), StoreError> {
+        let tx = self.conn().transaction()?;
+        {
+            let mut del = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+            for seq in seqs {
+                del.execute([seq])?;
+            }
+        }
+        bump(&tx, "sent", seqs.len() as u64)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Counts one failed connection or send attempt.
+    pub fn forward_failed(&mut self) -> Result<(), StoreError> {
+        bump(self.conn(), "failed_attempts", 1)
+    }
+
+    /// The forwarder's counters and the queue length.
+    pub fn forward_stats(&mut self) -> Result<ForwardStats, StoreError> {
+        let conn = self.conn();
+        let get = |name: &str| -> Result<u64, StoreError> {
+            let v: Option<i64> = conn
+                .query_row(
+                    "SELECT value FROM forward_counters WHERE name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(v.unwrap_or(0) as u64)
+        };
+        Ok(ForwardStats {
+            sent: get("sent")?,
+            failed_attempts: get("failed_attempts")?,
+            coalesced: get("coalesced")?,
+            dropped: get("dropped")?,
+            queued: conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))?
+                as u64,
+        })
+    }
+}
