@@ -36,7 +36,7 @@ const BATCH: usize = 256;
 /// First wait after a failure; doubled per consecutive failure up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest wait between attempts: a receiver that comes back is used within seconds.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// How long `portcullis stop`/`replay` wait for the outbox to drain by default.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
