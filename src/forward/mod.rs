@@ -113,12 +113,15 @@ impl Worker {
                     self.wait(POLL);
                 }
                 Err(e) => {
-                    eprintln!(
-                        "portcullis: forward to {} failed: {}; retrying in {:?}",
-                        self.settings.address,
-                        escape_text(&e),
-                        self.backoff
-                    );
+                    // The first failure of a streak is logged; the rest are counted.
+                    if self.backoff == MIN_BACKOFF {
+                        eprintln!(
+                            "portcullis: forward to {} failed: {}; retrying every {:?} at most",
+                            self.settings.target(),
+                            escape_text(&e),
+                            MAX_BACKOFF
+                        );
+                    }
                     let _ = self.store.forward_failed();
                     self.conn = None;
                     self.wait(self.backoff);
@@ -184,9 +187,109 @@ impl Worker {
         match failure {
             Some(e) => Err(e),
             None => {
+                if self.backoff != MIN_BACKOFF {
+                    eprintln!("portcullis: forward to {} works again", self.settings.target());
+                }
                 self.backoff = MIN_BACKOFF;
                 Ok(true)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::Incident;
+    use crate::rules::Severity;
+    use std::io::Read;
+    use std::net::{TcpListener, UdpSocket};
+
+    fn incident(id: &str, count: u64) -> Incident {
+        let t = chrono::DateTime::UNIX_EPOCH;
+        Incident {
+            id: id.into(),
+            rule: "ftp.brute_force".into(),
+            severity: Severity::High,
+            title: "FTP brute force".into(),
+            group: vec![],
+            first_seen: t,
+            last_seen: t,
+            count,
+            distinct: None,
+            evidence: vec![],
+            open: true,
+        }
+    }
+
+    /// A database with forwarding on and one incident news queued.
+    fn queued_db(dir: &Path, settings: &ForwardSettings) -> Store {
+        let mut store = Store::open(&dir.join("t.db")).unwrap();
+        store.set_outbox(Some(settings.outbox));
+        store.write_incidents(&[incident("i1", 8)], &[]).unwrap();
+        store
+    }
+
+    fn until(mut f: impl FnMut() -> bool) -> bool {
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    #[test]
+    fn tcp_rows_wait_for_the_receiver_then_arrive_octet_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        // A port nobody listens on yet.
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let settings = ForwardSettings::for_target(&format!("tcp://127.0.0.1:{port}")).unwrap();
+        let mut store = queued_db(dir.path(), &settings);
+        let fwd = Forwarder::spawn(&dir.path().join("t.db"), settings).unwrap();
+        assert!(until(|| store.forward_stats().unwrap().failed_attempts >= 2));
+        assert_eq!(store.forward_stats().unwrap().queued, 1);
+
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
+        assert!(until(|| store.forward_stats().unwrap().sent == 1));
+        fwd.finish(Duration::from_secs(1));
+        let mut got = String::new();
+        conn.read_to_string(&mut got).unwrap();
+        let (len, msg) = got.split_once(' ').unwrap();
+        assert_eq!(len.parse::<usize>().unwrap(), msg.len(), "{got}");
+        assert!(msg.starts_with("<131>1 "), "{msg}");
+        assert!(
+            msg.contains(" incident.new [portcullis@32473 id=\"i1\" rule=\"ftp.brute_force\""),
+            "{msg}"
+        );
+        assert!(msg.ends_with("] ftp.brute_force new: FTP brute force (count 8)"), "{msg}");
+        assert_eq!(store.forward_stats().unwrap().queued, 0);
+    }
+
+    #[test]
+    fn udp_sends_one_datagram_per_message_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let target = format!("udp://{}", rx.local_addr().unwrap());
+        let mut settings = ForwardSettings::for_target(&target).unwrap();
+        settings.format = settings::SyslogFormat::Rfc3164;
+        let mut store = queued_db(dir.path(), &settings);
+        store.write_incidents(&[incident("i1", 9)], &[]).unwrap();
+        let fwd = Forwarder::spawn(&dir.path().join("t.db"), settings).unwrap();
+        let mut buf = [0u8; 2048];
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let n = rx.recv(&mut buf).unwrap();
+            got.push(String::from_utf8(buf[..n].to_vec()).unwrap());
+        }
+        fwd.finish(Duration::from_secs(1));
+        assert!(got[0].contains("]: ftp.brute_force new: FTP brute force (count 8) id=i1 "), "{got:?}");
+        assert!(got[1].contains("]: ftp.brute_force update: FTP brute force (count 9) id=i1 "), "{got:?}");
+        let st = store.forward_stats().unwrap();
+        assert_eq!((st.sent, st.queued), (2, 0));
     }
 }

@@ -250,3 +250,150 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::field::{Field, Value};
+    use chrono::TimeZone;
+
+    fn incident(id: &str, severity: Severity, count: u64, last: u32) -> Incident {
+        let t = |s: u32| chrono::Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, s).unwrap();
+        Incident {
+            id: id.into(),
+            rule: "ftp.brute_force".into(),
+            severity,
+            title: format!("t {id}"),
+            group: vec![(
+                Field::from_name("user.name").unwrap(),
+                Value::Text("a\"b".into()),
+            )],
+            first_seen: t(0),
+            last_seen: t(last),
+            count,
+            distinct: None,
+            evidence: vec![],
+            open: true,
+        }
+    }
+
+    fn store(cap: u64) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        s.set_outbox(Some(OutboxPolicy {
+            min_severity: Severity::Medium,
+            cap,
+        }));
+        (dir, s)
+    }
+
+    /// (incident id, change, count) of the queued rows, in order.
+    fn queued(s: &mut Store) -> Vec<(String, Change, u64)> {
+        s.outbox_pending(100)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.incident.id, r.change, r.incident.count))
+            .collect()
+    }
+
+    #[test]
+    fn only_news_at_or_above_the_minimum_severity_are_queued() {
+        let (_d, mut s) = store(OUTBOX_CAP);
+        s.write_incidents(
+            &[incident("a", Severity::High, 8, 10), incident("low", Severity::Low, 8, 10)],
+            &[],
+        )
+        .unwrap();
+        // The same snapshot again is no news; a grown count or a later last_seen is.
+        s.write_incidents(&[incident("a", Severity::High, 8, 10)], &[])
+            .unwrap();
+        s.write_incidents(&[incident("a", Severity::High, 9, 10)], &[])
+            .unwrap();
+        s.write_incidents(&[incident("a", Severity::High, 9, 12)], &[])
+            .unwrap();
+        // An older snapshot (a replay of a shorter file) is not stored, so not news.
+        s.write_incidents(&[incident("a", Severity::High, 3, 5)], &[])
+            .unwrap();
+        assert_eq!(
+            queued(&mut s),
+            [
+                ("a".into(), Change::New, 8),
+                ("a".into(), Change::Update, 9),
+                ("a".into(), Change::Update, 9),
+            ]
+        );
+        let rows = s.outbox_pending(1).unwrap();
+        assert_eq!(rows[0].incident.group["user.name"], "a\"b");
+        assert_eq!(rows[0].incident.last_seen, "2026-03-02T10:00:10.000000Z");
+        s.outbox_sent(&[rows[0].seq]).unwrap();
+        let st = s.forward_stats().unwrap();
+        assert_eq!((st.sent, st.queued, st.dropped, st.coalesced), (1, 2, 0, 0));
+        s.forward_failed().unwrap();
+        assert_eq!(s.forward_stats().unwrap().failed_attempts, 1);
+    }
+
+    #[test]
+    fn nothing_is_queued_without_forwarding_or_when_the_transaction_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        s.write_incidents(&[incident("a", Severity::High, 8, 10)], &[])
+            .unwrap();
+        assert!(queued(&mut s).is_empty());
+        // A commit that fails after the upsert (here a trigger refuses the outbox row) leaves
+        // neither the incident nor its message.
+        s.set_outbox(Some(OutboxPolicy {
+            min_severity: Severity::Low,
+            cap: 10,
+        }));
+        s.conn()
+            .execute_batch("CREATE TRIGGER fail AFTER INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'boom'); END;")
+            .unwrap();
+        assert!(s
+            .write_incidents(&[incident("b", Severity::High, 8, 10)], &[])
+            .is_err());
+        s.conn().execute_batch("DROP TRIGGER fail;").unwrap();
+        let ids: Vec<String> = s
+            .incidents(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(ids, ["a"]);
+        assert!(queued(&mut s).is_empty());
+    }
+
+    #[test]
+    fn a_full_outbox_coalesces_then_drops_updates_before_new_incidents() {
+        let (_d, mut s) = store(2);
+        s.write_incidents(&[incident("a", Severity::High, 8, 10)], &[])
+            .unwrap();
+        s.write_incidents(&[incident("b", Severity::High, 8, 10)], &[])
+            .unwrap();
+        // Full: an update of `a` replaces its waiting row (still announced as new, moved to
+        // the end with the latest count).
+        s.write_incidents(&[incident("a", Severity::High, 9, 11)], &[])
+            .unwrap();
+        assert_eq!(
+            queued(&mut s),
+            [("b".into(), Change::New, 8), ("a".into(), Change::New, 9)]
+        );
+        // Send `b`; queue an update of `b`; full again.
+        let b = s.outbox_pending(1).unwrap()[0].seq;
+        s.outbox_sent(&[b]).unwrap();
+        s.write_incidents(&[incident("b", Severity::High, 9, 11)], &[])
+            .unwrap();
+        // A new incident pushes out the oldest queued update (b's).
+        s.write_incidents(&[incident("c", Severity::High, 8, 10)], &[])
+            .unwrap();
+        assert_eq!(
+            queued(&mut s),
+            [("a".into(), Change::New, 9), ("c".into(), Change::New, 8)]
+        );
+        // Only new-incident rows wait: the next new incident itself is dropped.
+        s.write_incidents(&[incident("d", Severity::High, 8, 10)], &[])
+            .unwrap();
+        assert_eq!(queued(&mut s).len(), 2);
+        let st = s.forward_stats().unwrap();
+        assert_eq!((st.coalesced, st.dropped, st.queued, st.sent), (1, 2, 2, 1));
+    }
+}
