@@ -120,7 +120,11 @@ impl Rsyslog {
         });
         std::thread::sleep(Duration::from_millis(300));
         let all = self.messages();
-        assert!(got.is_some(), "expected {n} messages, got {}:\n{all:#?}", all.len());
+        assert!(
+            got.is_some(),
+            "expected {n} messages, got {}:\n{all:#?}",
+            all.len()
+        );
         all
     }
 }
@@ -178,8 +182,20 @@ impl Msg {
         let mut words = text.split(' ');
         let rule = words.next().unwrap().to_string();
         let change = words.next().unwrap().trim_end_matches(':').to_string();
-        let count = text.split("(count ").nth(1).unwrap().split(')').next().unwrap();
-        let id = text.split(" id=").nth(1).unwrap().split(' ').next().unwrap();
+        let count = text
+            .split("(count ")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
+        let id = text
+            .split(" id=")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
         (rule, id.to_string(), count.parse().unwrap(), change)
     }
 }
@@ -206,7 +222,11 @@ fn stored(db: &Path) -> BTreeSet<(String, String, u64)> {
 fn assert_matches_store(msgs: &[Msg], db: &Path) {
     let keys: Vec<_> = msgs.iter().map(Msg::key).collect();
     let unique: BTreeSet<_> = keys.iter().cloned().collect();
-    assert_eq!(unique.len(), keys.len(), "a message arrived twice: {keys:#?}");
+    assert_eq!(
+        unique.len(),
+        keys.len(),
+        "a message arrived twice: {keys:#?}"
+    );
     let mut latest: BTreeMap<String, (String, String, u64)> = BTreeMap::new();
     let mut news = BTreeMap::new();
     for (rule, id, count, change) in keys {
@@ -218,14 +238,22 @@ fn assert_matches_store(msgs: &[Msg], db: &Path) {
     let want = stored(db);
     assert!(!want.is_empty());
     assert_eq!(latest.into_values().collect::<BTreeSet<_>>(), want);
-    assert!(news.values().all(|&n| n == 1) && news.len() == want.len(), "{news:?}");
+    assert!(
+        news.values().all(|&n| n == 1) && news.len() == want.len(),
+        "{news:?}"
+    );
 }
 
 /// `replay ARGS`, returning how many messages it says it forwarded.
 fn replay_forwarding(args: &[&str]) -> usize {
     let out = portcullis(args);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = text
         .lines()
         .find(|l| l.starts_with("forwarded "))
@@ -240,7 +268,9 @@ fn samples() -> PathBuf {
 
 #[test]
 fn replay_forwards_exactly_the_stored_incidents_over_tcp_and_udp() {
-    let Some(bin) = rsyslogd_or_skip() else { return };
+    let Some(bin) = rsyslogd_or_skip() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         // (name, --forward target or [forward] table)
@@ -261,9 +291,10 @@ fn replay_forwards_exactly_the_stored_incidents_over_tcp_and_udp() {
         let config = if table.is_empty() {
             samples()
         } else {
-            let text = std::fs::read_to_string(samples())
-                .unwrap()
-                .replace("path = \"", &format!("path = \"{}/", samples().parent().unwrap().display()));
+            let text = std::fs::read_to_string(samples()).unwrap().replace(
+                "path = \"",
+                &format!("path = \"{}/", samples().parent().unwrap().display()),
+            );
             let path = sub.join("p.toml");
             std::fs::write(&path, text + &table.replace("{port}", &port.to_string())).unwrap();
             path
@@ -276,7 +307,10 @@ fn replay_forwards_exactly_the_stored_incidents_over_tcp_and_udp() {
             db.display().to_string(),
         ];
         if !flag.is_empty() {
-            args.extend(["--forward".into(), flag.replace("{port}", &port.to_string())]);
+            args.extend([
+                "--forward".into(),
+                flag.replace("{port}", &port.to_string()),
+            ]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let sent = replay_forwarding(&args);
@@ -284,9 +318,16 @@ fn replay_forwards_exactly_the_stored_incidents_over_tcp_and_udp() {
         assert_eq!(msgs.len(), sent, "{name}");
         assert_matches_store(&msgs, &db);
         if name.ends_with("3164") {
-            assert!(msgs.iter().all(|m| m.sd_ids.is_empty() && m.raw.starts_with("<1")), "{name}");
+            assert!(
+                msgs.iter()
+                    .all(|m| m.sd_ids.is_empty() && m.raw.starts_with("<1")),
+                "{name}"
+            );
         } else {
-            assert!(msgs.iter().all(|m| m.sd_ids == ["portcullis@32473"]), "{name}");
+            assert!(
+                msgs.iter().all(|m| m.sd_ids == ["portcullis@32473"]),
+                "{name}"
+            );
         }
         // A second replay of the same files has no news: nothing more is sent.
         assert_eq!(replay_forwarding(&args), 0, "{name}");
@@ -295,7 +336,9 @@ fn replay_forwards_exactly_the_stored_incidents_over_tcp_and_udp() {
 
 #[test]
 fn hostile_user_name_arrives_escaped_in_one_element_on_one_line() {
-    let Some(bin) = rsyslogd_or_skip() else { return };
+    let Some(bin) = rsyslogd_or_skip() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let rs = Rsyslog::start(&bin, dir.path(), port);
@@ -323,8 +366,18 @@ fn hostile_user_name_arrives_escaped_in_one_element_on_one_line() {
     let db = dir.path().join("p.db");
     let target = format!("tcp://127.0.0.1:{port}");
     let sent = replay_forwarding(&[
-        "replay", "--rules", rules.to_str().unwrap(), "--db", db.to_str().unwrap(),
-        "--format", "vsftpd", "--timezone", "UTC", "--forward", &target, log.to_str().unwrap(),
+        "replay",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--format",
+        "vsftpd",
+        "--timezone",
+        "UTC",
+        "--forward",
+        &target,
+        log.to_str().unwrap(),
     ]);
     assert_eq!(sent, 2);
     let msgs = rs.wait_messages(2);
@@ -339,7 +392,16 @@ fn hostile_user_name_arrives_escaped_in_one_element_on_one_line() {
     let names: Vec<&str> = evil.sd.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["change", "count", "first_seen", "id", "last_seen", "rule", "severity", "user.name"]
+        [
+            "change",
+            "count",
+            "first_seen",
+            "id",
+            "last_seen",
+            "rule",
+            "severity",
+            "user.name"
+        ]
     );
     assert_eq!(evil.sd["rule"], "test.failed_user");
     assert_eq!(
@@ -372,7 +434,9 @@ fn forward_stat(db: &Path, name: &str) -> u64 {
 
 #[test]
 fn receiver_started_after_the_daemon_gets_the_queue_once() {
-    let Some(bin) = rsyslogd_or_skip() else { return };
+    let Some(bin) = rsyslogd_or_skip() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let db = dir.path().join("p.db");
@@ -392,7 +456,8 @@ fn receiver_started_after_the_daemon_gets_the_queue_once() {
     let daemon = Daemon::start_ready(&config, &dir.path().join("daemon.log"));
     // Nobody listens yet: the two brute-force incidents wait in the outbox.
     let waiting = wait_for(Duration::from_secs(10), || {
-        (forward_stat(&db, "queued") == 2 && forward_stat(&db, "failed_attempts") >= 2).then_some(())
+        (forward_stat(&db, "queued") == 2 && forward_stat(&db, "failed_attempts") >= 2)
+            .then_some(())
     });
     assert!(waiting.is_some(), "{:?}\n{}", stats_json(&db), daemon.log());
     assert_eq!(forward_stat(&db, "sent"), 0);
@@ -422,11 +487,19 @@ fn receiver_started_after_the_daemon_gets_the_queue_once() {
     // The lines may have been committed in one or more steps: one update per commit, each
     // with a higher count, the last with 13.
     let updates: Vec<_> = msgs[2..].iter().map(Msg::key).collect();
-    assert!(updates.iter().all(|k| k.0 == "ftp.brute_force" && k.3 == "update"), "{updates:?}");
+    assert!(
+        updates
+            .iter()
+            .all(|k| k.0 == "ftp.brute_force" && k.3 == "update"),
+        "{updates:?}"
+    );
     assert!(updates.windows(2).all(|w| w[0].2 < w[1].2), "{updates:?}");
     assert_eq!(updates.last().unwrap().2, 13);
     let sent = msgs.len();
     let out = portcullis(&["stats", "--db", db.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("forward     {sent} sent, 0 queued, ")), "{text}");
+    assert!(
+        text.contains(&format!("forward     {sent} sent, 0 queued, ")),
+        "{text}"
+    );
 }

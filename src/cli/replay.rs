@@ -78,9 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             section.target = target.clone();
             Some(section.validate().map_err(anyhow::Error::msg)?)
         }
-        (Some(target), _) => {
-            Some(ForwardSettings::for_target(target).map_err(anyhow::Error::msg)?)
-        }
+        (Some(target), _) => Some(ForwardSettings::for_target(target).map_err(anyhow::Error::msg)?),
         (None, Some((c, path))) => c.forward_settings(path)?,
         (None, None) => None,
     };
@@ -122,7 +120,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if let (Some(f), Some(settings)) = (&summary.forward, &forward) {
         println!(
             "forwarded {} messages to {} ({} failed attempts, {} still queued, {} dropped)",
-            f.sent, settings.target(), f.failed_attempts, f.queued, f.dropped
+            f.sent,
+            settings.target(),
+            f.failed_attempts,
+            f.queued,
+            f.dropped
         );
     }
     println!(

@@ -35,7 +35,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         Err(e) => return Err(e.into()),
     };
     // Older databases have no outbox yet: then there is nothing to show.
-    let forward = store.forward_stats().ok().filter(|f| *f != Default::default());
+    let forward = store
+        .forward_stats()
+        .ok()
+        .filter(|f| *f != Default::default());
     if counters.is_empty() && forward.is_none() {
         eprintln!(
             "portcullis: no daemon has committed to {} yet",

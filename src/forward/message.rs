@@ -121,14 +121,18 @@ pub fn render(row: &OutboxRow, s: &ForwardSettings, hostname: &str, pid: u32) ->
                 let _ = write!(out, " {name}=\"{}\"", sd_value(value));
             }
             for (field, value) in &inc.group {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
                 let _ = write!(out, " {}=\"{}\"", sd_name(field), sd_value(&value));
             }
             let _ = write!(out, "] {text}");
         }
         SyslogFormat::Rfc3164 => {
-            let stamp = chrono::DateTime::parse_from_rfc3339(&row.created_at)
-                .map_or_else(|_| "Jan  1 00:00:00".into(), |t| t.format("%b %e %H:%M:%S").to_string());
+            let stamp = chrono::DateTime::parse_from_rfc3339(&row.created_at).map_or_else(
+                |_| "Jan  1 00:00:00".into(),
+                |t| t.format("%b %e %H:%M:%S").to_string(),
+            );
             let _ = write!(
                 out,
                 "<{pri}>{stamp} {hostname} {}[{pid}]: {text} id={} severity={} first_seen={} last_seen={}",
@@ -139,8 +143,15 @@ pub fn render(row: &OutboxRow, s: &ForwardSettings, hostname: &str, pid: u32) ->
                 inc.last_seen
             );
             for (field, value) in &inc.group {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
-                let _ = write!(out, " {}=\"{}\"", sd_name(field), escape_text(&one_line(&value)));
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
+                let _ = write!(
+                    out,
+                    " {}=\"{}\"",
+                    sd_name(field),
+                    escape_text(&one_line(&value))
+                );
             }
         }
     }
@@ -195,7 +206,12 @@ mod tests {
 
     #[test]
     fn rfc5424_message_exactly() {
-        let got = render(&row("FTP brute force", "bob"), &settings(SyslogFormat::Rfc5424), "loghost", 42);
+        let got = render(
+            &row("FTP brute force", "bob"),
+            &settings(SyslogFormat::Rfc5424),
+            "loghost",
+            42,
+        );
         assert_eq!(
             got,
             "<131>1 2026-03-02T10:02:00.000000Z loghost portcullis 42 incident.new \
@@ -208,7 +224,12 @@ mod tests {
 
     #[test]
     fn rfc3164_message_exactly() {
-        let got = render(&row("FTP brute force", "b\"ob"), &settings(SyslogFormat::Rfc3164), "loghost", 42);
+        let got = render(
+            &row("FTP brute force", "b\"ob"),
+            &settings(SyslogFormat::Rfc3164),
+            "loghost",
+            42,
+        );
         assert_eq!(
             got,
             "<131>Mar  2 10:02:00 loghost portcullis[42]: ftp.brute_force new: FTP brute force \

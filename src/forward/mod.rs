@@ -131,9 +131,7 @@ impl Worker {
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
                 let left = self.store.forward_stats().map_or(0, |s| s.queued);
                 if left > 0 {
-                    eprintln!(
-                        "portcullis: forward: {left} messages stay queued for the next run"
-                    );
+                    eprintln!("portcullis: forward: {left} messages stay queued for the next run");
                 }
                 return;
             }
@@ -142,7 +140,9 @@ impl Worker {
 
     /// Sleeps `d`, or less when asked to finish.
     fn wait(&mut self, d: Duration) {
-        let d = self.deadline.map_or(d, |dl| d.min(dl.saturating_duration_since(Instant::now())));
+        let d = self
+            .deadline
+            .map_or(d, |dl| d.min(dl.saturating_duration_since(Instant::now())));
         match self.finish.recv_timeout(d) {
             Ok(deadline) => self.deadline = Some(deadline),
             Err(RecvTimeoutError::Timeout) => {}
@@ -157,7 +157,10 @@ impl Worker {
     /// Sends one batch. `Ok(true)`: rows were sent, more may wait; `Ok(false)`: nothing
     /// queued; `Err`: the receiver or the database failed (retried after the backoff).
     fn round(&mut self) -> Result<bool, String> {
-        let rows = self.store.outbox_pending(BATCH).map_err(|e| e.to_string())?;
+        let rows = self
+            .store
+            .outbox_pending(BATCH)
+            .map_err(|e| e.to_string())?;
         if rows.is_empty() {
             return Ok(false);
         }
@@ -188,7 +191,10 @@ impl Worker {
             Some(e) => Err(e),
             None => {
                 if self.backoff != MIN_BACKOFF {
-                    eprintln!("portcullis: forward to {} works again", self.settings.target());
+                    eprintln!(
+                        "portcullis: forward to {} works again",
+                        self.settings.target()
+                    );
                 }
                 self.backoff = MIN_BACKOFF;
                 Ok(true)
@@ -245,7 +251,11 @@ mod tests {
     fn tcp_rows_wait_for_the_receiver_then_arrive_octet_counted() {
         let dir = tempfile::tempdir().unwrap();
         // A port nobody listens on yet.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let settings = ForwardSettings::for_target(&format!("tcp://127.0.0.1:{port}")).unwrap();
         let mut store = queued_db(dir.path(), &settings);
         let fwd = Forwarder::spawn(&dir.path().join("t.db"), settings).unwrap();
@@ -265,7 +275,10 @@ mod tests {
             msg.contains(" incident.new [portcullis@32473 id=\"i1\" rule=\"ftp.brute_force\""),
             "{msg}"
         );
-        assert!(msg.ends_with("] ftp.brute_force new: FTP brute force (count 8)"), "{msg}");
+        assert!(
+            msg.ends_with("] ftp.brute_force new: FTP brute force (count 8)"),
+            "{msg}"
+        );
         assert_eq!(store.forward_stats().unwrap().queued, 0);
     }
 
@@ -287,8 +300,14 @@ mod tests {
             got.push(String::from_utf8(buf[..n].to_vec()).unwrap());
         }
         fwd.finish(Duration::from_secs(1));
-        assert!(got[0].contains("]: ftp.brute_force new: FTP brute force (count 8) id=i1 "), "{got:?}");
-        assert!(got[1].contains("]: ftp.brute_force update: FTP brute force (count 9) id=i1 "), "{got:?}");
+        assert!(
+            got[0].contains("]: ftp.brute_force new: FTP brute force (count 8) id=i1 "),
+            "{got:?}"
+        );
+        assert!(
+            got[1].contains("]: ftp.brute_force update: FTP brute force (count 9) id=i1 "),
+            "{got:?}"
+        );
         let st = store.forward_stats().unwrap();
         assert_eq!((st.sent, st.queued), (2, 0));
     }

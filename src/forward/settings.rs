@@ -143,20 +143,29 @@ impl ForwardSettings {
 impl ForwardSection {
     /// Checks every value; the error says which key is wrong and why.
     pub fn validate(&self) -> Result<ForwardSettings, String> {
-        let (scheme, address) = self
-            .target
-            .split_once("://")
-            .ok_or_else(|| format!("forward.target `{}`: expected tcp://host:port or udp://host:port", self.target))?;
+        let (scheme, address) = self.target.split_once("://").ok_or_else(|| {
+            format!(
+                "forward.target `{}`: expected tcp://host:port or udp://host:port",
+                self.target
+            )
+        })?;
         let transport = match scheme {
             "tcp" => Transport::Tcp,
             "udp" => Transport::Udp,
-            _ => return Err(format!("forward.target: unknown scheme `{scheme}` (tcp or udp)")),
+            _ => {
+                return Err(format!(
+                    "forward.target: unknown scheme `{scheme}` (tcp or udp)"
+                ))
+            }
         };
-        let port_ok = address
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+        let port_ok = address.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
         if !port_ok {
-            return Err(format!("forward.target `{}`: expected host:port after the scheme", self.target));
+            return Err(format!(
+                "forward.target `{}`: expected host:port after the scheme",
+                self.target
+            ));
         }
         if transport == Transport::Udp && self.framing.is_some() {
             return Err("forward.framing applies to tcp targets only".into());
@@ -169,19 +178,27 @@ impl ForwardSection {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| *v)
                 .ok_or_else(|| format!("forward.facility: unknown facility `{name}`"))?,
-            Some(v) => return Err(format!("forward.facility: `{v}` is not a name or a number 0-23")),
+            Some(v) => {
+                return Err(format!(
+                    "forward.facility: `{v}` is not a name or a number 0-23"
+                ))
+            }
         };
         let app_name = self.app_name.clone().unwrap_or_else(|| "portcullis".into());
         let printable = |c: char| c.is_ascii_graphic() && c != '[' && c != ']' && c != ':';
-        if app_name.is_empty() || app_name.len() > MAX_APP_NAME || !app_name.chars().all(printable) {
+        if app_name.is_empty() || app_name.len() > MAX_APP_NAME || !app_name.chars().all(printable)
+        {
             return Err(format!(
                 "forward.app_name `{app_name}`: 1 to {MAX_APP_NAME} printable ASCII characters, no spaces, `[`, `]` or `:`"
             ));
         }
         let min_severity = match &self.min_severity {
             None => Severity::Low,
-            Some(s) => Severity::from_name(s)
-                .ok_or_else(|| format!("forward.min_severity: unknown severity `{s}` (low, medium, high, critical)"))?,
+            Some(s) => Severity::from_name(s).ok_or_else(|| {
+                format!(
+                    "forward.min_severity: unknown severity `{s}` (low, medium, high, critical)"
+                )
+            })?,
         };
         Ok(ForwardSettings {
             transport,
@@ -223,7 +240,10 @@ mod tests {
              app_name = \"pc\"\nmin_severity = \"high\"\nqueue_cap = 10\n",
         )
         .unwrap();
-        assert_eq!((s.transport, s.address.as_str()), (Transport::Udp, "[::1]:514"));
+        assert_eq!(
+            (s.transport, s.address.as_str()),
+            (Transport::Udp, "[::1]:514")
+        );
         assert_eq!((s.format, s.facility), (SyslogFormat::Rfc3164, 4));
         assert_eq!((s.outbox.min_severity, s.outbox.cap), (Severity::High, 10));
         let s = section("target = \"tcp://h:1\"\nframing = \"lf\"\nfacility = 23\n").unwrap();
@@ -237,12 +257,27 @@ mod tests {
             ("target = \"tls://h:514\"", "unknown scheme"),
             ("target = \"tcp://h\"", "host:port"),
             ("target = \"tcp://h:0\"", "host:port"),
-            ("target = \"udp://h:5\"\nframing = \"lf\"", "tcp targets only"),
-            ("target = \"tcp://h:5\"\nfacility = \"local9\"", "unknown facility"),
+            (
+                "target = \"udp://h:5\"\nframing = \"lf\"",
+                "tcp targets only",
+            ),
+            (
+                "target = \"tcp://h:5\"\nfacility = \"local9\"",
+                "unknown facility",
+            ),
             ("target = \"tcp://h:5\"\nfacility = 24", "not a name"),
-            ("target = \"tcp://h:5\"\napp_name = \"a b\"", "forward.app_name"),
-            ("target = \"tcp://h:5\"\nmin_severity = \"urgent\"", "unknown severity"),
-            ("target = \"tcp://h:5\"\nformat = \"json\"", "unknown variant"),
+            (
+                "target = \"tcp://h:5\"\napp_name = \"a b\"",
+                "forward.app_name",
+            ),
+            (
+                "target = \"tcp://h:5\"\nmin_severity = \"urgent\"",
+                "unknown severity",
+            ),
+            (
+                "target = \"tcp://h:5\"\nformat = \"json\"",
+                "unknown variant",
+            ),
             ("target = \"tcp://h:5\"\nport = 1", "unknown field"),
         ];
         for (text, want) in table {

@@ -28,10 +28,12 @@ impl Connection {
         let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
         for addr in addrs {
             let opened = match s.transport {
-                Transport::Tcp => TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).and_then(|t| {
-                    t.set_write_timeout(Some(WRITE_TIMEOUT))?;
-                    Ok(Connection::Tcp(t))
-                }),
+                Transport::Tcp => {
+                    TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).and_then(|t| {
+                        t.set_write_timeout(Some(WRITE_TIMEOUT))?;
+                        Ok(Connection::Tcp(t))
+                    })
+                }
                 Transport::Udp => {
                     let local: SocketAddr = if addr.is_ipv4() {
                         "0.0.0.0:0".parse().expect("literal")

@@ -93,7 +93,8 @@ pub(crate) fn enqueue(
     policy: &OutboxPolicy,
 ) -> Result<(), StoreError> {
     let now = db_time(chrono::Utc::now());
-    let mut queued: u64 = tx.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64;
+    let mut queued: u64 =
+        tx.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as u64;
     let mut insert = tx.prepare_cached(
         "INSERT INTO outbox (incident_id, kind, rule, severity, title, group_key, first_seen,
                              last_seen, count, created_at)
@@ -136,7 +137,12 @@ pub(crate) fn enqueue(
         let group: serde_json::Map<_, _> = inc
             .group
             .iter()
-            .map(|(f, v)| (f.name().to_string(), serde_json::Value::String(v.to_string())))
+            .map(|(f, v)| {
+                (
+                    f.name().to_string(),
+                    serde_json::Value::String(v.to_string()),
+                )
+            })
             .collect();
         insert.execute(params![
             inc.id,
@@ -300,7 +306,10 @@ mod tests {
     fn only_news_at_or_above_the_minimum_severity_are_queued() {
         let (_d, mut s) = store(OUTBOX_CAP);
         s.write_incidents(
-            &[incident("a", Severity::High, 8, 10), incident("low", Severity::Low, 8, 10)],
+            &[
+                incident("a", Severity::High, 8, 10),
+                incident("low", Severity::Low, 8, 10),
+            ],
             &[],
         )
         .unwrap();
