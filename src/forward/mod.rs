@@ -37,7 +37,10 @@ const BATCH: usize = 256;
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest wait between attempts: a receiver that comes back is used within seconds.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-/// How long `portcullis stop`/`replay` wait for the outbox to drain by default.
+/// How long the daemon (on SIGTERM) and `replay` (at its end) let the forwarder drain the
+/// outbox: long enough for tens of thousands of messages to a live receiver, short enough
+/// that a dead receiver does not hold up a service stop (systemd's default stop timeout is
+/// 90 s).
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// Why the forwarder could not start (once running, failures are retried and counted).
@@ -104,6 +107,10 @@ impl Worker {
 
     fn run(mut self) {
         loop {
+            // Asked to finish while rows kept coming: the deadline holds all the same.
+            if let Ok(deadline) = self.finish.try_recv() {
+                self.deadline = Some(deadline);
+            }
             match self.round() {
                 Ok(true) => continue,
                 Ok(false) => {
