@@ -111,7 +111,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = db_time(Utc::now());
         let outbox = self.outbox;
-        let tx = self.conn().transaction()?;
+        let tx = self.write_tx()?;
         let changes = super::incidents::upsert_incidents(&tx, incidents, sources)?;
         if let Some(policy) = outbox {
             super::outbox::enqueue(&tx, incidents, &changes, &policy)?;

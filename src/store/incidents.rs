@@ -72,7 +72,7 @@ impl Store {
         sources: &[String],
     ) -> Result<(), StoreError> {
         let outbox = self.outbox;
-        let tx = self.conn().transaction()?;
+        let tx = self.write_tx()?;
         let changes = upsert_incidents(&tx, incidents, sources)?;
         if let Some(policy) = outbox {
             super::outbox::enqueue(&tx, incidents, &changes, &policy)?;

@@ -67,6 +67,14 @@ impl Store {
         Ok(Store { conn, outbox: None })
     }
 
+    /// Starts a write transaction that takes the write lock at once. A deferred one that
+    /// reads first and writes later fails at once with "database is locked" (no busy wait)
+    /// when another connection (the forwarder) wrote in between.
+    pub(crate) fn write_tx(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+    }
+
     /// The underlying connection (for modules of this crate).
     pub(crate) fn conn(&mut self) -> &mut Connection {
         &mut self.conn

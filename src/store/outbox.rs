@@ -216,7 +216,7 @@ impl Store {
 
     /// Deletes rows the receiver took and counts them as sent, in one transaction.
     pub fn outbox_sent(&mut self, seqs: &[i64]) -> Result<(), StoreError> {
-        let tx = self.conn().transaction()?;
+        let tx = self.write_tx()?;
         {
             let mut del = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
             for seq in seqs {
@@ -258,12 +258,13 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
     use crate::rules::field::{Field, Value};
     use chrono::TimeZone;
 
-    fn incident(id: &str, severity: Severity, count: u64, last: u32) -> Incident {
+    /// An incident snapshot with a text group value that needs escaping.
+    pub fn incident(id: &str, severity: Severity, count: u64, last: u32) -> Incident {
         let t = |s: u32| chrono::Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, s).unwrap();
         Incident {
             id: id.into(),
@@ -282,6 +283,12 @@ mod tests {
             open: true,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::incident;
+    use super::*;
 
     fn store(cap: u64) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -404,5 +411,58 @@ mod tests {
         assert_eq!(queued(&mut s).len(), 2);
         let st = s.forward_stats().unwrap();
         assert_eq!((st.coalesced, st.dropped, st.queued, st.sent), (1, 2, 2, 1));
+    }
+}
+
+#[cfg(test)]
+mod concurrency_tests {
+    use super::tests_support::incident;
+    use super::*;
+
+    /// The forwarder deletes rows on its own connection while commits upsert and queue:
+    /// neither may fail with "database is locked" (a deferred transaction that read before
+    /// the other connection wrote cannot wait for the lock; write transactions are
+    /// immediate for that reason).
+    #[test]
+    fn commits_and_the_forwarder_write_side_by_side() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut writer = Store::open(&path).unwrap();
+        writer.set_outbox(Some(OutboxPolicy {
+            min_severity: Severity::Low,
+            cap: OUTBOX_CAP,
+        }));
+        let mut sender = Store::open(&path).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..300u64 {
+                    writer
+                        .write_incidents(&[incident("a", Severity::High, 8 + i, 10)], &[])
+                        .unwrap();
+                }
+            });
+            s.spawn(|| {
+                for _ in 0..300 {
+                    let seqs: Vec<i64> = sender
+                        .outbox_pending(10)
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.seq)
+                        .collect();
+                    sender.outbox_sent(&seqs).unwrap();
+                    sender.forward_failed().unwrap();
+                }
+            });
+        });
+        let mut st = Store::open(&path).unwrap().forward_stats().unwrap();
+        let rest: Vec<i64> = sender
+            .outbox_pending(1000)
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        sender.outbox_sent(&rest).unwrap();
+        st.sent += rest.len() as u64;
+        assert_eq!(st.sent, 300);
     }
 }
