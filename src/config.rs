@@ -30,6 +30,8 @@ pub struct Config {
     /// `[[listener]]` entries: syslog and NetFlow received over the network (`run` only).
     #[serde(default, rename = "listener")]
     pub listeners: Vec<Listener>,
+    /// `[forward]`: incidents sent to a syslog receiver.
+    pub forward: Option<crate::forward::ForwardSection>,
 }
 
 /// `[[listener]]`: a network listener of the daemon.
@@ -224,6 +226,20 @@ impl Config {
             .collect()
     }
 
+    /// The validated `[forward]` table, if any.
+    pub fn forward_settings(
+        &self,
+        path: &Path,
+    ) -> Result<Option<crate::forward::ForwardSettings>, ConfigError> {
+        self.forward
+            .as_ref()
+            .map(|f| {
+                f.validate()
+                    .map_err(|m| ConfigError::Invalid(path.into(), m))
+            })
+            .transpose()
+    }
+
     /// The sources as the pipeline needs them.
     pub fn source_specs(&self, path: &Path) -> Result<Vec<SourceSpec>, ConfigError> {
         self.sources
@@ -302,6 +318,24 @@ mod tests {
         assert_eq!(specs.len(), 3);
         assert_eq!(cfg.run.idle_ms, Some(100));
         assert_eq!(specs[1].path, PathBuf::from("/var/log/proftpd/*.log"));
+        let fwd = cfg
+            .forward_settings(Path::new("portcullis.example.toml"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(fwd.target(), "tcp://127.0.0.1:6514");
+        assert_eq!(fwd.outbox.min_severity, crate::rules::Severity::Medium);
+    }
+
+    #[test]
+    fn forward_table_is_validated_with_the_file_name() {
+        let cfg: Config = toml::from_str("[forward]\ntarget = \"smtp://h:1\"\n").unwrap();
+        assert!(matches!(
+            cfg.forward_settings(Path::new("p")),
+            Err(ConfigError::Invalid(..))
+        ));
+        assert!(toml::from_str::<Config>("[forward]\nformat = \"rfc5424\"\n").is_err());
+        let none: Config = toml::from_str("").unwrap();
+        assert_eq!(none.forward_settings(Path::new("p")).unwrap(), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod escape;
+pub mod forward;
 pub mod gen;
 pub mod incident;
 pub mod ingest;

@@ -7,6 +7,7 @@
 //! ```
 //! A full channel blocks the stage before it: a file waits on disk, nothing is lost.
 
+use crate::forward::{ForwardError, ForwardSettings, Forwarder, DRAIN_LIMIT};
 use crate::incident::Incident;
 use crate::ingest::flowfile::{looks_like_flows, read_flow_files};
 use crate::ingest::lookup::resolve_evidence;
@@ -14,6 +15,7 @@ use crate::ingest::source::{read_source, SourceError, SourceSpec, SourceStats};
 use crate::record::Record;
 use crate::rules::engine::{Engine, EngineStats};
 use crate::rules::Rule;
+use crate::store::outbox::ForwardStats;
 use crate::store::{Store, StoreError};
 use crossbeam_channel::{bounded, Receiver};
 use std::collections::HashSet;
@@ -40,6 +42,8 @@ pub struct ReplayOptions {
     pub db: PathBuf,
     /// Lateness allowance of the engine.
     pub lateness: Duration,
+    /// Send incident news to this syslog receiver too (through the outbox).
+    pub forward: Option<ForwardSettings>,
 }
 
 /// What a replay did.
@@ -53,6 +57,8 @@ pub struct ReplaySummary {
     pub incidents: usize,
     /// Wall-clock time.
     pub elapsed: Duration,
+    /// Forwarding during this replay: messages sent, and the outbox left behind.
+    pub forward: Option<ForwardStats>,
 }
 
 /// Replay failures.
@@ -64,6 +70,9 @@ pub enum PipelineError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The forwarder could not start.
+    #[error(transparent)]
+    Forward(#[from] ForwardError),
     /// A stage thread panicked (a bug).
     #[error("internal error: the {0} stage stopped unexpectedly")]
     Stage(&'static str),
@@ -75,6 +84,15 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let mut store = Store::open(&opts.db)?;
+    // The forwarder sends while the replay runs, and drains (bounded) after it.
+    let forwarding = match &opts.forward {
+        Some(f) => {
+            store.set_outbox(Some(f.outbox));
+            let before = store.forward_stats()?;
+            Some((Forwarder::spawn(&opts.db, f.clone())?, before))
+        }
+        None => None,
+    };
     let names: Vec<String> = opts
         .sources
         .iter()
@@ -167,11 +185,27 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
     })?;
     let (incident_count, mut store) = incidents;
     store.record_run("replay", started_at, &summary_sources)?;
+    let elapsed = started.elapsed();
+    let forward = match forwarding {
+        Some((forwarder, before)) => {
+            forwarder.finish(DRAIN_LIMIT);
+            let after = store.forward_stats()?;
+            Some(ForwardStats {
+                sent: after.sent - before.sent,
+                failed_attempts: after.failed_attempts - before.failed_attempts,
+                coalesced: after.coalesced - before.coalesced,
+                dropped: after.dropped - before.dropped,
+                queued: after.queued,
+            })
+        }
+        None => None,
+    };
     Ok(ReplaySummary {
         sources: summary_sources,
         engine: engine_stats,
         incidents: incident_count,
-        elapsed: started.elapsed(),
+        elapsed,
+        forward,
     })
 }
 

@@ -3,6 +3,7 @@
 use super::parse::parse_format;
 use super::Outcome;
 use crate::config::Config;
+use crate::forward::ForwardSettings;
 use crate::ingest::source::SourceSpec;
 use crate::pipeline::{replay, ReplayOptions};
 use crate::rules::engine::DEFAULT_LATENESS;
@@ -33,6 +34,10 @@ pub struct Args {
     /// Address of the host that wrote the FILEs (FTP logs do not name their server).
     #[arg(long)]
     host: Option<std::net::IpAddr>,
+    /// Also send incidents to this syslog receiver: tcp://host:port or udp://host:port
+    /// (other [forward] settings from the config, else defaults).
+    #[arg(long, value_name = "TARGET")]
+    forward: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -67,11 +72,23 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .and_then(|c| c.rules.lateness_secs)
         .map_or(DEFAULT_LATENESS, Duration::from_secs);
 
+    let forward = match (&args.forward, &config) {
+        (Some(target), Some((c, _))) if c.forward.is_some() => {
+            let mut section = c.forward.clone().expect("checked");
+            section.target = target.clone();
+            Some(section.validate().map_err(anyhow::Error::msg)?)
+        }
+        (Some(target), _) => Some(ForwardSettings::for_target(target).map_err(anyhow::Error::msg)?),
+        (None, Some((c, path))) => c.forward_settings(path)?,
+        (None, None) => None,
+    };
+
     let summary = replay(ReplayOptions {
         sources,
         rules,
         db: db.clone(),
         lateness,
+        forward: forward.clone(),
     })?;
 
     let mut total = 0;
@@ -98,6 +115,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         println!(
             "cap hits: {} groups, {} values, {} join candidates",
             e.group_cap_hits, e.value_cap_hits, e.join_cap_hits
+        );
+    }
+    if let (Some(f), Some(settings)) = (&summary.forward, &forward) {
+        println!(
+            "forwarded {} messages to {} ({} failed attempts, {} still queued, {} dropped)",
+            f.sent,
+            settings.target(),
+            f.failed_attempts,
+            f.queued,
+            f.dropped
         );
     }
     println!(

@@ -36,6 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let sources = cfg.source_specs(&cfg_name)?;
     let listeners = cfg.listener_specs(&cfg_name)?;
+    let forward = cfg.forward_settings(&cfg_name)?;
     if sources.is_empty() && listeners.is_empty() {
         let tried: Vec<&str> = DEFAULT_SOURCES.iter().map(|(p, _)| *p).collect();
         anyhow::bail!(
@@ -91,6 +92,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         rewind_span(&rules, lateness).as_secs()
     );
 
+    if let Some(f) = &forward {
+        eprintln!(
+            "portcullis: forwarding incidents to {} ({:?})",
+            f.target(),
+            f.format
+        );
+    }
     let opts = DaemonOptions {
         sources,
         rules_dir,
@@ -100,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         lateness,
         settings,
         listeners,
+        forward,
     };
     let summary = daemon::run(&opts, &control)?;
     eprintln!(

@@ -34,7 +34,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         Err(e) => return Err(e.into()),
     };
-    if counters.is_empty() {
+    // Older databases have no outbox yet: then there is nothing to show.
+    let forward = store
+        .forward_stats()
+        .ok()
+        .filter(|f| *f != Default::default());
+    if counters.is_empty() && forward.is_none() {
         eprintln!(
             "portcullis: no daemon has committed to {} yet",
             args.db.display()
@@ -82,11 +87,26 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "last_commit_age_secs": age(g("committed_at")),
             "lag_secs": (g("newest_event") > 0).then(|| age(g("newest_event"))),
             "checkpoints": cps,
+            "forward": forward.map(|f| serde_json::json!({
+                "sent": f.sent, "failed_attempts": f.failed_attempts, "queued": f.queued,
+                "coalesced": f.coalesced, "dropped": f.dropped,
+            })),
         });
         println!("{v}");
         return Ok(Outcome::Found);
     }
 
+    let forward_line = forward.map(|f| {
+        format!(
+            "forward     {} sent, {} queued, {} failed attempts, {} coalesced, {} dropped (outbox full)",
+            f.sent, f.queued, f.failed_attempts, f.coalesced, f.dropped
+        )
+    });
+    if counters.is_empty() {
+        // Only a replay forwarded into this database.
+        println!("{}", forward_line.unwrap_or_default());
+        return Ok(Outcome::Found);
+    }
     let when = |micros: i64| time(micros).map_or("-".into(), |t| t.to_rfc3339());
     println!(
         "daemon      pid {}, started {} ({} ago), last commit {} ago, {} commits",
@@ -135,6 +155,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         g("files_dropped"),
         g("tail_errors")
     );
+    if let Some(line) = &forward_line {
+        println!("{line}");
+    }
     let width = sources.keys().map(|s| s.len()).max().unwrap_or(0).max(6);
     println!(
         "{:width$}  {:>10}  {:>10}  {:>10}  {:>10}",

@@ -130,6 +130,8 @@ pub struct DaemonOptions {
     pub settings: Settings,
     /// Network listeners (syslog, NetFlow); their records are sources `0..listeners.len()`.
     pub listeners: Vec<ListenerSpec>,
+    /// Syslog forwarding of incident news (`[forward]`), through the outbox.
+    pub forward: Option<crate::forward::ForwardSettings>,
 }
 
 /// Batches in flight from the listeners to the main loop. A batch is one datagram or one
@@ -160,6 +162,9 @@ pub enum DaemonError {
     /// A listener could not bind its address.
     #[error("cannot start listener {0}")]
     Listen(std::io::Error),
+    /// The syslog forwarder could not start.
+    #[error(transparent)]
+    Forward(#[from] crate::forward::ForwardError),
 }
 
 /// What a finished daemon did over its whole run.
@@ -189,17 +194,37 @@ pub fn load_rules(dir: Option<&PathBuf>) -> Result<Vec<Rule>, RuleSetError> {
 /// is rebuilt by the rewind, as after a crash); if not, the old rules keep running and the
 /// errors go to stderr.
 pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, DaemonError> {
-    let mut rules = opts.rules.clone();
-    let mut total = RunSummary::default();
     let (tx, rx) = crossbeam_channel::bounded(LISTENER_BATCHES);
     let listen = Listen {
         listeners: Listeners::start(&opts.listeners, &tx).map_err(DaemonError::Listen)?,
         rx,
     };
     drop(tx);
+    // Forwards across reloads; on the way out (stop or error) it gets a bounded time to
+    // send what the last commit queued.
+    let forwarder = opts
+        .forward
+        .as_ref()
+        .map(|f| crate::forward::Forwarder::spawn(&opts.db, f.clone()))
+        .transpose()?;
+    let result = run_sessions(opts, control, &listen);
+    if let Some(f) = forwarder {
+        f.finish(crate::forward::DRAIN_LIMIT);
+    }
+    result
+}
+
+/// Runs sessions until a stop; a reload starts the next one with the new rules.
+fn run_sessions(
+    opts: &DaemonOptions,
+    control: &Control,
+    listen: &Listen,
+) -> Result<RunSummary, DaemonError> {
+    let mut rules = opts.rules.clone();
+    let mut total = RunSummary::default();
     loop {
         let (summary, next) =
-            session::Session::start(opts, rules, control, total.reloads, &listen)?.run()?;
+            session::Session::start(opts, rules, control, total.reloads, listen)?.run()?;
         total.lines += summary.lines;
         total.events += summary.events;
         total.commits += summary.commits;

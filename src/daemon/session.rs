@@ -77,6 +77,7 @@ impl<'a> Session<'a> {
         listen: &'a Listen,
     ) -> Result<Session<'a>, DaemonError> {
         let mut store = Store::open(&opts.db)?;
+        store.set_outbox(opts.forward.as_ref().map(|f| f.outbox));
         let rows = store.load_checkpoint()?;
         let patterns = opts
             .sources

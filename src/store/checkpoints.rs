@@ -110,8 +110,12 @@ impl Store {
         counters: &[Counter],
     ) -> Result<(), StoreError> {
         let now = db_time(Utc::now());
-        let tx = self.conn().transaction()?;
-        super::incidents::upsert_incidents(&tx, incidents, sources)?;
+        let outbox = self.outbox;
+        let tx = self.write_tx()?;
+        let changes = super::incidents::upsert_incidents(&tx, incidents, sources)?;
+        if let Some(policy) = outbox {
+            super::outbox::enqueue(&tx, incidents, &changes, &policy)?;
+        }
         tx.execute("DELETE FROM checkpoints", [])?;
         tx.execute("DELETE FROM counters", [])?;
         {

@@ -1,5 +1,6 @@
 //! Writing incident snapshots (batched, idempotent) and querying them back.
 
+use super::outbox::Change;
 use super::{db_time, Store, StoreError};
 use crate::incident::Incident;
 use rusqlite::{params, OptionalExtension};
@@ -70,8 +71,12 @@ impl Store {
         incidents: &[Incident],
         sources: &[String],
     ) -> Result<(), StoreError> {
-        let tx = self.conn().transaction()?;
-        upsert_incidents(&tx, incidents, sources)?;
+        let outbox = self.outbox;
+        let tx = self.write_tx()?;
+        let changes = upsert_incidents(&tx, incidents, sources)?;
+        if let Some(policy) = outbox {
+            super::outbox::enqueue(&tx, incidents, &changes, &policy)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -139,15 +144,19 @@ impl Store {
 }
 
 /// Upserts incident snapshots inside the caller's transaction (so the daemon can commit them
-/// together with its read positions). Same rules as [`Store::write_incidents`].
+/// together with its read positions). Same rules as [`Store::write_incidents`]. Returns which
+/// snapshots were news: a new incident, or a stored one whose count or last_seen grew (what
+/// the syslog outbox forwards).
 pub(crate) fn upsert_incidents(
     tx: &rusqlite::Transaction<'_>,
     incidents: &[Incident],
     sources: &[String],
-) -> Result<(), StoreError> {
+) -> Result<Vec<(usize, Change)>, StoreError> {
     let now = db_time(chrono::Utc::now());
+    let mut changes = Vec::new();
     {
-        let mut current = tx.prepare_cached("SELECT count FROM incidents WHERE id = ?1")?;
+        let mut current =
+            tx.prepare_cached("SELECT count, last_seen FROM incidents WHERE id = ?1")?;
         let mut upsert = tx.prepare_cached(
             "INSERT INTO incidents (id, rule, severity, title, group_key, first_seen, last_seen,
                                     count, distinct_count, open, updated_at)
@@ -163,10 +172,18 @@ pub(crate) fn upsert_incidents(
             "INSERT INTO evidence (incident_id, seq, ts, source, offset, raw)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        for inc in incidents {
-            let stored: Option<i64> = current.query_row([&inc.id], |r| r.get(0)).optional()?;
-            if stored.is_some_and(|c| c as u64 > inc.count) {
-                continue;
+        for (i, inc) in incidents.iter().enumerate() {
+            let stored: Option<(i64, String)> = current
+                .query_row([&inc.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let last_seen = db_time(inc.last_seen);
+            match &stored {
+                Some((c, _)) if *c as u64 > inc.count => continue,
+                Some((c, last)) if (*c as u64) < inc.count || *last < last_seen => {
+                    changes.push((i, Change::Update))
+                }
+                Some(_) => {}
+                None => changes.push((i, Change::New)),
             }
             let group: serde_json::Map<_, _> = inc
                 .group
@@ -185,7 +202,7 @@ pub(crate) fn upsert_incidents(
                 inc.title,
                 serde_json::to_string(&group)?,
                 db_time(inc.first_seen),
-                db_time(inc.last_seen),
+                last_seen,
                 inc.count as i64,
                 inc.distinct.map(|d| d as i64),
                 inc.open,
@@ -205,5 +222,5 @@ pub(crate) fn upsert_incidents(
             }
         }
     }
-    Ok(())
+    Ok(changes)
 }

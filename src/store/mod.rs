@@ -2,6 +2,7 @@
 
 pub mod checkpoints;
 pub mod incidents;
+pub mod outbox;
 pub mod runs;
 pub mod schema;
 
@@ -35,6 +36,8 @@ pub enum StoreError {
 /// An open database.
 pub struct Store {
     conn: Connection,
+    /// When set, incident news go into the syslog outbox in the same transaction.
+    outbox: Option<outbox::OutboxPolicy>,
 }
 
 impl Store {
@@ -47,7 +50,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store { conn, outbox: None })
     }
 
     /// Opens an existing database read-only (queries); fails if it does not exist.
@@ -61,7 +64,15 @@ impl Store {
         if found > schema::SCHEMA_VERSION {
             return Err(schema::SchemaError::TooNew { found }.into());
         }
-        Ok(Store { conn })
+        Ok(Store { conn, outbox: None })
+    }
+
+    /// Starts a write transaction that takes the write lock at once. A deferred one that
+    /// reads first and writes later fails at once with "database is locked" (no busy wait)
+    /// when another connection (the forwarder) wrote in between.
+    pub(crate) fn write_tx(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
     }
 
     /// The underlying connection (for modules of this crate).

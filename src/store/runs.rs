@@ -12,7 +12,7 @@ impl Store {
         started: chrono::DateTime<chrono::Utc>,
         sources: &[(String, String, SourceStats)],
     ) -> Result<i64, StoreError> {
-        let tx = self.conn().transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "INSERT INTO runs (command, started_at, finished_at) VALUES (?1, ?2, ?3)",
             params![command, db_time(started), db_time(chrono::Utc::now())],

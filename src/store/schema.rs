@@ -67,6 +67,27 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL,
         PRIMARY KEY (name, source)
     );",
+    // 3: the syslog forwarder's outbox: one row per incident snapshot to send, written in the
+    // transaction that upserts the incident and deleted once the receiver took it; and the
+    // forwarder's counters, which outlive the daemon's rewritten `counters` table.
+    "CREATE TABLE outbox (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT, -- send order
+        incident_id TEXT NOT NULL,
+        kind        TEXT NOT NULL,            -- 'new' or 'update'
+        rule        TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        group_key   TEXT NOT NULL,            -- JSON object, as in incidents
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        count       INTEGER NOT NULL,
+        created_at  TEXT NOT NULL             -- when the snapshot was committed
+    );
+    CREATE INDEX outbox_by_incident ON outbox (incident_id);
+    CREATE TABLE forward_counters (
+        name  TEXT PRIMARY KEY,               -- sent, failed_attempts, coalesced, dropped
+        value INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.
