@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 /// Layout version of the daemon's part; the engine's part is versioned by itself.
 const SAVED_VERSION: u16 = 1;
 
+/// The daemon's part: layout version, source names, merge records.
+type Head = (u16, Vec<String>, Vec<Record>);
+
 /// A restored daemon state.
 pub struct Restored {
     /// The engine, with the snapshot's state for every unchanged rule.
@@ -45,8 +48,7 @@ pub fn decode(
     listeners: &[String],
     merge: &mut LiveMerge,
 ) -> Result<Restored, SnapshotError> {
-    let ((version, names, held), rest): ((u16, Vec<String>, Vec<Record>), &[u8]) =
-        postcard::take_from_bytes(bytes)?;
+    let ((version, names, held), rest) = postcard::take_from_bytes::<Head>(bytes)?;
     if version != SAVED_VERSION {
         return Err(SnapshotError::Version { found: version });
     }

@@ -58,8 +58,8 @@ pub struct Session<'a> {
     max_pushed: Option<DateTime<Utc>>,
     /// Records were pushed since the engine was last flushed.
     unflushed: bool,
-    /// The last snapshot this session committed, and when (monotonic clock).
-    snapshot: Option<(SnapshotInfo, Instant)>,
+    /// The last snapshot this session committed, when (monotonic clock), and `pushed` then.
+    snapshot: Option<(SnapshotInfo, Instant, u64)>,
     last_commit: Instant,
     dirty: bool,
 }
@@ -306,9 +306,10 @@ impl<'a> Session<'a> {
             resolve_evidence(&mut updates, &paths);
             self.counters.incident_updates += updates.len() as u64;
         }
-        let due = self
-            .snapshot
-            .is_none_or(|(_, at)| at.elapsed() >= self.opts.settings.snapshot_every);
+        // An idle daemon does not rewrite an unchanged state.
+        let due = self.snapshot.is_none_or(|(_, at, pushed)| {
+            at.elapsed() >= self.opts.settings.snapshot_every && pushed != self.pushed
+        });
         let state = (snapshot || due).then(|| {
             let started = Instant::now();
             let bytes = saved::encode(&self.names, &self.merge, &self.engine);
@@ -317,13 +318,13 @@ impl<'a> Session<'a> {
                 bytes: bytes.len() as u64,
                 micros: started.elapsed().as_micros() as u64,
             };
-            self.snapshot = Some((info, started));
+            self.snapshot = Some((info, started, self.pushed));
             self.files.mark_snapshot();
             bytes
         });
         let taken_at = self
             .snapshot
-            .map_or(DateTime::<Utc>::UNIX_EPOCH, |(s, _)| s.at);
+            .map_or(DateTime::<Utc>::UNIX_EPOCH, |(s, _, _)| s.at);
         let rows = self.files.rows(taken_at);
         self.counters.commits += 1;
         let side = EngineSide {
@@ -331,7 +332,7 @@ impl<'a> Session<'a> {
             buffered: self.pushed - self.engine.stats().events.min(self.pushed),
             held: self.merge.held() as u64,
             rules: self.rules.len() as u64,
-            snapshot: self.snapshot.map(|(s, _)| s),
+            snapshot: self.snapshot.map(|(s, _, _)| s),
         };
         let mut counters = self.counters.rows(&self.names, &side);
         for (name, c) in self.listen.listeners.counters() {
