@@ -89,7 +89,7 @@ fn slow_scan_memory(sources: u32) {
     )
     .expect("rule");
     let before = peak_rss_mib();
-    let mut engine = Engine::new(vec![rule], DEFAULT_LATENESS);
+    let mut engine = Engine::new(vec![rule.clone()], DEFAULT_LATENESS);
     let raw = RawLine::from_text("probe");
     let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
     // Each source sends 8 refused probes to distinct ports, spread over 72 h: all stay in
@@ -119,6 +119,19 @@ fn slow_scan_memory(sources: u32) {
         "slow scan, 72 h window: {sources} sources x {probes} probes in {secs:.2}s; {} groups live; peak RSS {:.0} MiB (before: {before:.0} MiB)",
         engine.groups(),
         peak_rss_mib()
+    );
+    // What the daemon writes with a checkpoint every `snapshot_ms`, and reads at a start.
+    let t = Instant::now();
+    let bytes = engine.snapshot();
+    let encode = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (again, _) = Engine::restore(vec![rule], DEFAULT_LATENESS, &bytes).expect("restore");
+    println!(
+        "snapshot of that state: {:.1} MiB, encoded in {encode:.2}s ({:.1}% of feeding it), restored in {:.2}s ({} groups)",
+        bytes.len() as f64 / (1024.0 * 1024.0),
+        100.0 * encode / secs,
+        t.elapsed().as_secs_f64(),
+        again.groups()
     );
 }
 

@@ -83,6 +83,8 @@ pub struct Run {
     pub commit_ms: Option<u64>,
     /// Events correlated between two commits at most.
     pub commit_events: Option<u64>,
+    /// Longest time between two snapshots of correlation state (each goes with a commit).
+    pub snapshot_ms: Option<u64>,
     /// Files that exist at the very first start (no checkpoint yet) are read from their
     /// start (`true`) or followed from their end like `tail -F` (`false`, the default).
     pub read_from_start: Option<bool>,

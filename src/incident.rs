@@ -3,6 +3,7 @@
 use crate::rules::field::{Field, Value};
 use crate::rules::Severity;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// How many of the first events of an incident are kept as evidence.
@@ -12,7 +13,7 @@ pub const EVIDENCE_FIRST: usize = 10;
 pub const EVIDENCE_LAST: usize = 10;
 
 /// One raw line that supports an incident.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Event time of the line.
     pub timestamp: DateTime<Utc>,
@@ -38,7 +39,7 @@ impl Evidence {
 }
 
 /// An incident as the engine last saw it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// Deterministic id: rule, group key and start time, hashed.
     pub id: String,

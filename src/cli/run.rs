@@ -4,7 +4,7 @@
 
 use super::Outcome;
 use crate::config::{Config, DEFAULT_SOURCES};
-use crate::daemon::{self, rewind_span, Control, DaemonOptions, Settings};
+use crate::daemon::{self, Control, DaemonOptions, Settings};
 use crate::rules::engine::DEFAULT_LATENESS;
 use crate::store::DEFAULT_DB;
 use anyhow::Context;
@@ -68,6 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         commit_interval: ms(cfg.run.commit_ms, d.commit_interval),
         commit_events: cfg.run.commit_events.unwrap_or(d.commit_events).max(1),
         read_from_start: cfg.run.read_from_start.unwrap_or(d.read_from_start),
+        snapshot_every: ms(cfg.run.snapshot_ms, d.snapshot_every),
         ..d
     };
 
@@ -83,13 +84,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         );
     }
     eprintln!(
-        "portcullis: {} rules ({}), database {}, rewind span {}s",
+        "portcullis: {} rules ({}), database {}, snapshot every {}s",
         rules.len(),
         rules_dir
             .as_ref()
             .map_or("built-in pack".into(), |d| d.display().to_string()),
         db.display(),
-        rewind_span(&rules, lateness).as_secs()
+        settings.snapshot_every.as_secs()
     );
 
     if let Some(f) = &forward {

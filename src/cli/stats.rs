@@ -76,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 serde_json::json!({
                     "source": c.source, "path": c.path.display().to_string(),
                     "offset": c.offset, "rewind_offset": c.rewind_offset,
-                    "rewind_time": c.rewind_time.to_rfc3339(), "committed_at": c.committed_at,
+                    "snapshot_at": c.rewind_time.to_rfc3339(), "committed_at": c.committed_at,
                 })
             })
             .collect();
@@ -86,6 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "incidents": { "total": total, "open": open },
             "last_commit_age_secs": age(g("committed_at")),
             "lag_secs": (g("newest_event") > 0).then(|| age(g("newest_event"))),
+            "snapshot_age_secs": (g("snapshot_at") > 0).then(|| age(g("snapshot_at"))),
             "checkpoints": cps,
             "forward": forward.map(|f| serde_json::json!({
                 "sent": f.sent, "failed_attempts": f.failed_attempts, "queued": f.queued,
@@ -130,6 +131,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         g("buffered"),
         g("held")
     );
+    if g("snapshot_at") > 0 {
+        println!(
+            "snapshot    {} bytes, taken {} ago (encoded in {:.1} ms)",
+            g("snapshot_bytes"),
+            human(age(g("snapshot_at"))),
+            g("snapshot_micros") as f64 / 1000.0
+        );
+    }
     println!(
         "cap hits    {} groups, {} values, {} join candidates",
         g("group_cap_hits"),

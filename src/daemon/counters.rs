@@ -1,7 +1,8 @@
 //! The daemon's live counters, written with every commit for `portcullis stats`.
 //!
 //! Counter names (source `''` unless said otherwise):
-//! `started_at`, `committed_at`, `newest_event`, `rewind_time` (Unix microseconds);
+//! `started_at`, `committed_at`, `newest_event`, `snapshot_at` (Unix microseconds);
+//! `snapshot_bytes`, `snapshot_micros` (size of the last snapshot, time to encode it);
 //! `pid`, `rules`, `commits`, `incident_updates`, `reloads`, `reload_errors`;
 //! engine: `events`, `late`, `buffered`, `held`, `group_cap_hits`, `value_cap_hits`,
 //! `join_cap_hits`; tail: `rotations`, `deletions`, `truncations`,
@@ -35,6 +36,17 @@ pub struct Counters {
     pub tail: TailStats,
 }
 
+/// The last snapshot of correlation state a session wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotInfo {
+    /// When it was taken (wall clock).
+    pub at: DateTime<Utc>,
+    /// Its size.
+    pub bytes: u64,
+    /// Time spent encoding it, in microseconds.
+    pub micros: u64,
+}
+
 /// The engine's side of a commit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EngineSide {
@@ -46,8 +58,8 @@ pub struct EngineSide {
     pub held: u64,
     /// Rules running.
     pub rules: u64,
-    /// Rewind time of the checkpoint.
-    pub rewind_time: Option<DateTime<Utc>>,
+    /// The last snapshot of correlation state: when, its size, how long encoding took.
+    pub snapshot: Option<SnapshotInfo>,
 }
 
 impl Counters {
@@ -68,7 +80,9 @@ impl Counters {
             Counter::new("started_at", "", self.started_at.timestamp_micros()),
             Counter::new("committed_at", "", Utc::now().timestamp_micros()),
             Counter::new("newest_event", "", micros(self.newest_event)),
-            Counter::new("rewind_time", "", micros(e.rewind_time)),
+            Counter::new("snapshot_at", "", micros(e.snapshot.map(|s| s.at))),
+            g("snapshot_bytes", e.snapshot.map_or(0, |s| s.bytes)),
+            g("snapshot_micros", e.snapshot.map_or(0, |s| s.micros)),
             g("pid", u64::from(std::process::id())),
             g("rules", e.rules),
             g("commits", self.commits),

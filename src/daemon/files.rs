@@ -1,8 +1,8 @@
-//! The daemon's table of files: per followed file, the committed read position, the ring of
-//! samples that gives its rewind position, and (after a restart) the region being re-read.
-//! It turns into checkpoint rows at each commit and back into tailer positions at a start.
+//! The daemon's table of files: per followed file, the committed read position, the
+//! position of the last snapshot of correlation state (where a restart re-reads from), and
+//! (after a restart) the region being re-read. It turns into checkpoint rows at each commit
+//! and back into tailer positions at a start.
 
-use super::rewind::Ring;
 use crate::ingest::fingerprint::{fingerprint, fingerprint_len, read_head, FP_LEN};
 use crate::ingest::tail::FilePosition;
 use crate::store::checkpoints::CheckpointRow;
@@ -32,16 +32,25 @@ struct Entry {
     floor_fp: u64,
     /// Still in the tailer's positions (not finished).
     live: bool,
-    ring: Ring,
+    /// Lines before this offset had entered the engine (or the merge) when the last
+    /// snapshot was taken; for a file that appeared since, where its reading began.
+    snap: u64,
 }
 
 impl Entry {
+    /// How far the lines received from the tailer go (all of them are in the engine or
+    /// the merge), and the fingerprint there.
+    fn consumed(&self) -> (u64, u64) {
+        if !self.live && self.read_end > self.pos {
+            (self.read_end, self.read_fp)
+        } else {
+            (self.pos, self.pos_fp)
+        }
+    }
+
     /// Committed offset and its fingerprint.
     fn committed(&self) -> (u64, u64) {
-        let mut best = (self.pos, self.pos_fp);
-        if !self.live && self.read_end > best.0 {
-            best = (self.read_end, self.read_fp);
-        }
+        let mut best = self.consumed();
         if self.floor > best.0 {
             best = (self.floor, self.floor_fp);
         }
@@ -52,12 +61,10 @@ impl Entry {
 /// How a session starts: positions for each pattern's tailer, and the regions re-read.
 #[derive(Debug, Default)]
 pub struct Resume {
-    /// Per pattern: where its tailer starts (rewind positions).
+    /// Per pattern: where its tailer starts (the snapshot's positions).
     pub positions: Vec<Vec<FilePosition>>,
     /// Per file: lines before this offset were read by the previous run.
     pub reread: HashMap<FileId, u64>,
-    /// Events re-read from before `reread` that are older than this are dropped.
-    pub rewind_time: Option<DateTime<Utc>>,
     /// Whether any checkpoint was found (files with no position are then new: read whole).
     pub had_checkpoint: bool,
 }
@@ -86,7 +93,6 @@ impl Files {
             let Some(p) = files.patterns.iter().position(|s| *s == row.source) else {
                 continue;
             };
-            plan.rewind_time = plan.rewind_time.max(Some(row.rewind_time));
             let id = (p, row.dev, row.inode);
             let mut start = (row.offset, row.fingerprint);
             if row.rewind_offset < row.offset {
@@ -113,7 +119,7 @@ impl Files {
                     floor: row.offset,
                     floor_fp: row.fingerprint,
                     live: true,
-                    ring: Ring::default(),
+                    snap: start.0,
                 },
             );
         }
@@ -121,8 +127,8 @@ impl Files {
     }
 
     /// Lines of file `id` (at followed path `path`) were received up to `end`, where the
-    /// fingerprint is `fp`; `sample` is the offset of the first event kept and the latest
-    /// event time among them.
+    /// fingerprint is `fp`; `sample` is the offset of the first event kept (and the latest
+    /// event time among them).
     pub fn note_read(
         &mut self,
         id: FileId,
@@ -140,14 +146,12 @@ impl Files {
             floor: 0,
             floor_fp: fingerprint(b""),
             live: false,
-            ring: Ring::default(),
+            // New since the snapshot: nothing before its first record is needed again.
+            snap: sample.map_or(end, |(start, _)| start),
         });
         if end >= e.read_end {
             e.read_end = end;
             e.read_fp = fp;
-        }
-        if let Some((start, max_ts)) = sample {
-            e.ring.push(start, max_ts);
         }
     }
 
@@ -170,11 +174,11 @@ impl Files {
                 floor: 0,
                 floor_fp: p.fingerprint,
                 live: true,
-                ring: Ring::default(),
+                snap: p.offset,
             });
             if p.offset < e.pos {
                 // Truncated: its old lines are gone, and so is what the floor protected.
-                e.ring.clear();
+                e.snap = e.snap.min(p.offset);
                 e.floor = 0;
                 e.read_end = p.offset;
             }
@@ -185,18 +189,21 @@ impl Files {
         }
     }
 
-    /// Checkpoint rows for rewind time `t`.
+    /// A snapshot of correlation state is being committed: it covers every line received.
+    pub fn mark_snapshot(&mut self) {
+        for e in self.entries.values_mut() {
+            e.snap = e.consumed().0;
+        }
+    }
+
+    /// Checkpoint rows; `t` is when the snapshot their rewind offsets belong to was taken.
     pub fn rows(&self, t: DateTime<Utc>) -> Vec<CheckpointRow> {
         let mut rows: Vec<CheckpointRow> = self
             .entries
             .iter()
             .map(|(id, e)| {
                 let (offset, fp) = e.committed();
-                let mut rewind = e.ring.offset_for(t).unwrap_or(offset);
-                if e.pos < e.floor {
-                    // Still re-reading: the part not yet re-read is needed again.
-                    rewind = rewind.min(e.pos);
-                }
+                let rewind = e.snap;
                 CheckpointRow {
                     source: self.patterns[id.0].clone(),
                     path: e.path.clone(),
@@ -214,12 +221,10 @@ impl Files {
         rows
     }
 
-    /// Forgets samples before `t`, and finished files with nothing left to re-read.
-    pub fn prune(&mut self, t: DateTime<Utc>) {
-        self.entries.retain(|_, e| {
-            e.ring.prune(t);
-            e.live || !e.ring.is_empty() || e.pos < e.floor
-        });
+    /// Forgets finished files with nothing left to re-read after a restart.
+    pub fn prune(&mut self) {
+        self.entries
+            .retain(|_, e| e.live || e.snap < e.committed().0 || e.pos < e.floor);
     }
 }
 
@@ -283,30 +288,36 @@ mod tests {
     }
 
     #[test]
-    fn rewind_offset_follows_samples_and_finished_files_stay_while_needed() {
+    fn rewind_offset_is_the_last_snapshot_and_finished_files_stay_while_needed() {
         let (mut f, _) = Files::resume(vec!["p".into()], &[]);
         let path = Path::new("/l/x.log");
         f.note_read((0, 1, 5), path, 300, 42, Some((0, at(10))));
+        f.apply_positions(0, &[pos(path, 5, 300)]);
+        // No snapshot yet: a restart re-reads from where reading began.
+        let rows = f.rows(at(0));
+        assert_eq!((rows[0].offset, rows[0].rewind_offset), (300, 0));
+        f.mark_snapshot();
         f.note_read((0, 1, 5), path, 600, 42, Some((300, at(20))));
         f.apply_positions(0, &[pos(path, 5, 600)]);
-        let rows = f.rows(at(15));
+        let rows = f.rows(at(0));
         assert_eq!((rows[0].offset, rows[0].rewind_offset), (600, 300));
-        assert_eq!(f.rows(at(25))[0].rewind_offset, 600);
         // Rotated away and finished: its final unterminated line ends at 650.
         f.note_read((0, 1, 5), path, 650, 43, Some((600, at(21))));
         f.apply_positions(0, &[pos(path, 6, 0)]);
-        let rows = f.rows(at(15));
+        let rows = f.rows(at(0));
         let old = rows.iter().find(|r| r.inode == 5).unwrap();
         assert_eq!(
             (old.offset, old.fingerprint, old.rewind_offset),
             (650, 43, 300)
         );
-        f.prune(at(15));
-        assert_eq!(f.rows(at(15)).len(), 2);
-        f.prune(at(30));
-        let rows = f.rows(at(30));
+        f.prune();
+        assert_eq!(f.rows(at(0)).len(), 2);
+        // Once a snapshot covers all of it, the finished file is forgotten.
+        f.mark_snapshot();
+        f.prune();
+        let rows = f.rows(at(0));
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].inode, 6);
+        assert_eq!((rows[0].inode, rows[0].rewind_offset), (6, 0));
     }
 
     #[test]
@@ -329,7 +340,6 @@ mod tests {
         };
         let (mut f, plan) = Files::resume(vec!["p".into(), "q".into()], std::slice::from_ref(&row));
         assert!(plan.had_checkpoint);
-        assert_eq!(plan.rewind_time, Some(at(5)));
         let p = &plan.positions[0][0];
         assert_eq!((p.offset, p.fingerprint), (9, fingerprint(b"line one\n")));
         assert_eq!(plan.reread[&(0, m.dev(), m.ino())], 29);
@@ -345,7 +355,10 @@ mod tests {
         );
         let rows = f.rows(at(6));
         assert_eq!((rows[0].offset, rows[0].fingerprint), (29, fp_all));
-        assert_eq!(rows[0].rewind_offset, 18);
+        // Until a snapshot is taken, a restart still needs everything from 9 on.
+        assert_eq!(rows[0].rewind_offset, 9);
+        f.mark_snapshot();
+        assert_eq!(f.rows(at(6))[0].rewind_offset, 18);
         // A changed file is resumed at its committed offset without a re-read.
         std::fs::write(&path, b"other content\n").unwrap();
         let (_, plan) = Files::resume(vec!["p".into()], &[row]);

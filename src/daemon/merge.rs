@@ -43,6 +43,11 @@ impl LiveMerge {
         q.records.extend(records);
     }
 
+    /// Every queued record, source by source, each source's in arrival order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.queues.iter().flat_map(|q| q.records.iter())
+    }
+
     /// Records queued.
     pub fn held(&self) -> usize {
         self.held

@@ -9,30 +9,27 @@
 //!            goes idle): one commit of incidents, checkpoint and counters
 //! ```
 //!
-//! # Crash consistency by bounded rewind
+//! # Crash consistency by snapshots
 //!
-//! Correlation state is not serialized (yet). Instead every checkpoint stores, per file, the
-//! committed read position *and* a rewind position: the offset of the oldest line whose
-//! event time is at or after the checkpoint's rewind time `T`. On restart each file is
-//! re-read from its rewind position with output to the store enabled; lines before the
-//! committed position whose event time is before `T` are dropped, so the engine sees exactly
-//! the events from `T` on. Incidents re-derived that way get the same deterministic ids, and
-//! the store's upsert never moves a count backwards, so nothing is doubled; lines after the
-//! committed position are new, so nothing is lost.
+//! Every [`Settings::snapshot_every`] (and at a clean stop) a commit also carries a snapshot
+//! of the whole correlation state ([`crate::rules::engine::Engine::snapshot`]), the records
+//! still waiting in the merge and the source numbering, in the same transaction as the
+//! incidents and read positions. Every line received from the tailer is then in the engine
+//! or in the merge, so the positions at that moment are exactly what the snapshot has
+//! consumed. Between snapshots, commits keep writing incidents and read positions; each
+//! file's rewind offset stays at its position of the last snapshot.
 //!
-//! `T` is the engine's watermark minus the rewind span (the longest window or quiet period
-//! of the short-window rules plus the lateness allowance: see [`rewind::rewind_span`]),
-//! moved further back to the start of every incident that could still absorb events at `T`
-//! (an incident starting before `T` would otherwise be re-derived from its tail as a new
-//! incident). It never moves back more than [`MAX_REWIND`], and never backwards between two
-//! checkpoints.
+//! On restart the snapshot is restored and every file is re-read from its rewind offset.
+//! The lines up to the committed offset go to the engine again (without being counted
+//! again): incidents re-derived from them get the same deterministic ids, and the store's
+//! upsert never moves a count backwards, so nothing is doubled; lines after it are new, so
+//! nothing is lost. Rules changed since the snapshot (a reload, an edited rule file) start
+//! empty, and so does everything when no usable snapshot exists (a database written by an
+//! older build): the daemon says so on stderr.
 //!
-//! Limits: state of long windows (`within` over [`crate::rules::engine::LONG_WINDOW`]: slow
-//! scans), of threshold random walks and of first-seen rules is not rebuilt by a rewind: it
-//! restarts empty after a crash or a reload, and sees only the rewind span. An incident
-//! kept open for longer than [`MAX_REWIND`] (a join whose quiet period keeps being renewed)
-//! is re-derived after a restart as a new incident from the rewind time on. Snapshots of
-//! engine state are the next step.
+//! Limits: parsers that join several lines (FileZilla logins, ASA build/teardown pairs)
+//! keep their own state, which is not in the snapshot: a pair split by the snapshot position
+//! is lost after a crash.
 //!
 //! # Live event time
 //!
@@ -47,12 +44,11 @@ mod counters;
 mod files;
 mod merge;
 mod parsing;
-mod rewind;
+mod saved;
 mod session;
 mod tail_thread;
 
 pub use control::Control;
-pub use rewind::rewind_span;
 
 use crate::ingest::listen::{ListenerSpec, Listeners};
 use crate::ingest::source::SourceSpec;
@@ -76,9 +72,11 @@ pub const IDLE_FLUSH: Duration = Duration::from_millis(100);
 pub const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 /// Events correlated between two commits at most, so a backlog commits in bounded steps.
 pub const COMMIT_EVENTS: u64 = 50_000;
-/// Furthest back a rewind reaches from the watermark. Re-reading six hours of a busy log
-/// takes seconds; an incident open for longer is re-derived partly (see the module docs).
-pub const MAX_REWIND: Duration = Duration::from_secs(6 * 3600);
+/// Longest time between two snapshots of correlation state: what a crash costs in
+/// re-reading (30 s of lines take well under a second to correlate again), against the
+/// cost of writing the state (for a million slow-scan sources: 114 MiB, encoded in 1-3 s
+/// on the main loop, which the files wait out on disk).
+pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
 
 /// How the daemon polls, flushes and commits (`[run]` in the config).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +93,8 @@ pub struct Settings {
     pub read_from_start: bool,
     /// Most bytes one poll reads per source pattern.
     pub max_bytes_per_poll: usize,
+    /// Longest time between two snapshots of correlation state.
+    pub snapshot_every: Duration,
 }
 
 impl Default for Settings {
@@ -106,6 +106,7 @@ impl Default for Settings {
             commit_events: COMMIT_EVENTS,
             read_from_start: false,
             max_bytes_per_poll: DEFAULT_MAX_BYTES_PER_POLL,
+            snapshot_every: SNAPSHOT_EVERY,
         }
     }
 }
@@ -190,9 +191,9 @@ pub fn load_rules(dir: Option<&PathBuf>) -> Result<Vec<Rule>, RuleSetError> {
 
 /// Runs until `control` says stop (SIGTERM, SIGINT): then drains what was read, commits
 /// and returns. A reload request (SIGHUP) reads the rule directory again; if it loads, the
-/// daemon commits and restarts its pipeline from that checkpoint with the new rules (state
-/// is rebuilt by the rewind, as after a crash); if not, the old rules keep running and the
-/// errors go to stderr.
+/// daemon commits a snapshot and restarts its pipeline from it with the new rules
+/// (unchanged rules keep their state, changed ones start empty); if not, the old rules keep
+/// running and the errors go to stderr.
 pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, DaemonError> {
     let (tx, rx) = crossbeam_channel::bounded(LISTENER_BATCHES);
     let listen = Listen {

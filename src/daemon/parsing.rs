@@ -79,14 +79,12 @@ pub struct Parsers {
     files: HashMap<(usize, u64, u64), FileParser>,
 }
 
-/// Lines before this offset were read by the previous run: only events at or after the
-/// rewind time are kept, and the lines are not counted again.
+/// Lines before this offset were read by the previous run: they go to the engine again
+/// (restored from a snapshot taken before them) but are not counted again.
 #[derive(Debug, Clone, Copy)]
 pub struct Reread {
     /// End of the re-read region.
     pub until: u64,
-    /// The rewind time.
-    pub since: DateTime<Utc>,
 }
 
 impl Parsers {
@@ -176,9 +174,6 @@ impl Parsers {
             }
             match parser.parse(line) {
                 Ok(Some(mut event)) => {
-                    if reread.is_some_and(|r| offset < r.until && event.timestamp < r.since) {
-                        continue;
-                    }
                     out.counts.events += u64::from(count);
                     event.origin.source = source;
                     event.origin.offset = offset;
@@ -293,15 +288,11 @@ mod tests {
     }
 
     #[test]
-    fn reread_region_drops_old_events_and_is_not_counted_again() {
+    fn reread_region_is_correlated_but_not_counted_again() {
         let mut p = Parsers::default();
         let text = format!("{L1}{L2}{L1}");
-        let first = p.parse(0, &spec(Some(Format::Vsftpd)), 0, &block(&text, 0), None);
-        let t2 = first.records[1].event.timestamp;
-        let mut p = Parsers::default();
         let reread = Reread {
             until: (L1.len() + L2.len()) as u64,
-            since: t2,
         };
         let r = p.parse(
             0,
@@ -310,11 +301,10 @@ mod tests {
             &block(&text, 0),
             Some(reread),
         );
-        // L1 (old, re-read) dropped; L2 (re-read, at the rewind time) kept; last L1 is new.
-        assert_eq!(r.records.len(), 2);
-        assert_eq!(r.records[0].event.timestamp, t2);
+        // Every line goes to the engine; only the last (past the region) is counted.
+        assert_eq!(r.records.len(), 3);
         assert_eq!(r.counts.lines, 1);
         assert_eq!(r.counts.events, 1);
-        assert_eq!(r.sample.unwrap().0, L1.len() as u64);
+        assert_eq!(r.sample.unwrap().0, 0);
     }
 }

@@ -1,12 +1,12 @@
 //! One run of the pipeline, from a checkpoint to a stop or a reload: the main loop that
 //! merges, correlates and commits.
 
-use super::counters::{Counters, EngineSide};
+use super::counters::{Counters, EngineSide, SnapshotInfo};
 use super::files::Files;
 use super::merge::LiveMerge;
-use super::rewind::{rewind_span, Spans};
+use super::saved;
 use super::tail_thread::{Batch, Start, TailThread};
-use super::{load_rules, Control, DaemonError, DaemonOptions, Listen, RunSummary, MAX_REWIND};
+use super::{load_rules, Control, DaemonError, DaemonOptions, Listen, RunSummary};
 use crate::ingest::lookup::resolve_evidence;
 use crate::record::Record;
 use crate::rules::engine::Engine;
@@ -43,9 +43,6 @@ pub struct Session<'a> {
     rules: Vec<Rule>,
     store: Store,
     engine: Engine,
-    span: chrono::Duration,
-    lateness: chrono::Duration,
-    spans: Spans,
     files: Files,
     merge: LiveMerge,
     counters: Counters,
@@ -61,14 +58,15 @@ pub struct Session<'a> {
     max_pushed: Option<DateTime<Utc>>,
     /// Records were pushed since the engine was last flushed.
     unflushed: bool,
-    /// Rewind time of the last checkpoint (never moves back).
-    rewind_time: Option<DateTime<Utc>>,
+    /// The last snapshot this session committed, when (monotonic clock), and `pushed` then.
+    snapshot: Option<(SnapshotInfo, Instant, u64)>,
     last_commit: Instant,
     dirty: bool,
 }
 
 impl<'a> Session<'a> {
-    /// Opens the store, resumes from its checkpoint and starts the tail thread.
+    /// Opens the store, restores its snapshot, resumes from its checkpoint and starts the
+    /// tail thread.
     pub fn start(
         opts: &'a DaemonOptions,
         rules: Vec<Rule>,
@@ -85,44 +83,60 @@ impl<'a> Session<'a> {
             .map(|s| s.path.display().to_string())
             .collect();
         let (files, plan) = Files::resume(patterns, &rows);
-        let span = rewind_span(&rules, opts.lateness);
+        let mut merge = LiveMerge::default();
+        let listeners = listener_names(listen);
+        let (engine, names) = match store.load_snapshot()? {
+            None => (Engine::new(rules.clone(), opts.lateness), listeners),
+            Some((bytes, taken_at)) => {
+                match saved::decode(&bytes, rules.clone(), opts.lateness, &listeners, &mut merge) {
+                    Ok(r) => {
+                        eprintln!(
+                            "portcullis: restored snapshot taken_at={taken_at} bytes={} {}",
+                            bytes.len(),
+                            r.report
+                        );
+                        (r.engine, r.names)
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "portcullis: snapshot taken_at={taken_at} not usable, \
+                             correlation state starts empty: {e}"
+                        );
+                        (Engine::new(rules.clone(), opts.lateness), listeners)
+                    }
+                }
+            }
+        };
         if plan.had_checkpoint {
             eprintln!(
-                "portcullis: resuming files={} rereading={} rewind_time={}",
+                "portcullis: resuming files={} rereading={}",
                 plan.positions.iter().map(Vec::len).sum::<usize>(),
                 plan.reread.len(),
-                plan.rewind_time.map_or("-".into(), |t| t.to_rfc3339())
             );
         }
         let (tx, rx) = bounded(BATCHES_IN_FLIGHT);
         let start = Start {
             positions: plan.positions,
             reread: plan.reread,
-            rewind_time: plan.rewind_time,
             read_from_start: opts.settings.read_from_start || plan.had_checkpoint,
-            names: listener_names(listen),
+            names: names.clone(),
         };
         let tail = TailThread::spawn(opts.sources.clone(), start, &opts.settings, tx)?;
-        let to_chrono =
-            |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         Ok(Session {
             opts,
             control,
             listen,
-            engine: Engine::new(rules.clone(), opts.lateness),
-            spans: Spans::new(&rules),
+            engine,
             rules,
             store,
-            span: to_chrono(span),
-            lateness: to_chrono(opts.lateness),
             files,
-            merge: LiveMerge::default(),
+            merge,
             counters: Counters {
                 started_at: Utc::now(),
                 reloads,
                 ..Counters::default()
             },
-            names: listener_names(listen),
+            names,
             rx,
             tail: Some(tail),
             drained: false,
@@ -130,7 +144,7 @@ impl<'a> Session<'a> {
             pushed_at_commit: 0,
             max_pushed: None,
             unflushed: false,
-            rewind_time: plan.rewind_time,
+            snapshot: None,
             last_commit: Instant::now(),
             dirty: false,
         })
@@ -264,7 +278,7 @@ impl<'a> Session<'a> {
             let decided = self.engine.pending_joins() < pending;
             if self.unflushed || decided {
                 self.unflushed = false;
-                self.commit()?;
+                self.commit(false)?;
             }
         }
         Ok(())
@@ -277,47 +291,49 @@ impl<'a> Session<'a> {
             || ((self.dirty || self.pushed > self.pushed_at_commit) && since >= s.commit_interval)
             || since >= HEARTBEAT;
         if due {
-            self.commit()?;
+            self.commit(false)?;
         }
         Ok(())
     }
 
-    /// The rewind time for a checkpoint now (see the module docs of `daemon`).
-    fn rewind_time_now(&mut self) -> DateTime<Utc> {
-        let prev = self.rewind_time.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        let Some(max) = self.max_pushed else {
-            return prev;
-        };
-        let w = if self.unflushed {
-            max - self.lateness
-        } else {
-            max
-        };
-        let limit = w - chrono::Duration::from_std(MAX_REWIND).unwrap_or(chrono::Duration::MAX);
-        self.spans.rewind_time(w - self.span, limit).max(prev)
-    }
-
     /// Writes the incidents updated since the last commit, the checkpoint and the counters,
-    /// in one transaction.
-    fn commit(&mut self) -> Result<(), DaemonError> {
+    /// and a snapshot of correlation state when one is due (or `snapshot` asks), in one
+    /// transaction.
+    fn commit(&mut self, snapshot: bool) -> Result<(), DaemonError> {
+        // Updates first: the snapshot then holds no pending update, as the store holds them.
         let mut updates = self.engine.take_updates();
-        for u in &updates {
-            self.spans.observe(u);
-        }
         if !updates.is_empty() {
             let paths: Vec<PathBuf> = self.names.iter().map(PathBuf::from).collect();
             resolve_evidence(&mut updates, &paths);
             self.counters.incident_updates += updates.len() as u64;
         }
-        let t = self.rewind_time_now();
-        let rows = self.files.rows(t);
+        // An idle daemon does not rewrite an unchanged state.
+        let due = self.snapshot.is_none_or(|(_, at, pushed)| {
+            at.elapsed() >= self.opts.settings.snapshot_every && pushed != self.pushed
+        });
+        let state = (snapshot || due).then(|| {
+            let started = Instant::now();
+            let bytes = saved::encode(&self.names, &self.merge, &self.engine);
+            let info = SnapshotInfo {
+                at: Utc::now(),
+                bytes: bytes.len() as u64,
+                micros: started.elapsed().as_micros() as u64,
+            };
+            self.snapshot = Some((info, started, self.pushed));
+            self.files.mark_snapshot();
+            bytes
+        });
+        let taken_at = self
+            .snapshot
+            .map_or(DateTime::<Utc>::UNIX_EPOCH, |(s, _, _)| s.at);
+        let rows = self.files.rows(taken_at);
         self.counters.commits += 1;
         let side = EngineSide {
             stats: self.engine.stats(),
             buffered: self.pushed - self.engine.stats().events.min(self.pushed),
             held: self.merge.held() as u64,
             rules: self.rules.len() as u64,
-            rewind_time: Some(t),
+            snapshot: self.snapshot.map(|(s, _, _)| s),
         };
         let mut counters = self.counters.rows(&self.names, &side);
         for (name, c) in self.listen.listeners.counters() {
@@ -326,9 +342,8 @@ impl<'a> Session<'a> {
             }
         }
         self.store
-            .commit_checkpoint(&updates, &self.names, &rows, &counters)?;
-        self.files.prune(t);
-        self.rewind_time = Some(t);
+            .commit_checkpoint(&updates, &self.names, &rows, &counters, state.as_deref())?;
+        self.files.prune();
         self.last_commit = Instant::now();
         self.pushed_at_commit = self.pushed;
         self.dirty = false;
@@ -355,7 +370,7 @@ impl<'a> Session<'a> {
         }
         self.engine.finish();
         self.unflushed = false;
-        self.commit()?;
+        self.commit(true)?;
         let summary = RunSummary {
             lines: self.counters.sources.iter().map(|c| c.lines).sum(),
             events: self.engine.stats().events,

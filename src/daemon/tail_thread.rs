@@ -9,7 +9,6 @@ use super::parsing::{FileRecords, Parsers, Reread};
 use super::{DaemonError, Settings};
 use crate::ingest::source::SourceSpec;
 use crate::ingest::tail::{FilePosition, TailOptions, TailStats, Tailer};
-use chrono::{DateTime, Utc};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use notify::Watcher;
 use std::collections::{HashMap, HashSet};
@@ -40,11 +39,10 @@ pub struct Start {
     pub positions: Vec<Vec<FilePosition>>,
     /// Per file: end of the region already read by the previous run.
     pub reread: HashMap<FileId, u64>,
-    /// Rewind time of the checkpoint resumed from.
-    pub rewind_time: Option<DateTime<Utc>>,
     /// Read files no position names from their start.
     pub read_from_start: bool,
-    /// Source names taken before the files' (the listeners'): files are numbered after them.
+    /// Source names taken before the files' (the listeners', then the files' of the
+    /// snapshot resumed from, which keep their numbers): new files are numbered after them.
     pub names: Vec<String>,
 }
 
@@ -98,7 +96,6 @@ struct Worker {
     budget: usize,
     parsers: Parsers,
     reread: HashMap<FileId, u64>,
-    rewind_time: Option<DateTime<Utc>>,
     names: Vec<String>,
     index: HashMap<PathBuf, u32>,
     watcher: Option<notify::RecommendedWatcher>,
@@ -134,9 +131,10 @@ impl Worker {
             budget: settings.max_bytes_per_poll.max(1),
             parsers: Parsers::default(),
             reread: start.reread,
-            rewind_time: start.rewind_time,
+            index: (start.names.iter().enumerate())
+                .map(|(i, n)| (PathBuf::from(n), i as u32))
+                .collect(),
             names: start.names,
-            index: HashMap::new(),
             watcher,
             watched: HashSet::new(),
         }
@@ -227,10 +225,7 @@ impl Worker {
             for tb in &blocks {
                 let source = source_index(&mut self.names, &mut self.index, &tb.path);
                 let id = (i, tb.file.dev, tb.file.inode);
-                let reread = match (self.reread.get(&id), self.rewind_time) {
-                    (Some(&until), Some(since)) => Some(Reread { until, since }),
-                    _ => None,
-                };
+                let reread = self.reread.get(&id).map(|&until| Reread { until });
                 let recs = self.parsers.parse(i, &self.sources[i], source, tb, reread);
                 batch.files.push(recs);
             }

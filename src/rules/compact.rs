@@ -12,6 +12,7 @@ use super::field::{stable_hash, Value};
 use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Most values one compact group remembers. Thresholds are far lower (15 ports, 25 hosts):
@@ -35,7 +36,7 @@ pub fn value_hash(v: &Value) -> u32 {
 }
 
 /// Where an evidence line is, without its text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     /// Event time, seconds since the epoch.
     pub at: u32,
@@ -63,7 +64,7 @@ impl Place {
 }
 
 /// Distinct values of one group with their last-seen times.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ValueSet {
     values: Vec<(u32, u32)>,
     places: Vec<Place>,
@@ -120,7 +121,7 @@ impl ValueSet {
 }
 
 /// `distinct` over a long window, in compact state.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct LongDistinct {
     groups: HashMap<u64, ValueSet, foldhash::fast::RandomState>,
     next_sweep: u32,

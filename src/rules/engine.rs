@@ -17,8 +17,13 @@ use super::{Rule, Shape};
 use crate::incident::Incident;
 use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::time::Duration;
+
+// A child module only to reach the private state below: the snapshot logic lives there.
+#[path = "snapshot.rs"]
+pub mod snapshot;
 
 /// Default lateness allowance: lines of one source and of sources merged by time may be this
 /// much out of order and still be correlated exactly. Syslog relays and per-thread writers are
@@ -26,7 +31,7 @@ use std::time::Duration;
 pub const DEFAULT_LATENESS: Duration = Duration::from_secs(5);
 
 /// Engine counters, shown by replay and `stats`.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineStats {
     /// Records processed.
     pub events: u64,

@@ -2,11 +2,12 @@
 
 use compact_str::CompactString;
 use portcullis_parsers::Event;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
 
 /// A field of the normalized event that a rule can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Field {
     Dataset,
     Action,

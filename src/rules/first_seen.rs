@@ -6,6 +6,7 @@ use super::field::{stable_hash, Value};
 use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 /// Most values remembered per group. A group past this many distinct values is not one
@@ -13,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 pub const MAX_FIRST_SEEN_VALUES: usize = 4096;
 
 /// Known values of one rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FirstSeenState {
     known: HashMap<u64, HashSet<u32>, foldhash::fast::RandomState>,
     /// Time of the first event the rule saw: learning runs from here.

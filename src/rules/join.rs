@@ -9,6 +9,7 @@ use super::field::{Field, Value};
 use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use portcullis_parsers::Event;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
 /// Most events one join rule holds while they wait for a partner. The tolerance is seconds,
@@ -25,7 +26,7 @@ pub struct Joined {
 }
 
 /// Pending events of one join rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct JoinState {
     lefts: VecDeque<Record>,
     rights: HashMap<Vec<Value>, VecDeque<Record>, foldhash::fast::RandomState>,

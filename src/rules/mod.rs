@@ -20,13 +20,14 @@ pub mod window;
 use ast::ShapeAst;
 use cond::{compile_expr, resolve_field, Cond, CondError};
 use field::Field;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use template::Template;
 
 /// How bad an incident is, in CVSS-style bands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
     /// Worth a look (CVSS 0.1–3.9).
     Low,

@@ -13,6 +13,7 @@ use super::field::Value;
 use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
 /// Most step events one group remembers. A sequence that needs more than this many events
@@ -23,7 +24,7 @@ pub const MAX_SEQUENCE_EVENTS: usize = 256;
 type History = VecDeque<(DateTime<Utc>, u64, EvidenceRef)>;
 
 /// The per-group histories of one sequence rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct SequenceState {
     groups: HashMap<Vec<Value>, History, RandomState>,
 }

@@ -15,6 +15,7 @@ use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
 use portcullis_parsers::{Action, Event, Outcome, TcpFlags};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// P(success | benign).
@@ -47,7 +48,7 @@ pub fn contact_outcome(e: &Event) -> Option<bool> {
 }
 
 /// Where one source's walk stands.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Walk {
     /// Log-likelihood ratio so far.
     llr: f32,
@@ -59,7 +60,7 @@ struct Walk {
 }
 
 /// Random walks of one rule.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TrwState {
     walks: HashMap<u64, Walk, foldhash::fast::RandomState>,
     next_sweep: u32,

@@ -10,6 +10,7 @@ use crate::incident::{incident_id, Evidence, Incident, EVIDENCE_FIRST, EVIDENCE_
 use crate::record::EvidenceRef;
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ pub const MAX_GROUPS_PER_RULE: usize = 100_000;
 pub const MAX_VALUES_PER_GROUP: usize = 65_536;
 
 /// Counters of what the windows had to give up.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapHits {
     /// Events dropped because the rule already tracked `MAX_GROUPS_PER_RULE` groups.
     pub groups: u64,
@@ -29,7 +30,7 @@ pub struct CapHits {
 }
 
 /// An incident while it is open.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Open {
     id: String,
     first_seen: DateTime<Utc>,
@@ -77,7 +78,7 @@ pub struct Report {
 }
 
 /// One group's state.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Group {
     /// Matching events inside the window before the incident opens: (time, value, lines).
     /// `count` keeps the latest N; `distinct` keeps the latest event per value. Lines are
@@ -87,7 +88,7 @@ struct Group {
 }
 
 /// The groups of one rule.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Windows {
     rule: Arc<str>,
     groups: HashMap<Vec<Value>, Group, RandomState>,

@@ -88,6 +88,13 @@ const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY,               -- sent, failed_attempts, coalesced, dropped
         value INTEGER NOT NULL
     );",
+    // 4: the daemon's last snapshot of correlation state (one row), committed in the same
+    // transaction as the checkpoint whose rewind offsets it belongs to.
+    "CREATE TABLE snapshots (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        taken_at TEXT NOT NULL,               -- RFC 3339 UTC, wall clock
+        state    BLOB NOT NULL                -- engine state, merge buffer, source names
+    );",
 ];
 
 /// The schema version this build writes.

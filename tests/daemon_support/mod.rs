@@ -143,34 +143,6 @@ pub fn write_config(dir: &Path, db: &Path, rules: Option<&Path>, run: &str) -> P
     path
 }
 
-/// Copies the default pack's rules into `dir`, leaving out those whose state a restart
-/// does not rebuild (long windows, random walks: see the `daemon` module docs), with the
-/// hour-long windows and quiet periods cut to minutes: the rewind span becomes 10 minutes,
-/// a fraction of the generated logs, so restarts really rewind part of them.
-pub fn short_rules(dir: &Path) -> PathBuf {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("correlation-rules");
-    let out = dir.join("rules");
-    for (group, name) in [
-        ("ftp", "anonymous-login"),
-        ("ftp", "anonymous-upload"),
-        ("ftp", "brute-force"),
-        ("ftp", "brute-force-success"),
-        ("ftp", "sensitive-transfer"),
-        ("firewall", "port-scan"),
-        ("firewall", "host-sweep"),
-        ("cross", "ftp-off-port"),
-    ] {
-        std::fs::create_dir_all(out.join(group)).unwrap();
-        let file = format!("{group}/{name}.rule");
-        let text = std::fs::read_to_string(src.join(&file)).unwrap();
-        let text = text
-            .replace("within   1h", "within   5m")
-            .replace("quiet    1h", "quiet    4m");
-        std::fs::write(out.join(&file), text).unwrap();
-    }
-    out
-}
-
 /// A daemon process whose stderr goes to a file.
 pub struct Daemon {
     pub child: Child,
