@@ -13,11 +13,13 @@ use super::join::{JoinState, Joined};
 use super::sequence::SequenceState;
 use super::trw::TrwState;
 use super::window::{Report, Windows};
+use super::cond::action_in;
 use super::{Rule, Shape};
 use crate::incident::Incident;
 use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Default lateness allowance: lines of one source and of sources merged by time may be this
@@ -45,6 +47,11 @@ struct Running {
     rule: Rule,
     /// `rule.within` as a chrono duration, computed once.
     within: chrono::Duration,
+    /// `rule.learn` as a chrono duration, computed once.
+    learn: chrono::Duration,
+    /// Actions of the events the rule can look at (its filter's, for a join both sides'):
+    /// every other event skips the rule after one AND.
+    actions: u32,
     windows: Windows,
     join: JoinState,
     sequence: SequenceState,
@@ -62,8 +69,10 @@ pub struct Engine {
     rules: Vec<Running>,
     lateness: chrono::Duration,
     /// Records not yet released, sorted by (time, arrival). Input is nearly ordered, so an
-    /// insertion from the back costs O(1) moves in the common case.
-    buffer: VecDeque<Record>,
+    /// insertion from the back costs O(1) moves in the common case. Each record is boxed
+    /// once here: the buffer moves pointers, and join state shares the record instead of
+    /// copying its event.
+    buffer: VecDeque<Arc<Record>>,
     /// Scratch space for group keys, reused so a lookup allocates nothing.
     key: Vec<Value>,
     max_seen: Option<DateTime<Utc>>,
@@ -81,6 +90,12 @@ impl Engine {
                 .map(|rule| Running {
                     within: chrono::Duration::from_std(rule.within)
                         .unwrap_or(chrono::Duration::MAX),
+                    learn: chrono::Duration::from_std(rule.learn)
+                        .unwrap_or(chrono::Duration::MAX),
+                    actions: match &rule.shape {
+                        Shape::Join { left, right, .. } => left.actions() | right.actions(),
+                        _ => rule.filter.actions(),
+                    },
                     windows: Windows::new(&rule),
                     join: JoinState::new(matches!(
                         rule.shape,
@@ -108,6 +123,7 @@ impl Engine {
 
     /// Takes one record. It is correlated once the watermark passes it.
     pub fn push(&mut self, rec: Record) {
+        let rec = Arc::new(rec);
         let ts = rec.event.timestamp;
         if self.released.is_some_and(|r| ts < r) {
             self.stats.late += 1;
@@ -220,7 +236,7 @@ impl Engine {
             .sum()
     }
 
-    fn process(&mut self, rec: &Record) {
+    fn process(&mut self, rec: &Arc<Record>) {
         self.stats.events += 1;
         let now = rec.event.timestamp;
         for r in &mut self.rules {
@@ -230,25 +246,32 @@ impl Engine {
                 r.long.expire(now, within);
                 r.trw.expire(now, within);
             }
+            let wanted = action_in(r.actions, rec.event.action);
+            if let Shape::Join { keys, left, right, .. } = &r.rule.shape {
+                // Joins decide by event time: every event moves them on.
+                r.join.advance(keys, r.within, now, &mut self.joined);
+                if wanted {
+                    let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
+                    if is_left || is_right {
+                        r.join.push(keys, rec, is_left, is_right);
+                    }
+                }
+                for j in self.joined.drain(..) {
+                    record_join(r, j);
+                }
+                continue;
+            }
+            if !wanted {
+                continue;
+            }
             let allowed = || r.rule.allow.iter().any(|c| c.eval(&rec.event));
             if !matches!(r.rule.shape, Shape::Join { .. }) && !r.rule.allow.is_empty() && allowed()
             {
                 continue;
             }
             match &r.rule.shape {
-                Shape::Join {
-                    keys, left, right, ..
-                } => {
-                    let tol = r.within;
-                    r.join.advance(keys, tol, now, &mut self.joined);
-                    let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
-                    if is_left || is_right {
-                        r.join.push(keys, rec, is_left, is_right);
-                    }
-                    for j in self.joined.drain(..) {
-                        record_join(r, j);
-                    }
-                }
+                // Handled above, before the allowlist (joins apply it to the joined pair).
+                Shape::Join { .. } => {}
                 Shape::Sequence(steps) => {
                     if !r.rule.filter.eval(&rec.event) {
                         continue;
@@ -260,7 +283,7 @@ impl Engine {
                             .push(steps, r.rule.until.as_ref(), within, &self.key, rec);
                     if let Some(done) = done {
                         r.windows
-                            .add(&r.rule, &self.key, now, Value::Missing, &done.evidence);
+                            .add_found(&r.rule, &self.key, now, &done.evidence);
                     }
                 }
                 Shape::Distinct(field, n) if r.rule.within > LONG_WINDOW => {
@@ -321,9 +344,7 @@ impl Engine {
                         .filter(|f| *f != field)
                         .map(|f| f.get(&rec.event))
                         .collect();
-                    let learn =
-                        chrono::Duration::from_std(r.rule.learn).unwrap_or(chrono::Duration::MAX);
-                    if let Some(mut ev) = r.first_seen.push(&state_key, &value, learn, rec) {
+                    if let Some(mut ev) = r.first_seen.push(&state_key, &value, r.learn, rec) {
                         ev[0] = EvidenceRef::of(rec).materialize();
                         self.key.clear();
                         self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
@@ -347,8 +368,8 @@ impl Engine {
                         Shape::Distinct(f, _) => f.get(&rec.event),
                         _ => Value::Missing,
                     };
-                    let ev = [EvidenceRef::of(rec)];
-                    r.windows.add(&r.rule, &self.key, now, value, &ev);
+                    let line = EvidenceRef::of(rec);
+                    r.windows.add(&r.rule, &self.key, now, value, line);
                 }
             }
         }
@@ -362,6 +383,5 @@ fn record_join(r: &mut Running, j: Joined) {
     }
     let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();
     let ts = j.merged.timestamp;
-    r.windows
-        .add(&r.rule, &key, ts, Value::Missing, &j.evidence);
+    r.windows.add_found(&r.rule, &key, ts, &j.evidence);
 }
