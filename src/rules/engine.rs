@@ -75,6 +75,8 @@ pub struct Engine {
     buffer: VecDeque<Arc<Record>>,
     /// Scratch space for group keys, reused so a lookup allocates nothing.
     key: Vec<Value>,
+    /// Scratch space for a second list of values (contacts, first-seen state keys).
+    values: Vec<Value>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     joined: Vec<Joined>,
@@ -114,6 +116,7 @@ impl Engine {
             lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
             buffer: VecDeque::new(),
             key: Vec::new(),
+            values: Vec::new(),
             max_seen: None,
             released: None,
             joined: Vec::new(),
@@ -317,11 +320,12 @@ impl Engine {
                     }
                     self.key.clear();
                     self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    let contact: Vec<Value> = fields.iter().map(|f| f.get(&rec.event)).collect();
-                    if contact.contains(&Value::Missing) {
+                    self.values.clear();
+                    self.values.extend(fields.iter().map(|f| f.get(&rec.event)));
+                    if self.values.contains(&Value::Missing) {
                         continue;
                     }
-                    if let Some(v) = r.trw.push(&self.key, &contact, rec) {
+                    if let Some(v) = r.trw.push(&self.key, &self.values, rec) {
                         let report = Report {
                             ts: now,
                             start: None,
@@ -337,14 +341,15 @@ impl Engine {
                         continue;
                     }
                     let value = field.get(&rec.event);
-                    let state_key: Vec<Value> = r
-                        .rule
-                        .by
-                        .iter()
-                        .filter(|f| *f != field)
-                        .map(|f| f.get(&rec.event))
-                        .collect();
-                    if let Some(mut ev) = r.first_seen.push(&state_key, &value, r.learn, rec) {
+                    self.values.clear();
+                    self.values.extend(
+                        r.rule
+                            .by
+                            .iter()
+                            .filter(|f| *f != field)
+                            .map(|f| f.get(&rec.event)),
+                    );
+                    if let Some(mut ev) = r.first_seen.push(&self.values, &value, r.learn, rec) {
                         ev[0] = EvidenceRef::of(rec).materialize();
                         self.key.clear();
                         self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
