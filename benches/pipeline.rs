@@ -77,6 +77,7 @@ fn main() {
         rules: default_rules().expect("rules"),
         db: dir.path().join("bench.db"),
         lateness: DEFAULT_LATENESS,
+        limits: Default::default(),
     })
     .expect("replay");
     let secs = summary.elapsed.as_secs_f64();

@@ -40,6 +40,8 @@ pub struct ReplayOptions {
     pub db: PathBuf,
     /// Lateness allowance of the engine.
     pub lateness: Duration,
+    /// Caps on the engine's state (`[limits]`).
+    pub limits: crate::rules::limits::Limits,
 }
 
 /// What a replay did.
@@ -120,7 +122,7 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
             Ok(store)
         });
 
-        let mut engine = Engine::new(opts.rules.clone(), opts.lateness);
+        let mut engine = Engine::with_limits(opts.rules.clone(), opts.lateness, opts.limits);
         let mut ids = HashSet::new();
         let mut send = |engine: &mut Engine| {
             let updates = engine.take_updates();

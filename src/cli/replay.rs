@@ -72,6 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         rules,
         db: db.clone(),
         lateness,
+        limits: cfg.map(|c| c.limits).unwrap_or_default(),
     })?;
 
     let mut total = 0;

@@ -98,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         allow,
         db,
         lateness,
+        limits: cfg.limits,
         settings,
         listeners,
     };

@@ -108,7 +108,7 @@ impl<'a> Session<'a> {
             opts,
             control,
             listen,
-            engine: Engine::new(rules.clone(), opts.lateness),
+            engine: Engine::with_limits(rules.clone(), opts.lateness, opts.limits),
             spans: Spans::new(&rules),
             rules,
             store,

@@ -439,13 +439,20 @@ mod tests {
         let e = firewall_event();
         let table: &[(&str, bool)] = &[
             (r#"event.action == "firewall.deny""#, true),
-            (r#"event.action == "flow" and destination.port == 445"#, false),
+            (
+                r#"event.action == "flow" and destination.port == 445"#,
+                false,
+            ),
             (r#"event.action == "flow" or destination.port == 445"#, true),
             (r#"not event.action == "firewall.deny""#, true),
             ("destination.port == 1", true),
         ];
         for (text, want) in table {
-            assert_eq!(action_in(cond(text).unwrap().actions(), e.action), *want, "{text}");
+            assert_eq!(
+                action_in(cond(text).unwrap().actions(), e.action),
+                *want,
+                "{text}"
+            );
         }
     }
 

@@ -7,13 +7,14 @@
 //! than the watermark is counted as late and still processed at its own time.
 
 use super::compact::LongDistinct;
+use super::cond::action_in;
 use super::field::Value;
 use super::first_seen::FirstSeenState;
 use super::join::{JoinState, Joined};
+use super::limits::Limits;
 use super::sequence::SequenceState;
 use super::trw::TrwState;
 use super::window::{Report, Windows};
-use super::cond::action_in;
 use super::{Rule, Shape};
 use crate::incident::Incident;
 use crate::record::{EvidenceRef, Record};
@@ -81,19 +82,25 @@ pub struct Engine {
     released: Option<DateTime<Utc>>,
     joined: Vec<Joined>,
     stats: EngineStats,
+    /// Caps on the rules' state.
+    limits: Limits,
 }
 
 impl Engine {
-    /// An engine for `rules` with the given lateness allowance.
+    /// An engine for `rules` with the given lateness allowance and the default caps.
     pub fn new(rules: Vec<Rule>, lateness: Duration) -> Engine {
+        Engine::with_limits(rules, lateness, Limits::default())
+    }
+
+    /// An engine for `rules` with the given lateness allowance and caps on its state.
+    pub fn with_limits(rules: Vec<Rule>, lateness: Duration, limits: Limits) -> Engine {
         Engine {
             rules: rules
                 .into_iter()
                 .map(|rule| Running {
                     within: chrono::Duration::from_std(rule.within)
                         .unwrap_or(chrono::Duration::MAX),
-                    learn: chrono::Duration::from_std(rule.learn)
-                        .unwrap_or(chrono::Duration::MAX),
+                    learn: chrono::Duration::from_std(rule.learn).unwrap_or(chrono::Duration::MAX),
                     actions: match &rule.shape {
                         Shape::Join { left, right, .. } => left.actions() | right.actions(),
                         _ => rule.filter.actions(),
@@ -121,6 +128,7 @@ impl Engine {
             released: None,
             joined: Vec::new(),
             stats: EngineStats::default(),
+            limits,
         }
     }
 
@@ -168,7 +176,7 @@ impl Engine {
                 let tol = r.within;
                 r.join.finish(keys, tol, &mut self.joined);
                 for j in self.joined.drain(..) {
-                    record_join(r, j);
+                    record_join(r, j, &self.limits);
                 }
             }
         }
@@ -192,7 +200,7 @@ impl Engine {
             if let Shape::Join { keys, .. } = &r.rule.shape {
                 r.join.advance(keys, r.within, now, &mut self.joined);
                 for j in self.joined.drain(..) {
-                    record_join(r, j);
+                    record_join(r, j, &self.limits);
                 }
             }
         }
@@ -250,17 +258,20 @@ impl Engine {
                 r.trw.expire(now, within);
             }
             let wanted = action_in(r.actions, rec.event.action);
-            if let Shape::Join { keys, left, right, .. } = &r.rule.shape {
+            if let Shape::Join {
+                keys, left, right, ..
+            } = &r.rule.shape
+            {
                 // Joins decide by event time: every event moves them on.
                 r.join.advance(keys, r.within, now, &mut self.joined);
                 if wanted {
                     let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
                     if is_left || is_right {
-                        r.join.push(keys, rec, is_left, is_right);
+                        r.join.push(keys, rec, is_left, is_right, &self.limits);
                     }
                 }
                 for j in self.joined.drain(..) {
-                    record_join(r, j);
+                    record_join(r, j, &self.limits);
                 }
                 continue;
             }
@@ -281,12 +292,17 @@ impl Engine {
                     }
                     self.key.clear();
                     self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    let done =
-                        r.sequence
-                            .push(steps, r.rule.until.as_ref(), within, &self.key, rec);
+                    let done = r.sequence.push(
+                        steps,
+                        r.rule.until.as_ref(),
+                        within,
+                        &self.key,
+                        rec,
+                        &self.limits,
+                    );
                     if let Some(done) = done {
                         r.windows
-                            .add_found(&r.rule, &self.key, now, &done.evidence);
+                            .add_found(&r.rule, &self.key, now, &done.evidence, &self.limits);
                     }
                 }
                 Shape::Distinct(field, n) if r.rule.within > LONG_WINDOW => {
@@ -299,7 +315,8 @@ impl Engine {
                     }
                     self.key.clear();
                     self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    if let Some((d, mut ev, start)) = r.long.add(&self.key, &value, within, *n, rec)
+                    if let Some((d, mut ev, start)) =
+                        r.long.add(&self.key, &value, within, *n, rec, &self.limits)
                     {
                         if let Some(last) = ev.last_mut() {
                             *last = EvidenceRef::of(rec).materialize();
@@ -311,7 +328,7 @@ impl Engine {
                             distinct: Some(d),
                             count: d,
                         };
-                        r.windows.report(&r.rule, &self.key, report);
+                        r.windows.report(&r.rule, &self.key, report, &self.limits);
                     }
                 }
                 Shape::Trw(fields) => {
@@ -325,7 +342,7 @@ impl Engine {
                     if self.values.contains(&Value::Missing) {
                         continue;
                     }
-                    if let Some(v) = r.trw.push(&self.key, &self.values, rec) {
+                    if let Some(v) = r.trw.push(&self.key, &self.values, rec, &self.limits) {
                         let report = Report {
                             ts: now,
                             start: None,
@@ -333,7 +350,7 @@ impl Engine {
                             distinct: Some(v.contacts),
                             count: v.contacts,
                         };
-                        r.windows.report(&r.rule, &self.key, report);
+                        r.windows.report(&r.rule, &self.key, report, &self.limits);
                     }
                 }
                 Shape::FirstSeen(field) => {
@@ -349,7 +366,10 @@ impl Engine {
                             .filter(|f| *f != field)
                             .map(|f| f.get(&rec.event)),
                     );
-                    if let Some(mut ev) = r.first_seen.push(&self.values, &value, r.learn, rec) {
+                    if let Some(mut ev) =
+                        r.first_seen
+                            .push(&self.values, &value, r.learn, rec, &self.limits)
+                    {
                         ev[0] = EvidenceRef::of(rec).materialize();
                         self.key.clear();
                         self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
@@ -360,7 +380,7 @@ impl Engine {
                             distinct: None,
                             count: 1,
                         };
-                        r.windows.report(&r.rule, &self.key, report);
+                        r.windows.report(&r.rule, &self.key, report, &self.limits);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {
@@ -374,7 +394,8 @@ impl Engine {
                         _ => Value::Missing,
                     };
                     let line = EvidenceRef::of(rec);
-                    r.windows.add(&r.rule, &self.key, now, value, line);
+                    r.windows
+                        .add(&r.rule, &self.key, now, value, line, &self.limits);
                 }
             }
         }
@@ -382,11 +403,11 @@ impl Engine {
 }
 
 /// Feeds a joined pair that passes the rule's filter into its windows.
-fn record_join(r: &mut Running, j: Joined) {
+fn record_join(r: &mut Running, j: Joined, limits: &Limits) {
     if !r.rule.filter.eval(&j.merged) || r.rule.allow.iter().any(|c| c.eval(&j.merged)) {
         return;
     }
     let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();
     let ts = j.merged.timestamp;
-    r.windows.add_found(&r.rule, &key, ts, &j.evidence);
+    r.windows.add_found(&r.rule, &key, ts, &j.evidence, limits);
 }

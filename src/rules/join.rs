@@ -6,10 +6,11 @@
 //! CONNECT is the control connection.
 
 use super::field::{Field, Value};
+use super::limits::Limits;
 use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use portcullis_parsers::Event;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// Most events one join rule holds while they wait for a partner. The tolerance is seconds,
@@ -30,39 +31,23 @@ pub struct Joined {
 pub struct JoinState {
     /// Left events in time order, shared with the engine (never copied).
     lefts: VecDeque<Arc<Record>>,
-    /// Right events in time order. A left event looks through the few within its
-    /// tolerance (found by binary search) for its keys: cheaper than a map of queues per key,
-    /// which cost an allocation per new key and a walk over all keys to prune.
-    rights: VecDeque<Arc<Record>>,
-    /// Scratch space for keys, reused so a lookup allocates nothing.
-    key: Vec<Value>,
+    rights: HashMap<Vec<Value>, VecDeque<Arc<Record>>, foldhash::fast::RandomState>,
+    right_len: usize,
     /// Event time from which old right events are forgotten again (one tolerance after the
     /// last time), so the per-event check is a comparison, not date arithmetic.
     next_prune: Option<DateTime<Utc>>,
     /// Report left events without a partner instead of pairs (`join unmatched`).
     unmatched: bool,
-    /// Events dropped because `MAX_JOIN_PENDING` was reached.
+    /// Events dropped because `[limits] join_pending` was reached.
     pub cap_hits: u64,
 }
 
-/// Puts the required keys of an event into `out`; false when one is missing (it cannot
-/// join).
-fn primary_key(keys: &[(Field, bool)], e: &Event, out: &mut Vec<Value>) -> bool {
-    out.clear();
-    out.extend(
-        keys.iter()
-            .filter(|(_, optional)| !optional)
-            .map(|(f, _)| f.get(e)),
-    );
-    !out.contains(&Value::Missing)
-}
-
-/// True when `e` carries the required keys `key` (from [`primary_key`]).
-fn same_primary_key(keys: &[(Field, bool)], key: &[Value], e: &Event) -> bool {
+/// The required keys of an event, or `None` when one is missing (it cannot join).
+fn primary_key(keys: &[(Field, bool)], e: &Event) -> Option<Vec<Value>> {
     keys.iter()
         .filter(|(_, optional)| !optional)
-        .zip(key)
-        .all(|((f, _), v)| f.get(e) == *v)
+        .map(|(f, _)| Some(f.get(e)).filter(|v| *v != Value::Missing))
+        .collect()
 }
 
 fn optional_keys_agree(keys: &[(Field, bool)], a: &Event, b: &Event) -> bool {
@@ -88,28 +73,21 @@ impl JoinState {
         rec: &Arc<Record>,
         is_left: bool,
         is_right: bool,
+        limits: &Limits,
     ) {
-        if self.lefts.len() + self.rights.len() >= MAX_JOIN_PENDING {
+        if self.lefts.len() + self.right_len >= limits.join_pending {
             self.cap_hits += 1;
             return;
         }
-        if !primary_key(keys, &rec.event, &mut self.key) {
+        let Some(k) = primary_key(keys, &rec.event) else {
             return;
-        }
+        };
         if is_left {
             self.lefts.push_back(rec.clone());
         }
         if is_right {
-            // After every right event with time <= ts: equal times keep their arrival order.
-            let ts = rec.event.timestamp;
-            let at = self.rights.len()
-                - self
-                    .rights
-                    .iter()
-                    .rev()
-                    .take_while(|r| r.event.timestamp > ts)
-                    .count();
-            self.rights.insert(at, rec.clone());
+            self.rights.entry(k).or_default().push_back(rec.clone());
+            self.right_len += 1;
         }
     }
 
@@ -134,7 +112,7 @@ impl JoinState {
                 self.decide(keys, tolerance, &left, out);
             }
         }
-        // Forget old right events once per tolerance of event time.
+        // Forgetting old right events walks every key: do it once per tolerance of event time.
         if self.next_prune.is_some_and(|t| now < t) {
             return;
         }
@@ -143,13 +121,15 @@ impl JoinState {
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
         );
         let horizon = now - tolerance - tolerance - tolerance;
-        while self
-            .rights
-            .front()
-            .is_some_and(|r| r.event.timestamp < horizon)
-        {
-            self.rights.pop_front();
-        }
+        let mut removed = 0;
+        self.rights.retain(|_, q| {
+            while q.front().is_some_and(|r| r.event.timestamp < horizon) {
+                q.pop_front();
+                removed += 1;
+            }
+            !q.is_empty()
+        });
+        self.right_len -= removed;
     }
 
     /// Left events still waiting for their tolerance to pass.
@@ -170,25 +150,23 @@ impl JoinState {
     }
 
     fn decide(
-        &mut self,
+        &self,
         keys: &[(Field, bool)],
         tolerance: chrono::Duration,
         left: &Record,
         out: &mut Vec<Joined>,
     ) {
-        if !primary_key(keys, &left.event, &mut self.key) {
+        let Some(k) = primary_key(keys, &left.event) else {
             return;
-        }
+        };
         let t = left.event.timestamp;
-        let (from, to) = (t - tolerance, t + tolerance);
-        let first = self.rights.partition_point(|r| r.event.timestamp < from);
-        let best = self
-            .rights
-            .range(first..)
-            .take_while(|r| r.event.timestamp <= to)
-            .filter(|r| same_primary_key(keys, &self.key, &r.event))
-            .filter(|r| optional_keys_agree(keys, &left.event, &r.event))
-            .min_by_key(|r| ((r.event.timestamp - t).abs(), r.event.timestamp));
+        let best = self.rights.get(&k).and_then(|candidates| {
+            candidates
+                .iter()
+                .filter(|r| (r.event.timestamp - t).abs() <= tolerance)
+                .filter(|r| optional_keys_agree(keys, &left.event, &r.event))
+                .min_by_key(|r| ((r.event.timestamp - t).abs(), r.event.timestamp))
+        });
         match (best, self.unmatched) {
             (Some(right), false) => out.push(Joined {
                 merged: overlay(&left.event, &right.event),

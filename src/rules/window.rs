@@ -5,6 +5,7 @@
 //! keep coming within the quiet period they update that incident instead of opening new ones.
 
 use super::field::Value;
+use super::limits::Limits;
 use super::{Rule, Shape};
 use crate::incident::{incident_id, Evidence, Incident, EVIDENCE_FIRST, EVIDENCE_LAST};
 use crate::record::EvidenceRef;
@@ -22,9 +23,9 @@ pub const MAX_VALUES_PER_GROUP: usize = 65_536;
 /// Counters of what the windows had to give up.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CapHits {
-    /// Events dropped because the rule already tracked `MAX_GROUPS_PER_RULE` groups.
+    /// Events dropped because the rule already tracked `[limits] groups_per_rule` groups.
     pub groups: u64,
-    /// Values not remembered because a group held `MAX_VALUES_PER_GROUP`.
+    /// Values not remembered because a group held `[limits] values_per_group`.
     pub values: u64,
 }
 
@@ -61,11 +62,18 @@ impl Open {
     }
 
     /// One more event of the incident: its time, counted value and lines.
-    fn absorb(&mut self, ts: DateTime<Utc>, value: Value, lines: &[EvidenceRef], caps: &mut CapHits) {
+    fn absorb(
+        &mut self,
+        ts: DateTime<Utc>,
+        value: Value,
+        lines: &[EvidenceRef],
+        caps: &mut CapHits,
+        max_values: usize,
+    ) {
         self.count += 1;
         self.last_seen = self.last_seen.max(ts);
         if value != Value::Missing && !self.values.contains(&value) {
-            if self.values.len() < MAX_VALUES_PER_GROUP {
+            if self.values.len() < max_values {
                 self.values.insert(value);
             } else {
                 caps.values += 1;
@@ -139,9 +147,10 @@ fn group_mut<'a>(
     groups: &'a mut HashMap<Vec<Value>, Group, RandomState>,
     caps: &mut CapHits,
     key: &[Value],
+    max_groups: usize,
 ) -> Option<&'a mut Group> {
     if !groups.contains_key(key) {
-        if groups.len() >= MAX_GROUPS_PER_RULE {
+        if groups.len() >= max_groups {
             caps.groups += 1;
             return None;
         }
@@ -179,14 +188,26 @@ impl Windows {
         ts: DateTime<Utc>,
         value: Value,
         line: EvidenceRef,
+        limits: &Limits,
     ) {
-        let Some(group) = group_mut(&mut self.groups, &mut self.caps, key) else {
+        let Some(group) = group_mut(
+            &mut self.groups,
+            &mut self.caps,
+            key,
+            limits.groups_per_rule,
+        ) else {
             return;
         };
         // An open incident that is still active absorbs the event.
         if let Some(open) = &mut group.open {
             if ts <= open.last_seen + self.quiet {
-                open.absorb(ts, value, std::slice::from_ref(&line), &mut self.caps);
+                open.absorb(
+                    ts,
+                    value,
+                    std::slice::from_ref(&line),
+                    &mut self.caps,
+                    limits.values_per_group,
+                );
                 return;
             }
             let done = group.open.take().expect("checked above");
@@ -213,7 +234,7 @@ impl Windows {
                     group.recent.push_back((ts, v, line));
                     return;
                 }
-                if group.recent.len() >= MAX_VALUES_PER_GROUP {
+                if group.recent.len() >= limits.values_per_group {
                     self.caps.values += 1;
                     group.recent.pop_front();
                 }
@@ -256,13 +277,25 @@ impl Windows {
         key: &[Value],
         ts: DateTime<Utc>,
         evidence: &[EvidenceRef],
+        limits: &Limits,
     ) {
-        let Some(group) = group_mut(&mut self.groups, &mut self.caps, key) else {
+        let Some(group) = group_mut(
+            &mut self.groups,
+            &mut self.caps,
+            key,
+            limits.groups_per_rule,
+        ) else {
             return;
         };
         if let Some(open) = &mut group.open {
             if ts <= open.last_seen + self.quiet {
-                open.absorb(ts, Value::Missing, evidence, &mut self.caps);
+                open.absorb(
+                    ts,
+                    Value::Missing,
+                    evidence,
+                    &mut self.caps,
+                    limits.values_per_group,
+                );
                 return;
             }
             let done = group.open.take().expect("checked above");
@@ -280,7 +313,7 @@ impl Windows {
 
     /// Opens or updates the incident of group `key` for a detector that keeps its own state
     /// (long windows, random walks, first-seen values): the threshold is already met.
-    pub fn report(&mut self, rule: &Rule, key: &[Value], r: Report) {
+    pub fn report(&mut self, rule: &Rule, key: &[Value], r: Report, limits: &Limits) {
         let Report {
             ts,
             start,
@@ -288,7 +321,12 @@ impl Windows {
             distinct,
             count,
         } = r;
-        let Some(group) = group_mut(&mut self.groups, &mut self.caps, key) else {
+        let Some(group) = group_mut(
+            &mut self.groups,
+            &mut self.caps,
+            key,
+            limits.groups_per_rule,
+        ) else {
             return;
         };
         if let Some(open) = &mut group.open {
