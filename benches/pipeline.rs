@@ -78,6 +78,7 @@ fn main() {
         db: dir.path().join("bench.db"),
         lateness: DEFAULT_LATENESS,
         forward: None,
+        limits: Default::default(),
     })
     .expect("replay");
     let secs = summary.elapsed.as_secs_f64();

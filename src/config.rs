@@ -32,6 +32,9 @@ pub struct Config {
     pub listeners: Vec<Listener>,
     /// `[forward]`: incidents sent to a syslog receiver.
     pub forward: Option<crate::forward::ForwardSection>,
+    /// `[limits]`: caps on the correlation state; each absent key keeps its default.
+    #[serde(default)]
+    pub limits: crate::rules::limits::Limits,
 }
 
 /// `[[listener]]`: a network listener of the daemon.
@@ -174,6 +177,9 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io(path.into(), e))?;
         let mut cfg: Config =
             toml::from_str(&text).map_err(|e| ConfigError::Toml(path.into(), e))?;
+        cfg.limits
+            .validate()
+            .map_err(|m| ConfigError::Invalid(path.into(), m))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let rebase = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -338,6 +344,28 @@ mod tests {
         assert!(toml::from_str::<Config>("[forward]\nformat = \"rfc5424\"\n").is_err());
         let none: Config = toml::from_str("").unwrap();
         assert_eq!(none.forward_settings(Path::new("p")).unwrap(), None);
+        // The example spells out every cap at its default.
+        assert_eq!(cfg.limits, crate::rules::limits::Limits::default());
+    }
+
+    #[test]
+    fn limits_are_read_and_a_zero_cap_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[limits]\ngroups_per_rule = 7\n").unwrap();
+        let cfg = Config::load(&path).unwrap();
+        assert_eq!(cfg.limits.groups_per_rule, 7);
+        assert_eq!(
+            cfg.limits.join_pending,
+            crate::rules::join::MAX_JOIN_PENDING
+        );
+        std::fs::write(&path, "[limits]\nsequence_events = 0\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("[limits] sequence_events must be at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

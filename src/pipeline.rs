@@ -44,6 +44,8 @@ pub struct ReplayOptions {
     pub lateness: Duration,
     /// Send incident news to this syslog receiver too (through the outbox).
     pub forward: Option<ForwardSettings>,
+    /// Caps on the engine's state (`[limits]`).
+    pub limits: crate::rules::limits::Limits,
 }
 
 /// What a replay did.
@@ -138,7 +140,7 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
             Ok(store)
         });
 
-        let mut engine = Engine::new(opts.rules.clone(), opts.lateness);
+        let mut engine = Engine::with_limits(opts.rules.clone(), opts.lateness, opts.limits);
         let mut ids = HashSet::new();
         let mut send = |engine: &mut Engine| {
             let updates = engine.take_updates();

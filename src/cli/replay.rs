@@ -89,6 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         db: db.clone(),
         lateness,
         forward: forward.clone(),
+        limits: cfg.map(|c| c.limits).unwrap_or_default(),
     })?;
 
     let mut total = 0;

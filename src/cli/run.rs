@@ -107,6 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         allow,
         db,
         lateness,
+        limits: cfg.limits,
         settings,
         listeners,
         forward,

@@ -127,6 +127,8 @@ pub struct DaemonOptions {
     pub db: PathBuf,
     /// Lateness allowance of the engine.
     pub lateness: Duration,
+    /// Caps on the engine's state (`[limits]`).
+    pub limits: crate::rules::limits::Limits,
     /// Timing.
     pub settings: Settings,
     /// Network listeners (syslog, NetFlow); their records are sources `0..listeners.len()`.

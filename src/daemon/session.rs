@@ -86,10 +86,11 @@ impl<'a> Session<'a> {
         let mut merge = LiveMerge::default();
         let listeners = listener_names(listen);
         let (engine, names) = match store.load_snapshot()? {
-            None => (Engine::new(rules.clone(), opts.lateness), listeners),
+            None => (Engine::with_limits(rules.clone(), opts.lateness, opts.limits), listeners),
             Some((bytes, taken_at)) => {
                 match saved::decode(&bytes, rules.clone(), opts.lateness, &listeners, &mut merge) {
-                    Ok(r) => {
+                    Ok(mut r) => {
+                        r.engine.set_limits(opts.limits);
                         eprintln!(
                             "portcullis: restored snapshot taken_at={taken_at} bytes={} {}",
                             bytes.len(),
@@ -102,7 +103,7 @@ impl<'a> Session<'a> {
                             "portcullis: snapshot taken_at={taken_at} not usable, \
                              correlation state starts empty: {e}"
                         );
-                        (Engine::new(rules.clone(), opts.lateness), listeners)
+                        (Engine::with_limits(rules.clone(), opts.lateness, opts.limits), listeners)
                     }
                 }
             }

@@ -9,6 +9,7 @@
 //! probability below 1 in a million, and only ever undercounts.
 
 use super::field::{stable_hash, Value};
+use super::limits::Limits;
 use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
@@ -73,14 +74,22 @@ pub struct ValueSet {
 impl ValueSet {
     /// Records `value` seen at `now`; forgets values older than `horizon`. Returns whether
     /// the value was new.
-    pub fn insert(&mut self, value: u32, now: u32, horizon: u32, place: Place) -> bool {
+    /// `max_values` is the cap on remembered values (`[limits] compact_values`).
+    pub fn insert(
+        &mut self,
+        value: u32,
+        now: u32,
+        horizon: u32,
+        place: Place,
+        max_values: usize,
+    ) -> bool {
         self.values.retain(|(_, t)| *t >= horizon);
         self.places.retain(|p| p.at >= horizon);
         if let Some(slot) = self.values.iter_mut().find(|(v, _)| *v == value) {
             slot.1 = slot.1.max(now);
             return false;
         }
-        if self.values.len() == MAX_COMPACT_VALUES {
+        if self.values.len() >= max_values {
             // Drop the stalest value: the window keeps the latest activity.
             if let Some(i) = (0..self.values.len()).min_by_key(|&i| self.values[i].1) {
                 self.values.swap_remove(i);
@@ -154,16 +163,23 @@ impl LongDistinct {
         window: chrono::Duration,
         threshold: u64,
         rec: &Record,
+        limits: &Limits,
     ) -> Option<(u64, Vec<Evidence>, DateTime<Utc>)> {
         let k = stable_hash(key);
-        if !self.groups.contains_key(&k) && self.groups.len() >= MAX_COMPACT_GROUPS {
+        if !self.groups.contains_key(&k) && self.groups.len() >= limits.compact_groups {
             self.cap_hits += 1;
             return None;
         }
         let now = secs(rec.event.timestamp);
         let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
         let set = self.groups.entry(k).or_default();
-        let new = set.insert(value_hash(value), now, horizon, Place::of(rec));
+        let new = set.insert(
+            value_hash(value),
+            now,
+            horizon,
+            Place::of(rec),
+            limits.compact_values,
+        );
         let n = set.len() as u64;
         (new && n >= threshold).then(|| {
             let start =
@@ -199,15 +215,15 @@ mod tests {
     #[test]
     fn value_sets_slide_and_stay_bounded() {
         let mut s = ValueSet::default();
-        assert!(s.insert(1, 100, 0, place(100)));
-        assert!(!s.insert(1, 200, 0, place(200)));
-        assert!(s.insert(2, 300, 0, place(300)));
+        assert!(s.insert(1, 100, 0, place(100), MAX_COMPACT_VALUES));
+        assert!(!s.insert(1, 200, 0, place(200), MAX_COMPACT_VALUES));
+        assert!(s.insert(2, 300, 0, place(300), MAX_COMPACT_VALUES));
         assert_eq!(s.len(), 2);
         // Value 1 was last seen at 200: outside a horizon of 250.
-        assert!(s.insert(3, 400, 250, place(400)));
+        assert!(s.insert(3, 400, 250, place(400), MAX_COMPACT_VALUES));
         assert_eq!(s.len(), 2);
         for v in 10..200 {
-            s.insert(v, 500 + v, 250, place(500 + v));
+            s.insert(v, 500 + v, 250, place(500 + v), MAX_COMPACT_VALUES);
         }
         assert_eq!(s.len(), MAX_COMPACT_VALUES);
         assert_eq!(s.evidence().len(), COMPACT_EVIDENCE);

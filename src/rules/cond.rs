@@ -126,6 +126,34 @@ impl Cond {
     }
 }
 
+impl Cond {
+    /// The actions of events the condition can hold for, as a bit set over `Action::ALL`
+    /// (a superset: every action where the condition does not look at the action). The
+    /// engine checks this one mask before evaluating the whole condition, so most rules skip
+    /// most events with a single AND.
+    pub fn actions(&self) -> u32 {
+        match self {
+            Cond::Action(mask) => *mask,
+            Cond::And(a, b) => a.actions() & b.actions(),
+            Cond::Or(a, b) => a.actions() | b.actions(),
+            // `not` of an action test could be sharpened, but rules rarely write one.
+            Cond::True
+            | Cond::Not(_)
+            | Cond::Dataset(_)
+            | Cond::Outcome(_)
+            | Cond::In(..)
+            | Cond::Num(..)
+            | Cond::InCidr(..)
+            | Cond::Matches(..) => u32::MAX,
+        }
+    }
+}
+
+/// True when `action` is in a mask from [`Cond::actions`].
+pub fn action_in(mask: u32, action: Action) -> bool {
+    mask & bit(action as u8) != 0
+}
+
 /// Resolves a field name, or says which names exist.
 pub fn resolve_field(name: &str, at: usize) -> Result<Field, CondError> {
     Field::from_name(name).ok_or_else(|| CondError {
@@ -404,6 +432,28 @@ mod tests {
             assert_eq!(*o as usize, i, "{o:?}");
         }
         assert!(Action::ALL.len() <= 32 && Dataset::ALL.len() <= 32);
+    }
+
+    #[test]
+    fn action_masks_are_supersets() {
+        let e = firewall_event();
+        let table: &[(&str, bool)] = &[
+            (r#"event.action == "firewall.deny""#, true),
+            (
+                r#"event.action == "flow" and destination.port == 445"#,
+                false,
+            ),
+            (r#"event.action == "flow" or destination.port == 445"#, true),
+            (r#"not event.action == "firewall.deny""#, true),
+            ("destination.port == 1", true),
+        ];
+        for (text, want) in table {
+            assert_eq!(
+                action_in(cond(text).unwrap().actions(), e.action),
+                *want,
+                "{text}"
+            );
+        }
     }
 
     #[test]

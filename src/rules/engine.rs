@@ -7,9 +7,11 @@
 //! than the watermark is counted as late and still processed at its own time.
 
 use super::compact::LongDistinct;
+use super::cond::action_in;
 use super::field::Value;
 use super::first_seen::FirstSeenState;
 use super::join::{JoinState, Joined};
+use super::limits::Limits;
 use super::sequence::SequenceState;
 use super::trw::TrwState;
 use super::window::{Report, Windows};
@@ -19,6 +21,7 @@ use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 // A child module only to reach the private state below: the snapshot logic lives there.
@@ -50,6 +53,11 @@ struct Running {
     rule: Rule,
     /// `rule.within` as a chrono duration, computed once.
     within: chrono::Duration,
+    /// `rule.learn` as a chrono duration, computed once.
+    learn: chrono::Duration,
+    /// Actions of the events the rule can look at (its filter's, for a join both sides'):
+    /// every other event skips the rule after one AND.
+    actions: u32,
     windows: Windows,
     join: JoinState,
     sequence: SequenceState,
@@ -67,25 +75,41 @@ pub struct Engine {
     rules: Vec<Running>,
     lateness: chrono::Duration,
     /// Records not yet released, sorted by (time, arrival). Input is nearly ordered, so an
-    /// insertion from the back costs O(1) moves in the common case.
-    buffer: VecDeque<Record>,
+    /// insertion from the back costs O(1) moves in the common case. Each record is boxed
+    /// once here: the buffer moves pointers, and join state shares the record instead of
+    /// copying its event.
+    buffer: VecDeque<Arc<Record>>,
     /// Scratch space for group keys, reused so a lookup allocates nothing.
     key: Vec<Value>,
+    /// Scratch space for a second list of values (contacts, first-seen state keys).
+    values: Vec<Value>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     joined: Vec<Joined>,
     stats: EngineStats,
+    /// Caps on the rules' state.
+    limits: Limits,
 }
 
 impl Engine {
-    /// An engine for `rules` with the given lateness allowance.
+    /// An engine for `rules` with the given lateness allowance and the default caps.
     pub fn new(rules: Vec<Rule>, lateness: Duration) -> Engine {
+        Engine::with_limits(rules, lateness, Limits::default())
+    }
+
+    /// An engine for `rules` with the given lateness allowance and caps on its state.
+    pub fn with_limits(rules: Vec<Rule>, lateness: Duration, limits: Limits) -> Engine {
         Engine {
             rules: rules
                 .into_iter()
                 .map(|rule| Running {
                     within: chrono::Duration::from_std(rule.within)
                         .unwrap_or(chrono::Duration::MAX),
+                    learn: chrono::Duration::from_std(rule.learn).unwrap_or(chrono::Duration::MAX),
+                    actions: match &rule.shape {
+                        Shape::Join { left, right, .. } => left.actions() | right.actions(),
+                        _ => rule.filter.actions(),
+                    },
                     windows: Windows::new(&rule),
                     join: JoinState::new(matches!(
                         rule.shape,
@@ -104,15 +128,23 @@ impl Engine {
             lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
             buffer: VecDeque::new(),
             key: Vec::new(),
+            values: Vec::new(),
             max_seen: None,
             released: None,
             joined: Vec::new(),
             stats: EngineStats::default(),
+            limits,
         }
+    }
+
+    /// Replaces the caps on the rules' state (a restored snapshot gets the configured ones).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// Takes one record. It is correlated once the watermark passes it.
     pub fn push(&mut self, rec: Record) {
+        let rec = Arc::new(rec);
         let ts = rec.event.timestamp;
         if self.released.is_some_and(|r| ts < r) {
             self.stats.late += 1;
@@ -154,7 +186,7 @@ impl Engine {
                 let tol = r.within;
                 r.join.finish(keys, tol, &mut self.joined);
                 for j in self.joined.drain(..) {
-                    record_join(r, j);
+                    record_join(r, j, &self.limits);
                 }
             }
         }
@@ -178,7 +210,7 @@ impl Engine {
             if let Shape::Join { keys, .. } = &r.rule.shape {
                 r.join.advance(keys, r.within, now, &mut self.joined);
                 for j in self.joined.drain(..) {
-                    record_join(r, j);
+                    record_join(r, j, &self.limits);
                 }
             }
         }
@@ -225,7 +257,7 @@ impl Engine {
             .sum()
     }
 
-    fn process(&mut self, rec: &Record) {
+    fn process(&mut self, rec: &Arc<Record>) {
         self.stats.events += 1;
         let now = rec.event.timestamp;
         for r in &mut self.rules {
@@ -235,37 +267,52 @@ impl Engine {
                 r.long.expire(now, within);
                 r.trw.expire(now, within);
             }
+            let wanted = action_in(r.actions, rec.event.action);
+            if let Shape::Join {
+                keys, left, right, ..
+            } = &r.rule.shape
+            {
+                // Joins decide by event time: every event moves them on.
+                r.join.advance(keys, r.within, now, &mut self.joined);
+                if wanted {
+                    let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
+                    if is_left || is_right {
+                        r.join.push(keys, rec, is_left, is_right, &self.limits);
+                    }
+                }
+                for j in self.joined.drain(..) {
+                    record_join(r, j, &self.limits);
+                }
+                continue;
+            }
+            if !wanted {
+                continue;
+            }
             let allowed = || r.rule.allow.iter().any(|c| c.eval(&rec.event));
             if !matches!(r.rule.shape, Shape::Join { .. }) && !r.rule.allow.is_empty() && allowed()
             {
                 continue;
             }
             match &r.rule.shape {
-                Shape::Join {
-                    keys, left, right, ..
-                } => {
-                    let tol = r.within;
-                    r.join.advance(keys, tol, now, &mut self.joined);
-                    let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
-                    if is_left || is_right {
-                        r.join.push(keys, rec, is_left, is_right);
-                    }
-                    for j in self.joined.drain(..) {
-                        record_join(r, j);
-                    }
-                }
+                // Handled above, before the allowlist (joins apply it to the joined pair).
+                Shape::Join { .. } => {}
                 Shape::Sequence(steps) => {
                     if !r.rule.filter.eval(&rec.event) {
                         continue;
                     }
                     self.key.clear();
                     self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    let done =
-                        r.sequence
-                            .push(steps, r.rule.until.as_ref(), within, &self.key, rec);
+                    let done = r.sequence.push(
+                        steps,
+                        r.rule.until.as_ref(),
+                        within,
+                        &self.key,
+                        rec,
+                        &self.limits,
+                    );
                     if let Some(done) = done {
                         r.windows
-                            .add(&r.rule, &self.key, now, Value::Missing, &done.evidence);
+                            .add_found(&r.rule, &self.key, now, &done.evidence, &self.limits);
                     }
                 }
                 Shape::Distinct(field, n) if r.rule.within > LONG_WINDOW => {
@@ -278,7 +325,8 @@ impl Engine {
                     }
                     self.key.clear();
                     self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    if let Some((d, mut ev, start)) = r.long.add(&self.key, &value, within, *n, rec)
+                    if let Some((d, mut ev, start)) =
+                        r.long.add(&self.key, &value, within, *n, rec, &self.limits)
                     {
                         if let Some(last) = ev.last_mut() {
                             *last = EvidenceRef::of(rec).materialize();
@@ -290,7 +338,7 @@ impl Engine {
                             distinct: Some(d),
                             count: d,
                         };
-                        r.windows.report(&r.rule, &self.key, report);
+                        r.windows.report(&r.rule, &self.key, report, &self.limits);
                     }
                 }
                 Shape::Trw(fields) => {
@@ -299,11 +347,12 @@ impl Engine {
                     }
                     self.key.clear();
                     self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    let contact: Vec<Value> = fields.iter().map(|f| f.get(&rec.event)).collect();
-                    if contact.contains(&Value::Missing) {
+                    self.values.clear();
+                    self.values.extend(fields.iter().map(|f| f.get(&rec.event)));
+                    if self.values.contains(&Value::Missing) {
                         continue;
                     }
-                    if let Some(v) = r.trw.push(&self.key, &contact, rec) {
+                    if let Some(v) = r.trw.push(&self.key, &self.values, rec, &self.limits) {
                         let report = Report {
                             ts: now,
                             start: None,
@@ -311,7 +360,7 @@ impl Engine {
                             distinct: Some(v.contacts),
                             count: v.contacts,
                         };
-                        r.windows.report(&r.rule, &self.key, report);
+                        r.windows.report(&r.rule, &self.key, report, &self.limits);
                     }
                 }
                 Shape::FirstSeen(field) => {
@@ -319,16 +368,18 @@ impl Engine {
                         continue;
                     }
                     let value = field.get(&rec.event);
-                    let state_key: Vec<Value> = r
-                        .rule
-                        .by
-                        .iter()
-                        .filter(|f| *f != field)
-                        .map(|f| f.get(&rec.event))
-                        .collect();
-                    let learn =
-                        chrono::Duration::from_std(r.rule.learn).unwrap_or(chrono::Duration::MAX);
-                    if let Some(mut ev) = r.first_seen.push(&state_key, &value, learn, rec) {
+                    self.values.clear();
+                    self.values.extend(
+                        r.rule
+                            .by
+                            .iter()
+                            .filter(|f| *f != field)
+                            .map(|f| f.get(&rec.event)),
+                    );
+                    if let Some(mut ev) =
+                        r.first_seen
+                            .push(&self.values, &value, r.learn, rec, &self.limits)
+                    {
                         ev[0] = EvidenceRef::of(rec).materialize();
                         self.key.clear();
                         self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
@@ -339,7 +390,7 @@ impl Engine {
                             distinct: None,
                             count: 1,
                         };
-                        r.windows.report(&r.rule, &self.key, report);
+                        r.windows.report(&r.rule, &self.key, report, &self.limits);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {
@@ -352,8 +403,9 @@ impl Engine {
                         Shape::Distinct(f, _) => f.get(&rec.event),
                         _ => Value::Missing,
                     };
-                    let ev = [EvidenceRef::of(rec)];
-                    r.windows.add(&r.rule, &self.key, now, value, &ev);
+                    let line = EvidenceRef::of(rec);
+                    r.windows
+                        .add(&r.rule, &self.key, now, value, line, &self.limits);
                 }
             }
         }
@@ -361,12 +413,11 @@ impl Engine {
 }
 
 /// Feeds a joined pair that passes the rule's filter into its windows.
-fn record_join(r: &mut Running, j: Joined) {
+fn record_join(r: &mut Running, j: Joined, limits: &Limits) {
     if !r.rule.filter.eval(&j.merged) || r.rule.allow.iter().any(|c| c.eval(&j.merged)) {
         return;
     }
     let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();
     let ts = j.merged.timestamp;
-    r.windows
-        .add(&r.rule, &key, ts, Value::Missing, &j.evidence);
+    r.windows.add_found(&r.rule, &key, ts, &j.evidence, limits);
 }

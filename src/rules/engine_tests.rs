@@ -2,6 +2,7 @@
 //! joins.
 
 use super::engine::Engine;
+use super::limits::Limits;
 use super::{compile_rule, Rule};
 use crate::incident::Incident;
 use crate::record::{RawLine, Record};
@@ -468,4 +469,55 @@ fn an_idle_flush_lets_a_join_wait_for_a_late_partner() {
     let got = engine.take_updates();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].title, "off 203.0.113.10:2121");
+}
+
+/// Counts a rule's state gave up under small configured caps: 2 groups per rule, 3 values
+/// per group, 1 pending join event.
+#[test]
+fn configured_caps_are_hit_and_counted() {
+    let scan = rule(
+        r#"rule s title "scan" severity low where event.action == "firewall.deny"
+           distinct destination.port 2 within 5m by source.ip"#,
+    );
+    let join = rule(
+        r#"rule j title "off {destination.port}" severity high
+           join on source.ip
+             left  event.action == "ftp.connect"
+             right event.action == "firewall.allow"
+           within 2s by destination.port"#,
+    );
+    let limits = Limits {
+        groups_per_rule: 2,
+        values_per_group: 3,
+        join_pending: 1,
+        ..Limits::default()
+    };
+    let mut engine = Engine::with_limits(vec![scan, join], std::time::Duration::ZERO, limits);
+    // Sources .1 and .2 take the two groups; .3 and .4 find the rule full: 2 group cap hits.
+    for (i, src) in ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+        .iter()
+        .enumerate()
+    {
+        engine.push(packet(i as i64, Action::FirewallDeny, src, "192.0.2.1", 22));
+    }
+    // .1 probes 5 more ports: its incident opens at the 2nd port and remembers 3 values;
+    // ports 4 to 6 are past the value cap: 3 value cap hits.
+    for port in 23..28 {
+        engine.push(packet(
+            100,
+            Action::FirewallDeny,
+            "10.0.0.1",
+            "192.0.2.1",
+            port,
+        ));
+    }
+    // The first connect waits for a partner (1 pending); the next two find the join full.
+    for ms in [200, 201, 202] {
+        engine.push(connect(ms, "10.0.0.9"));
+    }
+    let s = engine.stats();
+    assert_eq!(
+        (s.group_cap_hits, s.value_cap_hits, s.join_cap_hits),
+        (2, 3, 2)
+    );
 }

@@ -1,8 +1,9 @@
 //! First-seen values: after a learning period, a value of a field never seen before for a
 //! group (a new port an FTP server answers on, a new server a client talks to).
 
-use super::compact::{value_hash, Place, MAX_COMPACT_GROUPS};
+use super::compact::{value_hash, Place};
 use super::field::{stable_hash, Value};
+use super::limits::Limits;
 use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
@@ -37,6 +38,7 @@ impl FirstSeenState {
         value: &Value,
         learn: chrono::Duration,
         rec: &Record,
+        limits: &Limits,
     ) -> Option<Vec<Evidence>> {
         if *value == Value::Missing {
             return None;
@@ -44,7 +46,7 @@ impl FirstSeenState {
         let now = rec.event.timestamp;
         let started = *self.started.get_or_insert(now);
         let k = stable_hash(key);
-        if !self.known.contains_key(&k) && self.known.len() >= MAX_COMPACT_GROUPS {
+        if !self.known.contains_key(&k) && self.known.len() >= limits.compact_groups {
             self.cap_hits += 1;
             return None;
         }
@@ -53,7 +55,7 @@ impl FirstSeenState {
         if set.contains(&v) {
             return None;
         }
-        if set.len() >= MAX_FIRST_SEEN_VALUES {
+        if set.len() >= limits.first_seen_values {
             self.cap_hits += 1;
             return None;
         }

@@ -6,11 +6,13 @@
 //! CONNECT is the control connection.
 
 use super::field::{Field, Value};
+use super::limits::Limits;
 use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use portcullis_parsers::Event;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// Most events one join rule holds while they wait for a partner. The tolerance is seconds,
 /// so this is only reached by floods; hits are counted, never an OOM.
@@ -28,13 +30,16 @@ pub struct Joined {
 /// Pending events of one join rule.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct JoinState {
-    lefts: VecDeque<Record>,
-    rights: HashMap<Vec<Value>, VecDeque<Record>, foldhash::fast::RandomState>,
+    /// Left events in time order, shared with the engine (never copied).
+    lefts: VecDeque<Arc<Record>>,
+    rights: HashMap<Vec<Value>, VecDeque<Arc<Record>>, foldhash::fast::RandomState>,
     right_len: usize,
-    last_prune: Option<DateTime<Utc>>,
+    /// Event time from which old right events are forgotten again (one tolerance after the
+    /// last time), so the per-event check is a comparison, not date arithmetic.
+    next_prune: Option<DateTime<Utc>>,
     /// Report left events without a partner instead of pairs (`join unmatched`).
     unmatched: bool,
-    /// Events dropped because `MAX_JOIN_PENDING` was reached.
+    /// Events dropped because `[limits] join_pending` was reached.
     pub cap_hits: u64,
 }
 
@@ -63,19 +68,27 @@ impl JoinState {
     }
 
     /// Takes an event that matched the left and/or right condition.
-    pub fn push(&mut self, keys: &[(Field, bool)], rec: &Record, is_left: bool, is_right: bool) {
-        if self.lefts.len() + self.right_len >= MAX_JOIN_PENDING {
+    pub fn push(
+        &mut self,
+        keys: &[(Field, bool)],
+        rec: &Arc<Record>,
+        is_left: bool,
+        is_right: bool,
+        limits: &Limits,
+    ) {
+        if self.lefts.len() + self.right_len >= limits.join_pending {
             self.cap_hits += 1;
             return;
         }
-        if is_left && primary_key(keys, &rec.event).is_some() {
+        let Some(k) = primary_key(keys, &rec.event) else {
+            return;
+        };
+        if is_left {
             self.lefts.push_back(rec.clone());
         }
         if is_right {
-            if let Some(k) = primary_key(keys, &rec.event) {
-                self.rights.entry(k).or_default().push_back(rec.clone());
-                self.right_len += 1;
-            }
+            self.rights.entry(k).or_default().push_back(rec.clone());
+            self.right_len += 1;
         }
     }
 
@@ -88,20 +101,26 @@ impl JoinState {
         now: DateTime<Utc>,
         out: &mut Vec<Joined>,
     ) {
-        let decided_before = now - tolerance;
-        while self
-            .lefts
-            .front()
-            .is_some_and(|l| l.event.timestamp < decided_before)
-        {
-            let left = self.lefts.pop_front().expect("checked above");
-            self.decide(keys, tolerance, left, out);
+        // `l.timestamp < now - tolerance`, without date arithmetic while nothing is pending.
+        if self.lefts.front().is_some() {
+            let decided_before = now - tolerance;
+            while self
+                .lefts
+                .front()
+                .is_some_and(|l| l.event.timestamp < decided_before)
+            {
+                let left = self.lefts.pop_front().expect("checked above");
+                self.decide(keys, tolerance, &left, out);
+            }
         }
         // Forgetting old right events walks every key: do it once per tolerance of event time.
-        if self.last_prune.is_some_and(|t| now - t < tolerance) {
+        if self.next_prune.is_some_and(|t| now < t) {
             return;
         }
-        self.last_prune = Some(now);
+        self.next_prune = Some(
+            now.checked_add_signed(tolerance)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        );
         let horizon = now - tolerance - tolerance - tolerance;
         let mut removed = 0;
         self.rights.retain(|_, q| {
@@ -127,7 +146,7 @@ impl JoinState {
         out: &mut Vec<Joined>,
     ) {
         while let Some(left) = self.lefts.pop_front() {
-            self.decide(keys, tolerance, left, out);
+            self.decide(keys, tolerance, &left, out);
         }
     }
 
@@ -135,7 +154,7 @@ impl JoinState {
         &self,
         keys: &[(Field, bool)],
         tolerance: chrono::Duration,
-        left: Record,
+        left: &Record,
         out: &mut Vec<Joined>,
     ) {
         let Some(k) = primary_key(keys, &left.event) else {
@@ -152,11 +171,11 @@ impl JoinState {
         match (best, self.unmatched) {
             (Some(right), false) => out.push(Joined {
                 merged: overlay(&left.event, &right.event),
-                evidence: vec![EvidenceRef::of(&left), EvidenceRef::of(right)],
+                evidence: vec![EvidenceRef::of(left), EvidenceRef::of(right)],
             }),
             (None, true) => out.push(Joined {
                 merged: left.event.clone(),
-                evidence: vec![EvidenceRef::of(&left)],
+                evidence: vec![EvidenceRef::of(left)],
             }),
             _ => {}
         }

@@ -12,6 +12,7 @@ pub mod field;
 pub mod first_seen;
 pub mod join;
 pub mod lang;
+pub mod limits;
 pub mod sequence;
 pub mod template;
 pub mod trw;

@@ -10,6 +10,7 @@
 
 use super::cond::Cond;
 use super::field::Value;
+use super::limits::Limits;
 use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
@@ -53,6 +54,7 @@ impl SequenceState {
         within: chrono::Duration,
         key: &[Value],
         rec: &Record,
+        limits: &Limits,
     ) -> Option<Completed> {
         if until.is_some_and(|u| u.eval(&rec.event)) {
             self.groups.remove(key);
@@ -75,7 +77,7 @@ impl SequenceState {
         while history.front().is_some_and(|(t, _, _)| *t < horizon) {
             history.pop_front();
         }
-        if history.len() == MAX_SEQUENCE_EVENTS {
+        if history.len() >= limits.sequence_events {
             history.pop_front();
         }
         history.push_back((ts, mask, EvidenceRef::of(rec)));

@@ -128,7 +128,7 @@ struct RuleIn {
 
 #[derive(Serialize)]
 struct StateOut<'a> {
-    buffer: &'a VecDeque<Record>,
+    buffer: &'a VecDeque<Arc<Record>>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     stats: EngineStats,
@@ -137,7 +137,7 @@ struct StateOut<'a> {
 
 #[derive(Deserialize)]
 struct StateIn {
-    buffer: VecDeque<Record>,
+    buffer: VecDeque<Arc<Record>>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     stats: EngineStats,

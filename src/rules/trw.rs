@@ -9,8 +9,9 @@
 //! when it reaches β/α = 99 and "benign" when it falls to (1−β)/(1−α) ≈ 0.0101 (α = 0.01,
 //! β = 0.99). With these numbers four straight failures decide a scanner.
 
-use super::compact::{secs, sweep_every, Place, MAX_COMPACT_GROUPS};
+use super::compact::{secs, sweep_every, Place};
 use super::field::{stable_hash, Value};
+use super::limits::Limits;
 use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
@@ -27,7 +28,7 @@ pub const ALPHA: f32 = 0.01;
 /// Detection probability.
 pub const BETA: f32 = 0.99;
 /// Contacts remembered per undecided source; a decision comes long before.
-const MAX_CONTACTS: usize = 32;
+pub const MAX_CONTACTS: usize = 32;
 /// Evidence places kept per source.
 const TRW_EVIDENCE: usize = 8;
 
@@ -103,10 +104,16 @@ impl TrwState {
 
     /// Feeds an event of source `key` contacting `contact`. Returns a verdict when the
     /// walk decides "scanner" with this event, or when a declared scanner makes a new contact.
-    pub fn push(&mut self, key: &[Value], contact: &[Value], rec: &Record) -> Option<Verdict> {
+    pub fn push(
+        &mut self,
+        key: &[Value],
+        contact: &[Value],
+        rec: &Record,
+        limits: &Limits,
+    ) -> Option<Verdict> {
         let outcome = contact_outcome(&rec.event)?;
         let k = stable_hash(key);
-        if !self.walks.contains_key(&k) && self.walks.len() >= MAX_COMPACT_GROUPS {
+        if !self.walks.contains_key(&k) && self.walks.len() >= limits.compact_groups {
             self.cap_hits += 1;
             return None;
         }
@@ -124,7 +131,7 @@ impl TrwState {
         if walk.contacts.contains(&c) {
             return None;
         }
-        if walk.contacts.len() == MAX_CONTACTS {
+        if walk.contacts.len() >= limits.trw_contacts {
             walk.contacts.remove(0);
         }
         walk.contacts.push(c);
@@ -195,13 +202,18 @@ mod tests {
         let key = [Value::Ip("192.0.2.9".parse().unwrap())];
         for i in 1..=3 {
             let (c, r) = contact(i, Outcome::Failure);
-            assert!(s.push(&key, &c, &r).is_none(), "decided after {i}");
+            assert!(
+                s.push(&key, &c, &r, &Limits::default()).is_none(),
+                "decided after {i}"
+            );
         }
         // A repeated contact is not a first contact.
         let (c, r) = contact(3, Outcome::Failure);
-        assert!(s.push(&key, &c, &r).is_none());
+        assert!(s.push(&key, &c, &r, &Limits::default()).is_none());
         let (c, r) = contact(4, Outcome::Failure);
-        let v = s.push(&key, &c, &r).expect("scanner after 4 failures");
+        let v = s
+            .push(&key, &c, &r, &Limits::default())
+            .expect("scanner after 4 failures");
         assert_eq!(v.contacts, 4);
         assert_eq!(v.evidence.len(), 4);
     }
@@ -212,12 +224,12 @@ mod tests {
         let key = [Value::Ip("198.51.100.1".parse().unwrap())];
         for i in 1..=4 {
             let (c, r) = contact(i, Outcome::Success);
-            assert!(s.push(&key, &c, &r).is_none());
+            assert!(s.push(&key, &c, &r, &Limits::default()).is_none());
         }
         for i in 10..30 {
             let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(&key, &c, &r).is_none(),
+                s.push(&key, &c, &r, &Limits::default()).is_none(),
                 "benign host re-walked at {i}"
             );
         }
@@ -237,7 +249,7 @@ mod tests {
         let mut decided_at = None;
         for (i, o) in outcomes.into_iter().enumerate() {
             let (c, r) = contact(i as u8 + 1, o);
-            if s.push(&key, &c, &r).is_some() {
+            if s.push(&key, &c, &r, &Limits::default()).is_some() {
                 decided_at = Some(i + 1);
                 break;
             }
@@ -247,7 +259,7 @@ mod tests {
             "F S F F F sums to 3 failures net: not yet"
         );
         let (c, r) = contact(9, Outcome::Failure);
-        assert!(s.push(&key, &c, &r).is_some());
+        assert!(s.push(&key, &c, &r, &Limits::default()).is_some());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! keep coming within the quiet period they update that incident instead of opening new ones.
 
 use super::field::Value;
+use super::limits::Limits;
 use super::{Rule, Shape};
 use crate::incident::{incident_id, Evidence, Incident, EVIDENCE_FIRST, EVIDENCE_LAST};
 use crate::record::EvidenceRef;
@@ -23,9 +24,9 @@ pub const MAX_VALUES_PER_GROUP: usize = 65_536;
 /// Counters of what the windows had to give up.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapHits {
-    /// Events dropped because the rule already tracked `MAX_GROUPS_PER_RULE` groups.
+    /// Events dropped because the rule already tracked `[limits] groups_per_rule` groups.
     pub groups: u64,
-    /// Values not remembered because a group held `MAX_VALUES_PER_GROUP`.
+    /// Values not remembered because a group held `[limits] values_per_group`.
     pub values: u64,
 }
 
@@ -46,6 +47,45 @@ struct Open {
 }
 
 impl Open {
+    /// An incident opening with its first event at `first_seen` and its latest at `last_seen`.
+    fn new(id: String, first_seen: DateTime<Utc>, last_seen: DateTime<Utc>) -> Open {
+        Open {
+            id,
+            first_seen,
+            last_seen,
+            count: 0,
+            first: Vec::new(),
+            last: VecDeque::new(),
+            values: HashSet::default(),
+            reported_distinct: None,
+            dirty: true,
+        }
+    }
+
+    /// One more event of the incident: its time, counted value and lines.
+    fn absorb(
+        &mut self,
+        ts: DateTime<Utc>,
+        value: Value,
+        lines: &[EvidenceRef],
+        caps: &mut CapHits,
+        max_values: usize,
+    ) {
+        self.count += 1;
+        self.last_seen = self.last_seen.max(ts);
+        if value != Value::Missing && !self.values.contains(&value) {
+            if self.values.len() < max_values {
+                self.values.insert(value);
+            } else {
+                caps.values += 1;
+            }
+        }
+        for line in lines {
+            self.push_evidence(line);
+        }
+        self.dirty = true;
+    }
+
     fn push_evidence(&mut self, ev: &EvidenceRef) {
         self.push_materialized(ev.materialize());
     }
@@ -80,10 +120,10 @@ pub struct Report {
 /// One group's state.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Group {
-    /// Matching events inside the window before the incident opens: (time, value, lines).
+    /// Matching events inside the window before the incident opens: (time, value, line).
     /// `count` keeps the latest N; `distinct` keeps the latest event per value. Lines are
     /// references into read buffers; text is copied only when an incident opens.
-    recent: VecDeque<(DateTime<Utc>, Value, Vec<EvidenceRef>)>,
+    recent: VecDeque<(DateTime<Utc>, Value, EvidenceRef)>,
     open: Option<Open>,
 }
 
@@ -98,6 +138,26 @@ pub struct Windows {
     pub caps: CapHits,
     /// Event time of the next sweep for expired groups.
     next_expire: Option<DateTime<Utc>>,
+    /// The rule's window and quiet period as chrono durations, converted once.
+    within: chrono::Duration,
+    quiet: chrono::Duration,
+}
+
+/// The group of `key`, created if the rule is under its group cap (else counted, `None`).
+fn group_mut<'a>(
+    groups: &'a mut HashMap<Vec<Value>, Group, RandomState>,
+    caps: &mut CapHits,
+    key: &[Value],
+    max_groups: usize,
+) -> Option<&'a mut Group> {
+    if !groups.contains_key(key) {
+        if groups.len() >= max_groups {
+            caps.groups += 1;
+            return None;
+        }
+        groups.insert(key.to_vec(), Group::default());
+    }
+    groups.get_mut(key)
 }
 
 impl Windows {
@@ -109,6 +169,8 @@ impl Windows {
             closed: Vec::new(),
             caps: CapHits::default(),
             next_expire: None,
+            within: chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX),
+            quiet: chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX),
         }
     }
 
@@ -117,42 +179,36 @@ impl Windows {
         self.groups.len()
     }
 
-    /// Adds one matching event at `ts` to group `key`. `value` is the counted field's value
-    /// (`distinct`), `Value::Missing` otherwise; `evidence` are the lines behind the event.
+    /// Adds one matching event of a `count` or `distinct` rule at `ts` to group `key`.
+    /// `value` is the counted field's value (`distinct`), `Value::Missing` otherwise; `line`
+    /// is the event's line.
     pub fn add(
         &mut self,
         rule: &Rule,
         key: &[Value],
         ts: DateTime<Utc>,
         value: Value,
-        evidence: &[EvidenceRef],
+        line: EvidenceRef,
+        limits: &Limits,
     ) {
-        if !self.groups.contains_key(key) {
-            if self.groups.len() >= MAX_GROUPS_PER_RULE {
-                self.caps.groups += 1;
-                return;
-            }
-            self.groups.insert(key.to_vec(), Group::default());
-        }
-        let group = self.groups.get_mut(key).expect("inserted above");
-
+        let Some(group) = group_mut(
+            &mut self.groups,
+            &mut self.caps,
+            key,
+            limits.groups_per_rule,
+        ) else {
+            return;
+        };
         // An open incident that is still active absorbs the event.
         if let Some(open) = &mut group.open {
-            let quiet = chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX);
-            if ts <= open.last_seen + quiet {
-                open.count += 1;
-                open.last_seen = open.last_seen.max(ts);
-                if value != Value::Missing && !open.values.contains(&value) {
-                    if open.values.len() < MAX_VALUES_PER_GROUP {
-                        open.values.insert(value);
-                    } else {
-                        self.caps.values += 1;
-                    }
-                }
-                for ev in evidence {
-                    open.push_evidence(ev);
-                }
-                open.dirty = true;
+            if ts <= open.last_seen + self.quiet {
+                open.absorb(
+                    ts,
+                    value,
+                    std::slice::from_ref(&line),
+                    &mut self.caps,
+                    limits.values_per_group,
+                );
                 return;
             }
             let done = group.open.take().expect("checked above");
@@ -160,10 +216,13 @@ impl Windows {
                 .push(snapshot(&self.rule, rule, key, done, false));
         }
 
-        let within = chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX);
-        let horizon = ts - within;
-        while group.recent.front().is_some_and(|(t, _, _)| *t < horizon) {
-            group.recent.pop_front();
+        if let Some((oldest, _, _)) = group.recent.front() {
+            let horizon = ts - self.within;
+            if *oldest < horizon {
+                while group.recent.front().is_some_and(|(t, _, _)| *t < horizon) {
+                    group.recent.pop_front();
+                }
+            }
         }
         let threshold = match rule.shape {
             Shape::Distinct(_, n) => {
@@ -172,11 +231,11 @@ impl Windows {
                 }
                 if let Some(pos) = group.recent.iter().position(|(_, v, _)| *v == value) {
                     // A value already in the window: only its time moves.
-                    let (_, v, lines) = group.recent.remove(pos).expect("found above");
-                    group.recent.push_back((ts, v, lines));
+                    let (_, v, line) = group.recent.remove(pos).expect("found above");
+                    group.recent.push_back((ts, v, line));
                     return;
                 }
-                if group.recent.len() >= MAX_VALUES_PER_GROUP {
+                if group.recent.len() >= limits.values_per_group {
                     self.caps.values += 1;
                     group.recent.pop_front();
                 }
@@ -190,42 +249,72 @@ impl Windows {
             }
             Shape::Join { .. } | Shape::Sequence(_) | Shape::Trw(_) | Shape::FirstSeen(_) => 1,
         };
-        group.recent.push_back((ts, value, evidence.to_vec()));
+        group.recent.push_back((ts, value, line));
         if group.recent.len() as u64 >= threshold {
             let first_seen = group
                 .recent
                 .iter()
-                .flat_map(|(t, _, lines)| {
-                    std::iter::once(*t).chain(lines.iter().map(|l| l.timestamp))
-                })
+                .flat_map(|(t, _, line)| [*t, line.timestamp])
                 .min()
                 .unwrap_or(ts);
-            let mut open = Open {
-                id: incident_id(&self.rule, key, first_seen),
-                first_seen,
-                last_seen: ts,
-                count: group.recent.len() as u64,
-                first: Vec::new(),
-                last: VecDeque::new(),
-                values: HashSet::default(),
-                reported_distinct: None,
-                dirty: true,
-            };
-            for (_, v, evs) in group.recent.drain(..) {
+            let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
+            open.count = group.recent.len() as u64;
+            for (_, v, line) in group.recent.drain(..) {
                 if v != Value::Missing {
                     open.values.insert(v);
                 }
-                for ev in &evs {
-                    open.push_evidence(ev);
-                }
+                open.push_evidence(&line);
             }
             group.open = Some(open);
         }
     }
 
+    /// Adds a match a detector found by itself (a joined pair, a completed sequence) at `ts`
+    /// to group `key`, with the lines behind it: it opens an incident at once, or updates
+    /// the open one.
+    pub fn add_found(
+        &mut self,
+        rule: &Rule,
+        key: &[Value],
+        ts: DateTime<Utc>,
+        evidence: &[EvidenceRef],
+        limits: &Limits,
+    ) {
+        let Some(group) = group_mut(
+            &mut self.groups,
+            &mut self.caps,
+            key,
+            limits.groups_per_rule,
+        ) else {
+            return;
+        };
+        if let Some(open) = &mut group.open {
+            if ts <= open.last_seen + self.quiet {
+                open.absorb(
+                    ts,
+                    Value::Missing,
+                    evidence,
+                    &mut self.caps,
+                    limits.values_per_group,
+                );
+                return;
+            }
+            let done = group.open.take().expect("checked above");
+            self.closed
+                .push(snapshot(&self.rule, rule, key, done, false));
+        }
+        let first_seen = evidence.iter().map(|l| l.timestamp).fold(ts, DateTime::min);
+        let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
+        open.count = 1;
+        for line in evidence {
+            open.push_evidence(line);
+        }
+        group.open = Some(open);
+    }
+
     /// Opens or updates the incident of group `key` for a detector that keeps its own state
     /// (long windows, random walks, first-seen values): the threshold is already met.
-    pub fn report(&mut self, rule: &Rule, key: &[Value], r: Report) {
+    pub fn report(&mut self, rule: &Rule, key: &[Value], r: Report, limits: &Limits) {
         let Report {
             ts,
             start,
@@ -233,17 +322,16 @@ impl Windows {
             distinct,
             count,
         } = r;
-        if !self.groups.contains_key(key) {
-            if self.groups.len() >= MAX_GROUPS_PER_RULE {
-                self.caps.groups += 1;
-                return;
-            }
-            self.groups.insert(key.to_vec(), Group::default());
-        }
-        let group = self.groups.get_mut(key).expect("inserted above");
-        let quiet = chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX);
+        let Some(group) = group_mut(
+            &mut self.groups,
+            &mut self.caps,
+            key,
+            limits.groups_per_rule,
+        ) else {
+            return;
+        };
         if let Some(open) = &mut group.open {
-            if ts <= open.last_seen + quiet {
+            if ts <= open.last_seen + self.quiet {
                 open.count += 1;
                 open.last_seen = open.last_seen.max(ts);
                 open.reported_distinct = distinct.or(open.reported_distinct);
@@ -264,17 +352,9 @@ impl Windows {
             .min()
             .unwrap_or(ts)
             .min(ts);
-        let mut open = Open {
-            id: incident_id(&self.rule, key, first_seen),
-            first_seen,
-            last_seen: ts,
-            count: count.max(1),
-            first: Vec::new(),
-            last: VecDeque::new(),
-            values: HashSet::default(),
-            reported_distinct: distinct,
-            dirty: true,
-        };
+        let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
+        open.count = count.max(1);
+        open.reported_distinct = distinct;
         for ev in evidence {
             open.push_materialized(ev);
         }
