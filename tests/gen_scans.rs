@@ -16,7 +16,15 @@ use std::path::Path;
 fn gen(dir: &Path, scenario: &str, lines: u64) {
     let lines = lines.to_string();
     let out = dir.to_str().unwrap();
-    let args = ["gen", "--out", out, "--scenario", scenario, "--lines", &lines];
+    let args = [
+        "gen",
+        "--out",
+        out,
+        "--scenario",
+        scenario,
+        "--lines",
+        &lines,
+    ];
     portcullis_ok(&[&args[..], &["--seed", "5"]].concat(), 0);
 }
 
@@ -128,9 +136,8 @@ fn a_benign_day_of_a_million_lines_raises_nothing() {
     // full, so every 24-hour window of the pack sees a whole day.
     gen(dir, "benign", 1_050_000);
     let kern = std::fs::read_to_string(dir.join("kern.log")).unwrap();
-    let stamp = |l: &str| {
-        chrono::DateTime::parse_from_rfc3339(l.split(' ').next().unwrap()).unwrap()
-    };
+    let stamp =
+        |l: &str| chrono::DateTime::parse_from_rfc3339(l.split(' ').next().unwrap()).unwrap();
     let (first, last) = (kern.lines().next().unwrap(), kern.lines().last().unwrap());
     let span = stamp(last) - stamp(first);
     assert!(span >= chrono::Duration::hours(24), "{span}");

@@ -7,8 +7,8 @@ use super::rng::Rng;
 use super::scenarios::{self, Actors, Script};
 use super::session::{Pids, PID_PLACEHOLDER, SEC};
 use super::world::World;
-use super::Scenario;
 use super::writer::LineOut;
+use super::Scenario;
 use std::collections::{BinaryHeap, HashMap};
 use std::io::{self, Write};
 

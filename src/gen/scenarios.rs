@@ -7,12 +7,12 @@
 //! it places the script.
 
 use super::attacks_ftp::{anonymous, brute_force, brute_success, insider, off_port};
-use super::scans::{fast_scan, slow_scan};
-use super::Scenario;
 use super::event::{FwLine, Line, Prefix, Proto};
 use super::rng::Rng;
+use super::scans::{fast_scan, slow_scan};
 use super::session::{Lines, SEC};
 use super::world::{ip, World, FTP_PORT, FTP_SERVER, OFF_PORT};
+use super::Scenario;
 
 /// A scenario placed when the background reaches `ppm` millionths of its line budget.
 #[derive(Debug, Clone)]
