@@ -1,7 +1,7 @@
 //! `portcullis gen`: deterministic sample logs with ground truth.
 
 use super::Outcome;
-use crate::gen::{generate, GenOptions};
+use crate::gen::{generate, GenOptions, Scenario};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -18,16 +18,35 @@ pub struct Args {
     /// Time of the first line (RFC 3339).
     #[arg(long)]
     start: Option<chrono::DateTime<chrono::Utc>>,
-    /// Benign traffic only: no attack scenario, an empty ground truth.
-    #[arg(long)]
+    /// Benign traffic only: no attack scenario, an empty ground truth (same as
+    /// `--scenario benign`).
+    #[arg(long, conflicts_with = "scenario")]
     benign: bool,
+    /// What to add to the benign traffic: `mixed` (one of each attack), `benign` (nothing),
+    /// `slow-scan` (one port every 5 minutes all run long), `fast-scan` (20 hosts in seconds).
+    #[arg(long, value_parser = parse_scenario)]
+    scenario: Option<Scenario>,
+}
+
+/// The `--scenario` names.
+fn parse_scenario(s: &str) -> Result<Scenario, String> {
+    match s {
+        "mixed" => Ok(Scenario::Mixed),
+        "benign" => Ok(Scenario::Benign),
+        "slow-scan" => Ok(Scenario::SlowScan),
+        "fast-scan" => Ok(Scenario::FastScan),
+        _ => Err("expected mixed, benign, slow-scan or fast-scan".into()),
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut opts = GenOptions {
         seed: args.seed,
         lines: args.lines,
-        attacks: !args.benign,
+        scenario: match (args.benign, args.scenario) {
+            (true, _) => Scenario::Benign,
+            (false, s) => s.unwrap_or_default(),
+        },
         ..GenOptions::default()
     };
     if let Some(start) = args.start {

@@ -156,12 +156,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         g("incident_updates")
     );
     println!(
-        "tail        {} rotations, {} truncations ({} without copy), {} deletions, {} files dropped, {} errors",
+        "tail        {} rotations, {} truncations ({} without copy), {} deletions, {} files dropped, {} resumed compressed, {} errors",
         g("rotations"),
         g("truncations"),
         g("truncations_without_copy"),
         g("deletions"),
         g("files_dropped"),
+        g("compressed_resumed"),
         g("tail_errors")
     );
     if let Some(line) = &forward_line {

@@ -6,7 +6,7 @@
 //! `pid`, `rules`, `commits`, `incident_updates`, `reloads`, `reload_errors`;
 //! engine: `events`, `late`, `buffered`, `held`, `group_cap_hits`, `value_cap_hits`,
 //! `join_cap_hits`; tail: `rotations`, `deletions`, `truncations`,
-//! `truncations_without_copy`, `files_dropped`, `tail_errors`;
+//! `truncations_without_copy`, `files_dropped`, `compressed_resumed`, `tail_errors`;
 //! per file path: `lines`, `events`, `skipped`, `rejected`.
 
 use super::parsing::LineCounts;
@@ -104,6 +104,7 @@ impl Counters {
                 self.tail.truncations_without_copy,
             ),
             g("files_dropped", self.tail.files_dropped),
+            g("compressed_resumed", self.tail.compressed_resumed),
             g("tail_errors", self.tail.errors),
         ];
         for (i, c) in self.sources.iter().enumerate() {

@@ -260,6 +260,7 @@ fn add_tail_stats(total: &mut TailStats, s: &TailStats) {
     total.unseen_rotated += s.unseen_rotated;
     total.files_finished += s.files_finished;
     total.files_dropped += s.files_dropped;
+    total.compressed_resumed += s.compressed_resumed;
     total.errors += s.errors;
 }
 

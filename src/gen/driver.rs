@@ -8,6 +8,7 @@ use super::scenarios::{self, Actors, Script};
 use super::session::{Pids, PID_PLACEHOLDER, SEC};
 use super::world::World;
 use super::writer::LineOut;
+use super::Scenario;
 use std::collections::{BinaryHeap, HashMap};
 use std::io::{self, Write};
 
@@ -118,12 +119,12 @@ fn mean_gap(k: u64, now: i64) -> u64 {
 }
 
 /// Generates `lines` lines for `seed` from `start_us` into the two writers, with the attack
-/// scenarios if `attacks`.
+/// attacks of `scenario`.
 pub fn run<W: Write>(
     seed: u64,
     lines: u64,
     start_us: i64,
-    attacks: bool,
+    scenario: Scenario,
     vs_out: W,
     fw_out: W,
 ) -> io::Result<Outcome<W>> {
@@ -133,7 +134,7 @@ pub fn run<W: Write>(
         &mut world,
         lines,
         RATE,
-        attacks,
+        scenario,
     );
     let scripted: u64 = plan.scripts.iter().map(|s| s.lines.len() as u64).sum();
     let budget = lines.saturating_sub(scripted);

@@ -7,7 +7,7 @@ use super::checks_fw::{check_off_port, check_scans, check_sweep};
 use super::logscan::{parse_fw, parse_vs};
 use super::scenarios::Actors;
 use super::tests::{read, run_opts};
-use super::GenOptions;
+use super::{GenOptions, Scenario};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -39,7 +39,11 @@ fn check(seed: u64, lines: u64, attacks: bool) -> (TempDir, Actors) {
     let opts = GenOptions {
         seed,
         lines,
-        attacks,
+        scenario: if attacks {
+            Scenario::Mixed
+        } else {
+            Scenario::Benign
+        },
         ..GenOptions::default()
     };
     let (dir, _, actors) = run_opts(&opts);

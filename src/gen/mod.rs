@@ -7,8 +7,10 @@
 //! rule pack. Attack scenarios (anonymous logins, one of them uploading; a brute force; a
 //! brute force that works; an insider downloading sensitive files; a port scan; a host
 //! sweep; an off-port FTP server used as a drop) are placed at fixed fractions of the run and
-//! listed in truth.json as the incidents the rule pack must raise. Without attacks
-//! ([`GenOptions::attacks`] false) the logs are benign only and truth.json lists none.
+//! listed in truth.json as the incidents the rule pack must raise. [`Scenario::Benign`] gives
+//! benign logs only and truth.json lists none; [`Scenario::SlowScan`] and
+//! [`Scenario::FastScan`] add one scanner each to benign traffic (`scans.rs`), to measure
+//! how soon the slow-scan and random-walk rules find it.
 //!
 //! The same options always give byte-identical files: the random numbers come from a
 //! hand-written xoshiro256** (see `rng.rs`), and no floating point or platform math is used.
@@ -19,6 +21,7 @@ mod driver;
 mod event;
 mod fmt;
 mod rng;
+mod scans;
 mod scenarios;
 mod session;
 mod truth;
@@ -48,18 +51,34 @@ use std::path::Path;
 pub struct GenOptions {
     /// Seed of every random choice.
     pub seed: u64,
-    /// Approximate total lines across vsftpd.log and kern.log (within 1 %; with `attacks`
-    /// the scenarios, a few hundred lines, are always written, so smaller values are
-    /// exceeded).
+    /// Approximate total lines across vsftpd.log and kern.log (within 1 %; the scenarios, a
+    /// few hundred lines, are always written, so smaller values are exceeded). At 12 lines a
+    /// second of log time, 1 M lines span about a day.
     pub lines: u64,
     /// Time of the first line (UTC).
     pub start: DateTime<Utc>,
-    /// Include the attack scenarios; `false` gives benign traffic only and no incidents.
-    pub attacks: bool,
+    /// What happens on top of the benign background.
+    pub scenario: Scenario,
+}
+
+/// Which attacks the generator adds to the benign background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scenario {
+    /// One of each attack scenario, at fixed fractions of the run (the default).
+    #[default]
+    Mixed,
+    /// Benign traffic only: no incident.
+    Benign,
+    /// One scanner refused on a new port of the FTP server every 5 minutes, from the first
+    /// minutes to the end of the run (about 288 probes in a 1 M-line day).
+    SlowScan,
+    /// One scanner sweeping 20 hosts on one port each within seconds, every probe refused: a
+    /// case for the threshold random walk only.
+    FastScan,
 }
 
 impl Default for GenOptions {
-    /// Seed 1, 5 000 lines, starting 2026-03-02T08:00:00Z, with attacks.
+    /// Seed 1, 5 000 lines, starting 2026-03-02T08:00:00Z, with the mixed attacks.
     fn default() -> Self {
         Self {
             seed: 1,
@@ -68,7 +87,7 @@ impl Default for GenOptions {
                 .with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
                 .single()
                 .expect("valid date"),
-            attacks: true,
+            scenario: Scenario::Mixed,
         }
     }
 }
@@ -101,7 +120,7 @@ fn generate_with_actors(
         opts.seed,
         opts.lines,
         opts.start.timestamp_micros(),
-        opts.attacks,
+        opts.scenario,
         open("vsftpd.log")?,
         open("kern.log")?,
     )?;

@@ -9,8 +9,10 @@
 use super::attacks_ftp::{anonymous, brute_force, brute_success, insider, off_port};
 use super::event::{FwLine, Line, Prefix, Proto};
 use super::rng::Rng;
+use super::scans::{fast_scan, slow_scan};
 use super::session::{Lines, SEC};
 use super::world::{ip, World, FTP_PORT, FTP_SERVER, OFF_PORT};
+use super::Scenario;
 
 /// A scenario placed when the background reaches `ppm` millionths of its line budget.
 #[derive(Debug, Clone)]
@@ -43,6 +45,10 @@ pub struct Actors {
     pub sweep: Option<(u32, u16)>,
     /// Clients of the off-port (2121) instance.
     pub offport: Vec<u32>,
+    /// The slow port scanner ([`Scenario::SlowScan`]).
+    pub slow_scanner: Option<u32>,
+    /// The fast scanner of many hosts ([`Scenario::FastScan`]).
+    pub fast_scanner: Option<u32>,
 }
 
 /// All scripts and who plays them.
@@ -55,7 +61,7 @@ pub struct Plan {
 }
 
 /// Nmap's most probed ports, which every scan starts from.
-const TOP_PORTS: [u16; 60] = [
+pub const TOP_PORTS: [u16; 60] = [
     7, 9, 13, 21, 22, 23, 25, 26, 37, 53, 79, 80, 81, 88, 106, 110, 111, 113, 119, 135, 139, 143,
     144, 179, 199, 389, 427, 443, 444, 445, 465, 513, 514, 515, 548, 554, 587, 631, 646, 873, 990,
     993, 995, 1025, 1433, 1720, 1723, 2049, 2121, 3128, 3306, 3389, 5060, 5432, 5900, 6000, 8000,
@@ -69,12 +75,37 @@ pub fn anon_count(lines: u64) -> usize {
     (lines / 50_000).max(3) as usize
 }
 
-/// Builds every scenario for a run of `lines` lines at `rate` lines per second; none at all
-/// without `attacks`.
-pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64, attacks: bool) -> Plan {
-    if !attacks {
-        return Plan::default();
+/// Builds the scripts of `scenario` for a run of `lines` lines at `rate` lines per second.
+pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64, scenario: Scenario) -> Plan {
+    let span_us = (lines * SEC as u64 / rate.max(1)) as i64;
+    match scenario {
+        Scenario::Mixed => mixed(rng, world, lines, span_us),
+        Scenario::Benign => Plan::default(),
+        Scenario::SlowScan => {
+            let a = ip(192, 0, 2, rng.range(200, 254) as u8);
+            Plan {
+                scripts: vec![slow_scan(rng, a, span_us)],
+                actors: Actors {
+                    slow_scanner: Some(a),
+                    ..Actors::default()
+                },
+            }
+        }
+        Scenario::FastScan => {
+            let a = ip(192, 0, 2, rng.range(200, 254) as u8);
+            Plan {
+                scripts: vec![fast_scan(rng, a)],
+                actors: Actors {
+                    fast_scanner: Some(a),
+                    ..Actors::default()
+                },
+            }
+        }
     }
+}
+
+/// One of each attack scenario, at fixed fractions of the run.
+fn mixed(rng: &mut Rng, world: &mut World, lines: u64, span_us: i64) -> Plan {
     let mut doc: Vec<u8> = (1..=199).collect();
     rng.shuffle(&mut doc);
     let mut attackers: Vec<u8> = (200..=254).collect();
@@ -92,7 +123,6 @@ pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64, attacks: bo
         (attacker(0), attacker(1), attacker(2), attacker(3));
     let sweep = (attacker(4), rng.pick(&SWEEP_PORTS));
     let offport: Vec<u32> = (5..6 + rng.below(2) as usize).map(attacker).collect();
-    let span_us = (lines * SEC as u64 / rate.max(1)) as i64;
     let mut scripts = Vec::new();
     for (i, &client) in anon.iter().enumerate() {
         let slot = 1_000_000 / n_anon as u64;
@@ -124,6 +154,7 @@ pub fn plan(rng: &mut Rng, world: &mut World, lines: u64, rate: u64, attacks: bo
         scanner: Some(scanner),
         sweep: Some(sweep),
         offport,
+        ..Actors::default()
     };
     Plan { scripts, actors }
 }

@@ -27,7 +27,7 @@ fn benign(seed: u64, lines: u64) -> (TempDir, GenSummary, Actors) {
     run_opts(&GenOptions {
         seed,
         lines,
-        attacks: false,
+        scenario: Scenario::Benign,
         ..GenOptions::default()
     })
 }

@@ -93,6 +93,14 @@ pub fn incidents(actors: &Actors) -> Vec<Incident> {
         v.push(incident("firewall.slow_host_sweep", &[src(a)]));
         v.push(incident("firewall.trw_scanner", &[src(a)]));
     }
+    // One host, one new refused port every 5 minutes: only the 24-hour distinct count sees it.
+    if let Some(a) = actors.slow_scanner {
+        v.push(incident("firewall.slow_port_scan", &[src(a), server()]));
+    }
+    // 20 hosts, one port each, all refused: too few for the sweep rules, enough for the walk.
+    if let Some(a) = actors.fast_scanner {
+        v.push(incident("firewall.trw_scanner", &[src(a)]));
+    }
     if !actors.offport.is_empty() {
         v.push(incident(
             "cross.ftp_off_port",

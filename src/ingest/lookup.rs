@@ -2,6 +2,8 @@
 //! evidence by place only (long windows, random walks).
 
 use crate::incident::Incident;
+use crate::ingest::gz;
+use crate::ingest::lines::{line_bytes, LineReader};
 use crate::record::MAX_EVIDENCE_BYTES;
 use std::collections::HashMap;
 use std::fs::File;
@@ -12,8 +14,19 @@ use std::path::PathBuf;
 /// A line that can no longer be read (file rotated away, a network source) says so.
 pub fn resolve_evidence(incidents: &mut [Incident], sources: &[PathBuf]) {
     let mut files: HashMap<u32, Option<File>> = HashMap::new();
+    let mut gz: HashMap<u32, Vec<&mut Box<str>>> = HashMap::new();
+    let mut gz_offsets: HashMap<u32, Vec<u64>> = HashMap::new();
     for ev in incidents.iter_mut().flat_map(|i| i.evidence.iter_mut()) {
         if !ev.raw.is_empty() {
+            continue;
+        }
+        // A compressed source cannot seek: its lines are read in one pass below.
+        if sources
+            .get(ev.source as usize)
+            .is_some_and(|p| gz::file_is_gzip(p))
+        {
+            gz_offsets.entry(ev.source).or_default().push(ev.offset);
+            gz.entry(ev.source).or_default().push(&mut ev.raw);
             continue;
         }
         let file = files.entry(ev.source).or_insert_with(|| {
@@ -27,6 +40,49 @@ pub fn resolve_evidence(incidents: &mut [Incident], sources: &[PathBuf]) {
             None => Box::from("[line not available: source cannot be read back]"),
         };
     }
+    for (source, raws) in gz {
+        let offsets = &gz_offsets[&source];
+        let lines = read_gz_lines(&sources[source as usize], offsets);
+        for (raw, &offset) in raws.into_iter().zip(offsets) {
+            *raw = match &lines {
+                Ok(found) => found.get(&offset).cloned().unwrap_or_else(|| {
+                    Box::from("[line not available: past the end of the compressed file]")
+                }),
+                Err(e) => format!("[line not available: {e}]").into(),
+            };
+        }
+    }
+}
+
+/// The lines at `offsets` (decompressed bytes) of gzip file `path`, in one pass.
+fn read_gz_lines(
+    path: &std::path::Path,
+    offsets: &[u64],
+) -> std::io::Result<HashMap<u64, Box<str>>> {
+    let wanted: std::collections::HashSet<u64> = offsets.iter().copied().collect();
+    let last = offsets.iter().copied().max().unwrap_or(0);
+    let mut reader = LineReader::new(gz::decoder(File::open(path)?), 0);
+    let mut out = HashMap::new();
+    while let Some(block) = reader.next_block()? {
+        for (i, &(offset, _, _)) in block.lines.iter().enumerate() {
+            if wanted.contains(&offset) {
+                let line = line_bytes(&block, i);
+                let line = &line[..line.len().min(MAX_EVIDENCE_BYTES)];
+                out.insert(offset, line_text(line));
+            }
+        }
+        if block.lines.last().is_some_and(|l| l.0 >= last) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The first line of `buf`, without its line ending, as lossy UTF-8.
+fn line_text(buf: &[u8]) -> Box<str> {
+    let end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
+    let line = buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]);
+    String::from_utf8_lossy(line).into()
 }
 
 fn read_line_at(f: &mut File, offset: u64) -> std::io::Result<Box<str>> {

@@ -2,6 +2,7 @@
 
 pub mod fingerprint;
 pub mod flowfile;
+pub mod gz;
 pub mod lines;
 pub mod listen;
 pub mod lookup;

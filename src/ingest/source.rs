@@ -4,7 +4,6 @@ use super::lines::{line_bytes, LineReader};
 use crate::record::{RawLine, Record};
 use crossbeam_channel::Sender;
 use portcullis_parsers::{detect_format, Format, LineParser, ParseContext, SourceTz};
-use std::fs::File;
 use std::io::{self, Read};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -96,7 +95,7 @@ impl SourceSpec {
             err,
         };
         let mut head = Vec::new();
-        File::open(&self.path)
+        super::gz::open_text(&self.path)
             .map_err(io_err)?
             .take(DETECT_BYTES)
             .read_to_end(&mut head)
@@ -125,7 +124,8 @@ pub fn read_source(
         path: spec.path.display().to_string(),
         err,
     };
-    let file = File::open(&spec.path).map_err(io_err)?;
+    // A gzip file (a rotated `.gz`) is read decompressed; offsets count decompressed bytes.
+    let file = super::gz::open_text(&spec.path).map_err(io_err)?;
     let mut reader = LineReader::new(file, 0);
     let mut parser = LineParser::new(format, ctx.clone());
     let mut stats = SourceStats::default();

@@ -34,8 +34,15 @@
 //! A followed path keeps its older generations before its live one and closes them oldest
 //! first, so the positions of a path always cover every generation not yet finished.
 //!
-//! Limits: compressed rotated files (`.gz`, ...) are not read (a generation compressed
-//! before we finished it is lost past the point read); wildcards only in the file-name part;
+//! - **compress** (logrotate's `compress`, often with `delaycompress`): a generation we have
+//!   open is read to its end through its descriptor even after gzip removed it. At restart,
+//!   a position whose file is gone is looked for among the path's `.gz` siblings by the
+//!   fingerprint of their decompressed head, and its rest is read from the decompressed
+//!   stream (offsets count decompressed bytes); `.gz` siblings newer than it are read from 0.
+//!
+//! Limits: only gzip is read (`.bz2`, `.xz`, ... are not); a generation rotated *and*
+//! compressed between two polls while running (no `delaycompress`, a slow poll) is not read;
+//! wildcards only in the file-name part;
 //! two files with identical first 256 bytes and reused inodes cannot be told apart.
 
 mod generation;
@@ -138,6 +145,9 @@ pub struct TailStats {
     pub files_finished: u64,
     /// Positions given at startup whose file was gone.
     pub files_dropped: u64,
+    /// Positions given at startup whose file was found compressed (`.gz`) and read on from
+    /// the decompressed stream.
+    pub compressed_resumed: u64,
     /// Files that could not be opened or read (tried again on the next poll).
     pub errors: u64,
     /// Lines returned from files no longer followed.

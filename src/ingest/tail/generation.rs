@@ -4,6 +4,7 @@
 use crate::ingest::fingerprint::{
     dev_ino, fingerprint, fingerprint_len, read_at_full, read_head, FileKey, FP_LEN,
 };
+use crate::ingest::gz;
 use crate::ingest::lines::{LineBlock, BLOCK_SIZE};
 use portcullis_parsers::MAX_LINE_LEN;
 use std::fs::File;
@@ -42,6 +43,9 @@ pub(super) struct Gen {
     head: Vec<u8>,
     /// For `Rotated`: the path had another file with data when last looked at.
     pub successor_seen: bool,
+    /// A gzip-compressed generation (a rotated `.gz`): read as a stream, positioned at
+    /// `read_pos()` in decompressed bytes; offsets count decompressed bytes.
+    gz: Option<Box<dyn io::Read + Send>>,
     pub lines: u64,
     pub bytes: u64,
     pub too_long: u64,
@@ -62,10 +66,35 @@ impl Gen {
             skip_to: None,
             head,
             successor_seen: false,
+            gz: None,
             lines: 0,
             bytes: 0,
             too_long: 0,
         })
+    }
+
+    /// Follows gzip file `file` from decompressed `offset` (a line boundary) as a
+    /// [`State::Copy`]: nobody writes to a compressed file, so it closes at its end. The
+    /// bytes before `offset` are decompressed and dropped (the stream cannot seek); a file
+    /// shorter than `offset` is `InvalidData`.
+    pub fn from_gz(path: PathBuf, file: File, offset: u64) -> io::Result<Gen> {
+        let id = dev_ino(&file.metadata()?);
+        let mut dec = gz::decoder(file.try_clone()?);
+        let mut head = vec![0; fingerprint_len(offset)];
+        let mut got = gz::read_full(&mut dec, &mut head)? as u64;
+        got += io::copy(&mut io::Read::take(&mut dec, offset - got), &mut io::sink())?;
+        if got < offset {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "compressed generation shorter than the position",
+            ));
+        }
+        let mut g = Gen::new(path, file, 0, State::Copy)?;
+        g.id = id;
+        g.offset = offset;
+        g.head = head;
+        g.gz = Some(Box::new(dec));
+        Ok(g)
     }
 
     /// Follows `file` from after its last complete line (`tail -F`): a line being written
@@ -109,6 +138,12 @@ impl Gen {
         &self.head[..fingerprint_len(self.offset)]
     }
 
+    /// The head bytes read so far (up to `FP_LEN`), returned as lines or not: a copy of
+    /// this file must start with them.
+    pub fn head_read(&self) -> &[u8] {
+        &self.head
+    }
+
     /// Links to the file left (0 once it is deleted).
     pub fn nlink(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.nlink())
@@ -135,7 +170,11 @@ impl Gen {
     /// `BLOCK_SIZE` bytes. Returns whether the end of the file (as it was when reading
     /// began) was reached.
     pub fn read(&mut self, budget: &mut usize, out: &mut Vec<LineBlock>) -> io::Result<bool> {
-        let len = self.file.metadata()?.len();
+        // A compressed stream has no length up front: it is read until it ends.
+        let len = match self.gz {
+            Some(_) => u64::MAX,
+            None => self.file.metadata()?.len(),
+        };
         loop {
             let pos = self.read_pos();
             if pos >= len {
@@ -148,7 +187,22 @@ impl Gen {
             let mut buf = std::mem::take(&mut self.carry);
             let old = buf.len();
             buf.resize(old + want, 0);
-            let n = read_at_full(&self.file, &mut buf[old..], pos)?;
+            let read = match self.gz.as_mut() {
+                Some(dec) => gz::read_full(dec, &mut buf[old..]),
+                None => read_at_full(&self.file, &mut buf[old..], pos),
+            };
+            let n = match read {
+                Ok(n) => n,
+                Err(e) => {
+                    self.carry = buf[..old].to_vec();
+                    // A corrupt compressed stream stays corrupt: reported once (counted
+                    // in `errors`), then it reads as ended so the generation closes.
+                    if self.gz.is_some() {
+                        self.gz = Some(Box::new(io::empty()));
+                    }
+                    return Err(e);
+                }
+            };
             buf.truncate(old + n);
             if n == 0 {
                 self.carry = buf;

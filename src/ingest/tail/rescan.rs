@@ -233,6 +233,10 @@ fn find_copy(
                 && s.len >= g.offset
                 && (g.offset > 0 || new[k])
                 && s.head_fingerprint(g.offset) == Some(want)
+                // Also what was read past the last line: with nothing returned yet, this is
+                // all that tells the copy from another new file (its copy compressed away).
+                && s.len >= g.head_read().len() as u64
+                && s.head_fingerprint(g.head_read().len() as u64) == Some(fingerprint(g.head_read()))
         })
         .collect();
     cands

@@ -42,7 +42,17 @@ impl Tailer {
                 match sibs.iter().find(|s| s.id == id) {
                     Some(s) => (s.path.clone(), Some(s.rank.clone())),
                     None => {
-                        self.stats.files_dropped += 1;
+                        match find_gz(&p) {
+                            Some((rank, gen)) => {
+                                self.stats.compressed_resumed += 1;
+                                found.push(Found {
+                                    path_idx,
+                                    rank: Some(rank),
+                                    gen,
+                                });
+                            }
+                            None => self.stats.files_dropped += 1,
+                        }
                         continue;
                     }
                 }
@@ -81,6 +91,12 @@ impl Tailer {
                     let f = File::open(&s.path).ok()?;
                     let g = Gen::new(p.path.clone(), f, p.offset, State::Copy).ok()?;
                     (g.id == s.id).then(|| (s.rank.clone(), g))
+                })
+                .or_else(|| {
+                    // The copy may have been compressed meanwhile.
+                    let found = find_gz(&p);
+                    self.stats.compressed_resumed += u64::from(found.is_some());
+                    found
                 });
             match copy {
                 Some((r, gen)) => found.push(Found {
@@ -111,8 +127,8 @@ impl Tailer {
         self.gens = found.into_iter().map(|f| f.gen).collect();
     }
 
-    /// Rotated siblings newer than the oldest generation found among a path's siblings,
-    /// and not followed: generations created and rotated while we were down.
+    /// Rotated siblings (plain or gzip) newer than the oldest generation found among a
+    /// path's siblings, and not followed: generations created and rotated while we were down.
     fn add_rotated_while_down(&mut self, paths: &[PathBuf], found: &mut Vec<Found>) {
         for (path_idx, path) in paths.iter().enumerate() {
             let oldest = found
@@ -121,17 +137,26 @@ impl Tailer {
                 .filter_map(|f| f.rank.clone())
                 .min_by_key(Rank::age_key);
             let Some(oldest) = oldest else { continue };
-            for s in siblings::list(path) {
+            let gz = siblings::list_gz(path);
+            let plain = siblings::list(path);
+            let all = gz
+                .iter()
+                .map(|s| (s, true))
+                .chain(plain.iter().map(|s| (s, false)));
+            for (s, compressed) in all {
                 if !s.rank.newer_than(&oldest) || found.iter().any(|f| f.gen.id == s.id) {
                     continue;
                 }
-                match File::open(&s.path).and_then(|f| Gen::new(path.clone(), f, 0, State::Rotated))
-                {
+                let open = |f| match compressed {
+                    true => Gen::from_gz(path.clone(), f, 0),
+                    false => Gen::new(path.clone(), f, 0, State::Rotated),
+                };
+                match File::open(&s.path).and_then(open) {
                     Ok(gen) if gen.id == s.id => {
                         self.stats.unseen_rotated += 1;
                         found.push(Found {
                             path_idx,
-                            rank: Some(s.rank),
+                            rank: Some(s.rank.clone()),
                             gen,
                         });
                     }
@@ -141,6 +166,28 @@ impl Tailer {
             }
         }
     }
+}
+
+/// The gzip-compressed rotated sibling of `p.path` that holds the generation `p` read
+/// (logrotate's `compress` made a new inode of it): the one whose decompressed head has
+/// `p`'s fingerprint. Inode numbers prove nothing here: the `.gz` may reuse the number of
+/// a file another position names, freed by a compression. With nothing read (`offset` 0)
+/// any file would match, so none is taken. Opened at `p.offset` in decompressed bytes.
+fn find_gz(p: &FilePosition) -> Option<(Rank, Gen)> {
+    let need = fingerprint_len(p.offset);
+    siblings::list_gz(&p.path)
+        .into_iter()
+        .rev()
+        .filter(|_| p.offset > 0)
+        .find(|s| {
+            crate::ingest::gz::head(&s.path, need)
+                .is_ok_and(|h| h.len() == need && fingerprint(&h) == p.fingerprint)
+        })
+        .and_then(|s| {
+            let f = File::open(&s.path).ok()?;
+            let g = Gen::from_gz(p.path.clone(), f, p.offset).ok()?;
+            (g.id == s.id).then_some((s.rank, g))
+        })
 }
 
 /// Whether `file` still holds what position `p` read: at least `offset` bytes, and a head

@@ -2,8 +2,9 @@
 //!
 //! For `/var/log/x.log` the siblings are the files in `/var/log` named `x.log.<digits>`
 //! (logrotate's numbering, `.1` newest) or `x.log-<anything>` (`dateext`, newer sorts
-//! later). Compressed names (`.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`) are left out: reading
-//! them needs a decompressor, left for later.
+//! later). Compressed names (`.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`) are left out of
+//! [`list`]; [`list_gz`] gives the gzip ones (`x.log.2.gz`), which a restart reads when the
+//! generation it stopped in was compressed meanwhile (other compressors are not read).
 
 use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
 use std::collections::HashMap;
@@ -64,6 +65,11 @@ pub(super) fn rank(base: &[u8], name: &[u8]) -> Option<Rank> {
     }
 }
 
+/// The rank of `name` as a gzip-compressed rotated sibling of `base` (`x.log.2.gz`).
+pub(super) fn rank_gz(base: &[u8], name: &[u8]) -> Option<Rank> {
+    rank(base, name.strip_suffix(b".gz")?)
+}
+
 /// One rotated sibling as found on disk.
 #[derive(Debug, Clone)]
 pub(super) struct Sibling {
@@ -109,8 +115,22 @@ pub(super) fn list(followed: &Path) -> Vec<Sibling> {
     list_in(followed, &names_in(&dir_of(followed)))
 }
 
+/// The gzip-compressed rotated siblings of `followed` now, oldest first.
+pub(super) fn list_gz(followed: &Path) -> Vec<Sibling> {
+    list_ranked(followed, &names_in(&dir_of(followed)), rank_gz)
+}
+
 /// The rotated siblings of `followed` among `names`, the names in its directory.
 pub(super) fn list_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
+    list_ranked(followed, names, rank)
+}
+
+/// The files among `names` that `rank_of` ranks as rotated siblings of `followed`.
+fn list_ranked(
+    followed: &Path,
+    names: &[OsString],
+    rank_of: fn(&[u8], &[u8]) -> Option<Rank>,
+) -> Vec<Sibling> {
     let Some(base) = followed.file_name() else {
         return Vec::new();
     };
@@ -118,7 +138,7 @@ pub(super) fn list_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
     let mut out: Vec<Sibling> = names
         .iter()
         .filter_map(|name| {
-            let rank = rank(base.as_bytes(), name.as_bytes())?;
+            let rank = rank_of(base.as_bytes(), name.as_bytes())?;
             let path = dir.join(name);
             let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
             Some(Sibling {
@@ -158,11 +178,14 @@ impl Snapshot {
     }
 
     /// Whether `sib` appeared since the last look: an inode not seen then, or a seen inode
-    /// whose head changed (the inode was freed and reused by another file).
+    /// whose head changed (the inode was freed and reused by another file). An inode that
+    /// was empty then has no head to compare: with data now it counts as new (nothing of it
+    /// can have been read; compressing frees inodes that the next copy reuses at once).
     pub(super) fn is_new(&self, sib: &Sibling) -> bool {
         match self.seen.get(&sib.id) {
             None => true,
             Some(s) if s.len == sib.len && s.mtime == sib.mtime => false,
+            Some(s) if s.head_len == 0 => sib.len > 0,
             Some(s) => sib.len < s.head_len || sib.head_fingerprint(s.head_len) != Some(s.head_fp),
         }
     }
@@ -229,6 +252,14 @@ mod tests {
             Rank::Suffixed(b"20240102".to_vec()).newer_than(&Rank::Suffixed(b"20240101".to_vec()))
         );
         assert!(!Rank::Numbered(1).newer_than(&Rank::Suffixed(b"1".to_vec())));
+        assert_eq!(rank_gz(b, b"x.log.2.gz"), Some(Rank::Numbered(2)));
+        assert_eq!(
+            rank_gz(b, b"x.log-20240101.gz"),
+            Some(Rank::Suffixed(b"20240101".to_vec()))
+        );
+        for not in [&b"x.log.2"[..], b"x.log.gz", b"x.log.2.bz2", b"y.log.1.gz"] {
+            assert_eq!(rank_gz(b, not), None, "{}", String::from_utf8_lossy(not));
+        }
     }
 
     #[test]
