@@ -101,7 +101,7 @@ fn a_restart_with_changed_rules_keeps_the_state_of_unchanged_ones() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
         text.contains(
-            "restored=11 started_empty=firewall.slow_host_sweep dropped=ftp.brute_force held=0"
+            "restored=12 started_empty=firewall.slow_host_sweep dropped=ftp.brute_force held=0"
         ),
         "{text}"
     );

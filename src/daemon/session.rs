@@ -86,7 +86,10 @@ impl<'a> Session<'a> {
         let mut merge = LiveMerge::default();
         let listeners = listener_names(listen);
         let (engine, names) = match store.load_snapshot()? {
-            None => (Engine::with_limits(rules.clone(), opts.lateness, opts.limits), listeners),
+            None => (
+                Engine::with_limits(rules.clone(), opts.lateness, opts.limits),
+                listeners,
+            ),
             Some((bytes, taken_at)) => {
                 match saved::decode(&bytes, rules.clone(), opts.lateness, &listeners, &mut merge) {
                     Ok(mut r) => {
@@ -103,7 +106,10 @@ impl<'a> Session<'a> {
                             "portcullis: snapshot taken_at={taken_at} not usable, \
                              correlation state starts empty: {e}"
                         );
-                        (Engine::with_limits(rules.clone(), opts.lateness, opts.limits), listeners)
+                        (
+                            Engine::with_limits(rules.clone(), opts.lateness, opts.limits),
+                            listeners,
+                        )
                     }
                 }
             }

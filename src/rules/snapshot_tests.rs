@@ -167,7 +167,13 @@ fn stream() -> Vec<Record> {
             e.source_port = Some(40_000 + j as u16);
             events.push(e);
         }
-        let mut a = fw(base + 60_000, Action::FirewallAllow, "192.0.2.78", SERVER, 2200);
+        let mut a = fw(
+            base + 60_000,
+            Action::FirewallAllow,
+            "192.0.2.78",
+            SERVER,
+            2200,
+        );
         a.source_port = Some(50_000);
         events.push(a);
         let mut l = ev(base + 62_000, Action::SshLogin, "192.0.2.78");
