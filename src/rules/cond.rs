@@ -366,6 +366,7 @@ mod tests {
         e.tcp_flags = Some(portcullis_parsers::TcpFlags(
             portcullis_parsers::TcpFlags::SYN,
         ));
+        e.set_ended_after(90_000_000_000);
         e
     }
 
@@ -391,6 +392,8 @@ mod tests {
             ),
             (r#"tcp.flags matches "SYN""#, true),
             (r#"user.name matches ".""#, false),
+            ("event.duration > 60000000000", true),
+            ("event.duration >= 3600000000000", false),
         ];
         for (text, want) in table {
             assert_eq!(cond(text).unwrap().eval(&e), *want, "{text}");

@@ -28,6 +28,7 @@ pub enum Field {
     ObserverIp,
     ProcessPid,
     RuleName,
+    Duration,
 }
 
 /// The type of values a field holds; decides which literals and operators a rule may use.
@@ -67,6 +68,7 @@ impl Field {
         (Field::ObserverIp, "observer.ip"),
         (Field::ProcessPid, "process.pid"),
         (Field::RuleName, "rule.name"),
+        (Field::Duration, "event.duration"),
     ];
 
     /// Looks a field up by its ECS name.
@@ -98,7 +100,8 @@ impl Field {
             | Field::Bytes
             | Field::Packets
             | Field::FileSize
-            | Field::ProcessPid => FieldType::Number,
+            | Field::ProcessPid
+            | Field::Duration => FieldType::Number,
             Field::UserName | Field::FilePath | Field::HostName | Field::RuleName => {
                 FieldType::Text
             }
@@ -138,6 +141,7 @@ impl Field {
             Field::ObserverIp => opt(e.observer_ip, Value::Ip),
             Field::ProcessPid => opt(e.process_pid, |p| Value::Number(p.into())),
             Field::RuleName => opt(e.rule_name.clone(), Value::Text),
+            Field::Duration => opt(e.duration_ns, Value::Number),
         }
     }
 }
