@@ -21,18 +21,22 @@ pub struct Evidence {
     pub source: u32,
     /// Byte offset of the line in its source.
     pub offset: u64,
+    /// For evidence kept by place: the line's digest ([`crate::record::line_digest`]), which
+    /// the line read back must match.
+    pub digest: Option<u32>,
     /// The line (lossy UTF-8, length-capped).
     pub raw: Box<str>,
 }
 
 impl Evidence {
-    /// Evidence known only by its place: the text is read back from the source when the
-    /// incident is stored (compact long-window state keeps no line text).
-    pub fn unresolved(timestamp: DateTime<Utc>, source: u32, offset: u64) -> Evidence {
+    /// Evidence known only by its place and digest: the text is read back from the source
+    /// when the incident is stored (compact long-window state keeps no line text).
+    pub fn unresolved(timestamp: DateTime<Utc>, source: u32, offset: u64, digest: u32) -> Evidence {
         Evidence {
             timestamp,
             source,
             offset,
+            digest: Some(digest),
             raw: Box::from(""),
         }
     }

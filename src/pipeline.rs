@@ -10,7 +10,7 @@
 use crate::forward::{ForwardError, ForwardSettings, Forwarder, DRAIN_LIMIT};
 use crate::incident::Incident;
 use crate::ingest::flowfile::{looks_like_flows, read_flow_files};
-use crate::ingest::lookup::resolve_evidence;
+use crate::ingest::lookup::EvidenceReader;
 use crate::ingest::source::{read_source, SourceError, SourceSpec, SourceStats};
 use crate::record::Record;
 use crate::rules::engine::{Engine, EngineStats};
@@ -133,8 +133,9 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
         let store_names = names.clone();
         let paths: Vec<PathBuf> = opts.sources.iter().map(|s| s.path.clone()).collect();
         let writer = s.spawn(move || -> Result<Store, StoreError> {
+            let mut evidence = EvidenceReader::default();
             for mut batch in inc_rx {
-                resolve_evidence(&mut batch, &paths);
+                evidence.resolve(&mut batch, &paths);
                 store.write_incidents(&batch, &store_names)?;
             }
             Ok(store)

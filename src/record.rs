@@ -6,6 +6,18 @@ use std::sync::Arc;
 /// Longest raw line kept as evidence; longer lines are cut (and marked) to keep rows bounded.
 pub const MAX_EVIDENCE_BYTES: usize = 2048;
 
+/// FNV-1a (32 bit) of a line's first [`MAX_EVIDENCE_BYTES`] bytes, without its terminator.
+/// Evidence kept by place carries it, so a line read back at that place after a rotation is
+/// recognised as the same line, or as another one.
+pub fn line_digest(line: &[u8]) -> u32 {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line[..line.len().min(MAX_EVIDENCE_BYTES)]
+        .iter()
+        .fold(0x811c_9dc5u32, |h, &b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        })
+}
+
 /// A line inside a shared read buffer: cloning it is a reference-count increment, not a copy.
 #[derive(Debug, Clone)]
 pub struct RawLine {
@@ -39,6 +51,11 @@ impl RawLine {
     /// The line's bytes, without line terminator.
     pub fn as_bytes(&self) -> &[u8] {
         &self.chunk[self.start..self.end]
+    }
+
+    /// A 32-bit digest of the line (see [`line_digest`]).
+    pub fn digest(&self) -> u32 {
+        line_digest(self.as_bytes())
     }
 
     /// The line as evidence text: invalid UTF-8 replaced, cut at [`MAX_EVIDENCE_BYTES`].
@@ -90,6 +107,7 @@ impl EvidenceRef {
             timestamp: self.timestamp,
             source: self.source,
             offset: self.offset,
+            digest: None,
             raw: self.raw.to_evidence_text(),
         }
     }

@@ -7,7 +7,7 @@ use super::merge::LiveMerge;
 use super::saved;
 use super::tail_thread::{Batch, Start, TailThread};
 use super::{load_rules, Control, DaemonError, DaemonOptions, Listen, RunSummary};
-use crate::ingest::lookup::resolve_evidence;
+use crate::ingest::lookup::EvidenceReader;
 use crate::record::Record;
 use crate::rules::engine::Engine;
 use crate::rules::Rule;
@@ -47,6 +47,8 @@ pub struct Session<'a> {
     merge: LiveMerge,
     counters: Counters,
     names: Vec<String>,
+    /// Reads evidence kept by place back from the files (and their rotated copies).
+    evidence: EvidenceReader,
     rx: Receiver<Batch>,
     tail: Option<TailThread>,
     /// Every file was read to its end at the last poll.
@@ -144,6 +146,7 @@ impl<'a> Session<'a> {
                 ..Counters::default()
             },
             names,
+            evidence: EvidenceReader::default(),
             rx,
             tail: Some(tail),
             drained: false,
@@ -183,7 +186,6 @@ impl<'a> Session<'a> {
                 match load_rules(self.opts.rules_dir.as_ref()) {
                     Ok(mut rules) => {
                         crate::rules::allow::attach(&mut rules, &self.opts.allow);
-                        eprintln!("portcullis: reloading rules={}", rules.len());
                         return self.shutdown(Some(rules));
                     }
                     Err(e) => {
@@ -311,7 +313,7 @@ impl<'a> Session<'a> {
         let mut updates = self.engine.take_updates();
         if !updates.is_empty() {
             let paths: Vec<PathBuf> = self.names.iter().map(PathBuf::from).collect();
-            resolve_evidence(&mut updates, &paths);
+            self.evidence.resolve(&mut updates, &paths);
             self.counters.incident_updates += updates.len() as u64;
         }
         // An idle daemon does not rewrite an unchanged state.
@@ -378,6 +380,11 @@ impl<'a> Session<'a> {
         self.engine.finish();
         self.unflushed = false;
         self.commit(true)?;
+        // Said only now: a line written after this message is read by the new rules (the
+        // old session has stopped reading and committed what it read).
+        if let Some(rules) = &next {
+            eprintln!("portcullis: reloading rules={}", rules.len());
+        }
         let summary = RunSummary {
             lines: self.counters.sources.iter().map(|c| c.lines).sum(),
             events: self.engine.stats().events,

@@ -1,133 +1,138 @@
 //! Reading evidence lines back from their source by byte offset, for detectors that keep
 //! evidence by place only (long windows, random walks).
+//!
+//! A place is a source, an offset and the line's digest. By the time an incident is stored
+//! (hours later for a slow scan) the file may have been rotated: the line is then looked for
+//! at the same offset in the rotated copies (`.1`, `-20261121`, `.2.gz`, ...), newest first,
+//! and taken only where its digest matches. A line found nowhere says so; a wrong line is
+//! never shown.
 
-use crate::incident::Incident;
+use crate::incident::{Evidence, Incident};
 use crate::ingest::gz;
 use crate::ingest::lines::{line_bytes, LineReader};
-use crate::record::MAX_EVIDENCE_BYTES;
+use crate::ingest::tail::rotated_copies;
+use crate::record::{line_digest, MAX_EVIDENCE_BYTES};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// Fills the text of every evidence line that has none, from the source file at its offset.
-/// A line that can no longer be read (file rotated away, a network source) says so.
-pub fn resolve_evidence(incidents: &mut [Incident], sources: &[PathBuf]) {
-    let mut files: HashMap<u32, Option<File>> = HashMap::new();
-    let mut gz: HashMap<u32, Vec<&mut Box<str>>> = HashMap::new();
-    let mut gz_offsets: HashMap<u32, Vec<u64>> = HashMap::new();
-    for ev in incidents.iter_mut().flat_map(|i| i.evidence.iter_mut()) {
-        if !ev.raw.is_empty() {
-            continue;
-        }
-        // A compressed source cannot seek: its lines are read in one pass below.
-        if sources
-            .get(ev.source as usize)
-            .is_some_and(|p| gz::file_is_gzip(p))
-        {
-            gz_offsets.entry(ev.source).or_default().push(ev.offset);
-            gz.entry(ev.source).or_default().push(&mut ev.raw);
-            continue;
-        }
-        let file = files.entry(ev.source).or_insert_with(|| {
-            sources
-                .get(ev.source as usize)
-                .and_then(|p| File::open(p).ok())
-        });
-        ev.raw = match file.as_mut().map(|f| read_line_at(f, ev.offset)) {
-            Some(Ok(text)) => text,
-            Some(Err(e)) => format!("[line not available: {e}]").into(),
-            None => Box::from("[line not available: source cannot be read back]"),
-        };
-    }
-    for (source, raws) in gz {
-        let offsets = &gz_offsets[&source];
-        let lines = read_gz_lines(&sources[source as usize], offsets);
-        for (raw, &offset) in raws.into_iter().zip(offsets) {
-            *raw = match &lines {
-                Ok(found) => found.get(&offset).cloned().unwrap_or_else(|| {
-                    Box::from("[line not available: past the end of the compressed file]")
-                }),
-                Err(e) => format!("[line not available: {e}]").into(),
-            };
-        }
-    }
+/// Lines remembered between calls: an open slow-scan incident is updated with the same
+/// evidence places at every probe, and a rotated copy may be compressed. Past this many the
+/// memory is cleared (a cache, not state).
+const REMEMBERED_LINES: usize = 4096;
+
+/// Reads evidence lines back, remembering the ones it found.
+#[derive(Debug, Default)]
+pub struct EvidenceReader {
+    found: HashMap<(u32, u64, u32), Box<str>>,
 }
 
-/// The lines at `offsets` (decompressed bytes) of gzip file `path`, in one pass.
-fn read_gz_lines(
-    path: &std::path::Path,
-    offsets: &[u64],
-) -> std::io::Result<HashMap<u64, Box<str>>> {
-    let wanted: std::collections::HashSet<u64> = offsets.iter().copied().collect();
-    let last = offsets.iter().copied().max().unwrap_or(0);
-    let mut reader = LineReader::new(gz::decoder(File::open(path)?), 0);
-    let mut out = HashMap::new();
-    while let Some(block) = reader.next_block()? {
-        for (i, &(offset, _, _)) in block.lines.iter().enumerate() {
-            if wanted.contains(&offset) {
-                let line = line_bytes(&block, i);
-                let line = &line[..line.len().min(MAX_EVIDENCE_BYTES)];
-                out.insert(offset, line_text(line));
+impl EvidenceReader {
+    /// Fills the text of every evidence line that has none; `sources` are the paths of the
+    /// sources by index. A line that can no longer be read says why.
+    pub fn resolve(&mut self, incidents: &mut [Incident], sources: &[PathBuf]) {
+        for ev in incidents.iter_mut().flat_map(|i| i.evidence.iter_mut()) {
+            if ev.raw.is_empty() {
+                ev.raw = self.line_for(ev, sources);
             }
         }
-        if block.lines.last().is_some_and(|l| l.0 >= last) {
-            break;
+    }
+
+    fn line_for(&mut self, ev: &Evidence, sources: &[PathBuf]) -> Box<str> {
+        let Some(path) = sources.get(ev.source as usize) else {
+            return Box::from("[line not available: source cannot be read back]");
+        };
+        let key = (ev.source, ev.offset, ev.digest.unwrap_or(0));
+        if let Some(text) = self.found.get(&key) {
+            return text.clone();
+        }
+        let text = match find_line(path, ev.offset, ev.digest) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Box::from("[line not available: rotated away]"),
+            Err(e) => return format!("[line not available: {e}]").into(),
+        };
+        if self.found.len() >= REMEMBERED_LINES {
+            self.found.clear();
+        }
+        self.found.insert(key, text.clone());
+        text
+    }
+}
+
+/// Fills unresolved evidence with a reader that remembers nothing afterwards.
+pub fn resolve_evidence(incidents: &mut [Incident], sources: &[PathBuf]) {
+    EvidenceReader::default().resolve(incidents, sources);
+}
+
+/// The line at `offset` of `path`, or of its rotated copies when `digest` says the line
+/// there is another one. Without a digest only `path` is read. `Err` when `path` itself
+/// cannot be read and no copy holds the line.
+fn find_line(path: &Path, offset: u64, digest: Option<u32>) -> std::io::Result<Option<Box<str>>> {
+    let first = read_line_at(path, offset);
+    let Some(want) = digest else {
+        return first.map(|line| line.map(|l| line_text(&l)));
+    };
+    if let Ok(Some(line)) = &first {
+        if line_digest(line) == want {
+            return Ok(Some(line_text(line)));
         }
     }
-    Ok(out)
+    for copy in rotated_copies(path) {
+        if let Ok(Some(line)) = read_line_at(&copy, offset) {
+            if line_digest(&line) == want {
+                return Ok(Some(line_text(&line)));
+            }
+        }
+    }
+    first.map(|_| None)
 }
 
-/// The first line of `buf`, without its line ending, as lossy UTF-8.
-fn line_text(buf: &[u8]) -> Box<str> {
-    let end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
-    let line = buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]);
-    String::from_utf8_lossy(line).into()
-}
-
-fn read_line_at(f: &mut File, offset: u64) -> std::io::Result<Box<str>> {
+/// The bytes of the line starting at `offset` (plain or gzip file, decompressed offsets),
+/// without its terminator, at most [`MAX_EVIDENCE_BYTES`]; `None` past the end.
+fn read_line_at(path: &Path, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
+    if gz::file_is_gzip(path) {
+        return read_gz_line_at(path, offset);
+    }
+    let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(offset))?;
     let mut buf = Vec::with_capacity(256);
     f.by_ref()
-        .take(MAX_EVIDENCE_BYTES as u64)
+        .take(MAX_EVIDENCE_BYTES as u64 + 1)
         .read_to_end(&mut buf)?;
+    if buf.is_empty() {
+        return Ok(None);
+    }
     let end = memchr::memchr(b'\n', &buf).unwrap_or(buf.len());
-    let line = buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]);
-    Ok(String::from_utf8_lossy(line).into())
+    buf.truncate(end);
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(buf))
+}
+
+/// [`read_line_at`] for a gzip file: decompressed up to the line (a compressed file cannot
+/// seek).
+fn read_gz_line_at(path: &Path, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut reader = LineReader::new(gz::decoder(File::open(path)?), 0);
+    while let Some(block) = reader.next_block()? {
+        for (i, &(at, _, _)) in block.lines.iter().enumerate() {
+            if at == offset {
+                let line = line_bytes(&block, i);
+                return Ok(Some(line[..line.len().min(MAX_EVIDENCE_BYTES)].to_vec()));
+            }
+            if at > offset {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A line's bytes as evidence text (lossy UTF-8).
+fn line_text(line: &[u8]) -> Box<str> {
+    String::from_utf8_lossy(&line[..line.len().min(MAX_EVIDENCE_BYTES)]).into()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::incident::Evidence;
-    use crate::rules::Severity;
-    use chrono::Utc;
-
-    #[test]
-    fn unresolved_evidence_is_read_back_by_offset() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.log");
-        std::fs::write(&path, "first\r\nsecond line\nthird").unwrap();
-        let mut inc = Incident {
-            id: "x".into(),
-            rule: "r".into(),
-            severity: Severity::Low,
-            title: String::new(),
-            group: vec![],
-            first_seen: Utc::now(),
-            last_seen: Utc::now(),
-            count: 1,
-            distinct: None,
-            evidence: vec![
-                Evidence::unresolved(Utc::now(), 0, 7),
-                Evidence::unresolved(Utc::now(), 0, 0),
-                Evidence::unresolved(Utc::now(), 1, 0),
-            ],
-            open: true,
-        };
-        resolve_evidence(std::slice::from_mut(&mut inc), &[path]);
-        assert_eq!(&*inc.evidence[0].raw, "second line");
-        assert_eq!(&*inc.evidence[1].raw, "first");
-        assert!(inc.evidence[2].raw.starts_with("[line not available"));
-    }
-}
+mod tests;

@@ -50,6 +50,7 @@ mod glob;
 mod rescan;
 mod resume;
 mod siblings;
+pub(crate) use siblings::rotated_copies;
 #[cfg(test)]
 mod tests;
 

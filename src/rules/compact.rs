@@ -45,6 +45,8 @@ pub struct Place {
     pub source: u32,
     /// Byte offset.
     pub offset: u64,
+    /// The line's digest, to recognise it when read back.
+    pub digest: u32,
 }
 
 impl Place {
@@ -54,13 +56,14 @@ impl Place {
             at: secs(rec.event.timestamp),
             source: rec.event.origin.source,
             offset: rec.event.origin.offset,
+            digest: rec.raw.digest(),
         }
     }
 
     /// Unresolved evidence for this place.
     pub fn evidence(&self) -> Evidence {
         let ts = DateTime::from_timestamp(i64::from(self.at), 0).unwrap_or_default();
-        Evidence::unresolved(ts, self.source, self.offset)
+        Evidence::unresolved(ts, self.source, self.offset, self.digest)
     }
 }
 
@@ -209,6 +212,7 @@ mod tests {
             at,
             source: 0,
             offset: u64::from(at),
+            digest: at,
         }
     }
 

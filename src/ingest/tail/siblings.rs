@@ -120,6 +120,16 @@ pub(super) fn list_gz(followed: &Path) -> Vec<Sibling> {
     list_ranked(followed, &names_in(&dir_of(followed)), rank_gz)
 }
 
+/// Every rotated copy of `followed` now, plain and gzip, newest first: where a line that
+/// was read from `followed` may be found after rotations.
+pub(crate) fn rotated_copies(followed: &Path) -> Vec<PathBuf> {
+    let names = names_in(&dir_of(followed));
+    let mut all = list_in(followed, &names);
+    all.extend(list_ranked(followed, &names, rank_gz));
+    all.sort_by_key(|s| std::cmp::Reverse(s.rank.age_key()));
+    all.into_iter().map(|s| s.path).collect()
+}
+
 /// The rotated siblings of `followed` among `names`, the names in its directory.
 pub(super) fn list_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
     list_ranked(followed, names, rank)
