@@ -5,8 +5,8 @@
 //! Groups are keyed by a stable 64-bit hash of their key values and remember values as
 //! 32-bit hashes with a last-seen time in whole seconds. Evidence is kept by place (source
 //! and byte offset), read back when an incident is stored. Two values of one group whose
-//! 32-bit hashes collide count once: with the ≤ 64 values a group keeps, that happens with
-//! probability below 1 in a million, and only ever undercounts.
+//! 32-bit hashes collide count once: with the ≤ 1024 values a group keeps, that happens with
+//! probability about 1 in 10 000, and only ever undercounts by one.
 
 use super::field::{stable_hash, Value};
 use super::limits::Limits;
@@ -16,9 +16,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Most values one compact group remembers. Thresholds are far lower (15 ports, 25 hosts):
-/// past 64 the group has crossed them, and further values add nothing but memory.
-pub const MAX_COMPACT_VALUES: usize = 64;
+/// Most values one compact group remembers, so an incident reports how many distinct ports
+/// or hosts a slow scanner really reached: a day of one new port every 5 minutes is 288,
+/// nmap's top-1000 ports scanned slowly fit. 8 KiB for such a group.
+pub const MAX_COMPACT_VALUES: usize = 1024;
+/// Values all groups of one rule may remember together (8 bytes each: 128 MiB). Past it,
+/// groups keep at most [`BUDGET_EXHAUSTED_VALUES`]: a million sources each probing a few ports
+/// stay far below it, a flood of big groups cannot exhaust memory.
+pub const MAX_COMPACT_VALUES_TOTAL: usize = 16 << 20;
+/// Values one group keeps once [`MAX_COMPACT_VALUES_TOTAL`] is reached: still above every
+/// threshold of the pack (15 ports, 25 hosts), so detection is unaffected, only the reported
+/// distinct count saturates.
+pub const BUDGET_EXHAUSTED_VALUES: usize = 64;
 /// Evidence places kept per compact group before its incident opens.
 pub const COMPACT_EVIDENCE: usize = 4;
 /// Most groups one compact rule tracks: 4 M sources at a few hundred bytes each stays
@@ -76,7 +85,7 @@ pub struct ValueSet {
 
 impl ValueSet {
     /// Records `value` seen at `now`; forgets values older than `horizon`. Returns whether
-    /// the value was new.
+    /// the value was new, and whether the stalest value had to be forgotten for it.
     /// `max_values` is the cap on remembered values (`[limits] compact_values`).
     pub fn insert(
         &mut self,
@@ -85,17 +94,19 @@ impl ValueSet {
         horizon: u32,
         place: Place,
         max_values: usize,
-    ) -> bool {
+    ) -> (bool, bool) {
         self.values.retain(|(_, t)| *t >= horizon);
         self.places.retain(|p| p.at >= horizon);
         if let Some(slot) = self.values.iter_mut().find(|(v, _)| *v == value) {
             slot.1 = slot.1.max(now);
-            return false;
+            return (false, false);
         }
-        if self.values.len() >= max_values {
+        let mut evicted = false;
+        while self.values.len() >= max_values.max(1) {
             // Drop the stalest value: the window keeps the latest activity.
             if let Some(i) = (0..self.values.len()).min_by_key(|&i| self.values[i].1) {
                 self.values.swap_remove(i);
+                evicted = true;
             }
         }
         self.values.push((value, now));
@@ -103,7 +114,7 @@ impl ValueSet {
             self.places.remove(0);
         }
         self.places.push(place);
-        true
+        (true, evicted)
     }
 
     /// Number of distinct values remembered.
@@ -137,8 +148,12 @@ impl ValueSet {
 pub struct LongDistinct {
     groups: HashMap<u64, ValueSet, foldhash::fast::RandomState>,
     next_sweep: u32,
+    /// Values remembered over all groups.
+    values: usize,
     /// Events dropped at the group cap.
     pub cap_hits: u64,
+    /// Values forgotten to make room in a full group.
+    pub evictions: u64,
 }
 
 /// How often compact state is swept for groups that left their window: an eighth of the
@@ -176,13 +191,15 @@ impl LongDistinct {
         let now = secs(rec.event.timestamp);
         let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
         let set = self.groups.entry(k).or_default();
-        let new = set.insert(
-            value_hash(value),
-            now,
-            horizon,
-            Place::of(rec),
-            limits.compact_values,
-        );
+        let cap = if self.values >= MAX_COMPACT_VALUES_TOTAL {
+            limits.compact_values.min(BUDGET_EXHAUSTED_VALUES)
+        } else {
+            limits.compact_values
+        };
+        let before = set.len();
+        let (new, evicted) = set.insert(value_hash(value), now, horizon, Place::of(rec), cap);
+        self.values = self.values - before + set.len();
+        self.evictions += u64::from(evicted);
         let n = set.len() as u64;
         (new && n >= threshold).then(|| {
             let start =
@@ -200,6 +217,7 @@ impl LongDistinct {
         self.next_sweep = now.saturating_add(sweep_every(window));
         let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
         self.groups.retain(|_, s| s.last_seen() >= horizon);
+        self.values = self.groups.values().map(ValueSet::len).sum();
     }
 }
 
@@ -219,17 +237,76 @@ mod tests {
     #[test]
     fn value_sets_slide_and_stay_bounded() {
         let mut s = ValueSet::default();
-        assert!(s.insert(1, 100, 0, place(100), MAX_COMPACT_VALUES));
-        assert!(!s.insert(1, 200, 0, place(200), MAX_COMPACT_VALUES));
-        assert!(s.insert(2, 300, 0, place(300), MAX_COMPACT_VALUES));
+        assert_eq!(s.insert(1, 100, 0, place(100), 64), (true, false));
+        assert_eq!(s.insert(1, 200, 0, place(200), 64), (false, false));
+        assert_eq!(s.insert(2, 300, 0, place(300), 64), (true, false));
         assert_eq!(s.len(), 2);
         // Value 1 was last seen at 200: outside a horizon of 250.
-        assert!(s.insert(3, 400, 250, place(400), MAX_COMPACT_VALUES));
+        assert_eq!(s.insert(3, 400, 250, place(400), 64), (true, false));
         assert_eq!(s.len(), 2);
-        for v in 10..200 {
-            s.insert(v, 500 + v, 250, place(500 + v), MAX_COMPACT_VALUES);
-        }
-        assert_eq!(s.len(), MAX_COMPACT_VALUES);
+        let evicted = (10..200)
+            .filter(|&v| s.insert(v, 500 + v, 250, place(500 + v), 64).1)
+            .count();
+        assert_eq!(s.len(), 64);
+        assert_eq!(evicted, 2 + 190 - 64);
         assert_eq!(s.evidence().len(), COMPACT_EVIDENCE);
+    }
+
+    fn probe(port: u64, at: i64) -> Record {
+        let mut e = portcullis_parsers::Event::new(
+            DateTime::from_timestamp(1_800_000_000 + at, 0).unwrap(),
+            portcullis_parsers::Dataset::Iptables,
+            portcullis_parsers::Action::FirewallDeny,
+        );
+        e.destination_port = Some(port as u16);
+        Record {
+            event: e,
+            raw: crate::record::RawLine::from_text("probe"),
+        }
+    }
+
+    #[test]
+    fn a_slow_scan_reports_every_distinct_port_up_to_the_cap_and_counts_evictions() {
+        let mut d = LongDistinct::default();
+        let day = chrono::Duration::hours(24);
+        let limits = Limits::default();
+        let key = [Value::Number(1)];
+        // 278 ports, one every 5 minutes: all inside the day, all counted.
+        let mut last = None;
+        for p in 0..278u64 {
+            if let Some((n, _, _)) = d.add(
+                &key,
+                &Value::Number(p),
+                day,
+                15,
+                &probe(p, p as i64 * 300),
+                &limits,
+            ) {
+                last = Some(n);
+            }
+        }
+        assert_eq!(last, Some(278));
+        assert_eq!(d.evictions, 0);
+        // With a configured cap of 100, the count stops there and the rest are evictions.
+        let mut small = LongDistinct::default();
+        let limits = Limits {
+            compact_values: 100,
+            ..Limits::default()
+        };
+        let mut last = None;
+        for p in 0..278u64 {
+            if let Some((n, _, _)) = small.add(
+                &key,
+                &Value::Number(p),
+                day,
+                15,
+                &probe(p, p as i64 * 300),
+                &limits,
+            ) {
+                last = Some(n);
+            }
+        }
+        assert_eq!(last, Some(100));
+        assert_eq!(small.evictions, 178);
     }
 }

@@ -238,7 +238,7 @@ impl Engine {
             s.value_cap_hits += r.windows.caps.values;
             s.join_cap_hits += r.join.cap_hits;
             s.group_cap_hits += r.long.cap_hits + r.trw.cap_hits;
-            s.value_cap_hits += r.first_seen.cap_hits;
+            s.value_cap_hits += r.first_seen.cap_hits + r.long.evictions;
         }
         s
     }

@@ -348,6 +348,14 @@ fn long_distinct_windows_find_a_probe_every_five_minutes() {
     assert_eq!(got[0].distinct, Some(20));
     assert_eq!(got[0].count, 20);
     assert_eq!(got[0].last_seen, t0() + Duration::minutes(95));
+    // The detector reports its latest 4 places at every update; each line is kept once:
+    // probes 12-15 when it fires, then 16, 17, 18, 19 and 20.
+    let times: Vec<i64> = got[0]
+        .evidence
+        .iter()
+        .map(|e| (e.timestamp - t0()).num_minutes())
+        .collect();
+    assert_eq!(times, [55, 60, 65, 70, 75, 80, 85, 90, 95]);
 }
 
 #[test]

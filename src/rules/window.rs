@@ -90,7 +90,19 @@ impl Open {
         self.push_materialized(ev.materialize());
     }
 
+    /// Keeps `ev` unless the same line is already kept: detectors with compact state report
+    /// their few evidence places again at every update.
     fn push_materialized(&mut self, ev: Evidence) {
+        // The same line: same place and second, and the same text unless one of the two is
+        // a place whose text is read back later.
+        let same = |e: &Evidence| {
+            (e.source, e.offset, e.timestamp.timestamp())
+                == (ev.source, ev.offset, ev.timestamp.timestamp())
+                && (e.raw == ev.raw || e.raw.is_empty() || ev.raw.is_empty())
+        };
+        if self.first.iter().any(same) || self.last.iter().any(same) {
+            return;
+        }
         if self.first.len() < EVIDENCE_FIRST {
             self.first.push(ev);
         } else {
