@@ -134,3 +134,64 @@ fn parse_rejects_garbage_on_stderr_and_exits_1_when_nothing_parses() {
     assert!(err.contains("byte 0: vsftpd:"), "{err}");
     assert!(err.contains("2 lines, 0 events, 2 rejected"), "{err}");
 }
+
+/// `parse` prints one shape for every format: each fixture of parsers/fixtures gives, through
+/// the CLI, as many JSON events as its expected file lists, each a flat object with the
+/// common keys and its format's dataset. (ProFTPD ExtendedLog needs its LogFormat from a
+/// config, which `parse` does not take; the parsers' own fixture test covers it.)
+#[test]
+fn parse_prints_the_same_shape_for_every_fixture_format() {
+    let root = repo().join("parsers/fixtures");
+    let mut formats = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let folder = dir.file_name().unwrap().to_str().unwrap().to_string();
+        if folder == "proftpd-extended" {
+            continue;
+        }
+        let format = if folder == "nftables" {
+            "iptables"
+        } else {
+            folder.as_str()
+        };
+        for log in std::fs::read_dir(&dir).unwrap() {
+            let log = log.unwrap().path();
+            if log.extension().is_none_or(|x| x != "log") {
+                continue;
+            }
+            let expected = std::fs::read_to_string(log.with_extension("expected.jsonl")).unwrap();
+            let want: Vec<serde_json::Value> = expected
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .filter(|v| v.get("@timestamp").is_some())
+                .collect();
+            let out = portcullis(&[
+                "parse",
+                "--format",
+                format,
+                "--timezone",
+                "UTC",
+                log.to_str().unwrap(),
+            ]);
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            let got: Vec<serde_json::Value> = stdout
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(got.len(), want.len(), "{}: events", log.display());
+            for (g, w) in got.iter().zip(&want) {
+                for key in ["@timestamp", "event.action", "event.outcome", "log.offset"] {
+                    assert!(
+                        g.get(key).is_some(),
+                        "{}: {key} missing in {g}",
+                        log.display()
+                    );
+                }
+                assert_eq!(g["event.dataset"], w["event.dataset"], "{}", log.display());
+                assert_eq!(g["event.action"], w["event.action"], "{}", log.display());
+            }
+            formats += 1;
+        }
+    }
+    assert!(formats >= 14, "{formats} fixture files");
+}

@@ -292,36 +292,14 @@ impl Windows {
         evidence: &[EvidenceRef],
         limits: &Limits,
     ) {
-        let Some(group) = group_mut(
-            &mut self.groups,
-            &mut self.caps,
-            key,
-            limits.groups_per_rule,
-        ) else {
-            return;
+        let report = Report {
+            ts,
+            start: None,
+            evidence: evidence.iter().map(EvidenceRef::materialize).collect(),
+            distinct: None,
+            count: 1,
         };
-        if let Some(open) = &mut group.open {
-            if ts <= open.last_seen + self.quiet {
-                open.absorb(
-                    ts,
-                    Value::Missing,
-                    evidence,
-                    &mut self.caps,
-                    limits.values_per_group,
-                );
-                return;
-            }
-            let done = group.open.take().expect("checked above");
-            self.closed
-                .push(snapshot(&self.rule, rule, key, done, false));
-        }
-        let first_seen = evidence.iter().map(|l| l.timestamp).fold(ts, DateTime::min);
-        let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
-        open.count = 1;
-        for line in evidence {
-            open.push_evidence(line);
-        }
-        group.open = Some(open);
+        self.report(rule, key, report, limits);
     }
 
     /// Opens or updates the incident of group `key` for a detector that keeps its own state
