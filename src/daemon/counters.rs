@@ -2,7 +2,9 @@
 //!
 //! Counter names (source `''` unless said otherwise):
 //! `started_at`, `committed_at`, `newest_event`, `snapshot_at` (Unix microseconds);
-//! `snapshot_bytes`, `snapshot_micros` (size of the last snapshot, time to encode it);
+//! `snapshot_bytes`, `snapshot_micros`, `snapshot_pause_micros` (size of the snapshot in
+//! force, time the snapshot thread spent encoding and writing it, time the main loop
+//! stopped to copy the state for it);
 //! `pid`, `rules`, `commits`, `incident_updates`, `reloads`, `reload_errors`;
 //! engine: `events`, `late`, `buffered`, `held`, `group_cap_hits`, `value_cap_hits`,
 //! `join_cap_hits`; tail: `rotations`, `deletions`, `truncations`,
@@ -43,8 +45,10 @@ pub struct SnapshotInfo {
     pub at: DateTime<Utc>,
     /// Its size.
     pub bytes: u64,
-    /// Time spent encoding it, in microseconds.
+    /// Time spent encoding and writing it (off the main loop), in microseconds.
     pub micros: u64,
+    /// Time the main loop stopped to copy the state for it, in microseconds.
+    pub pause_micros: u64,
 }
 
 /// The engine's side of a commit.
@@ -83,6 +87,10 @@ impl Counters {
             Counter::new("snapshot_at", "", micros(e.snapshot.map(|s| s.at))),
             g("snapshot_bytes", e.snapshot.map_or(0, |s| s.bytes)),
             g("snapshot_micros", e.snapshot.map_or(0, |s| s.micros)),
+            g(
+                "snapshot_pause_micros",
+                e.snapshot.map_or(0, |s| s.pause_micros),
+            ),
             g("pid", u64::from(std::process::id())),
             g("rules", e.rules),
             g("commits", self.commits),

@@ -3,14 +3,24 @@
 //! (after a restart) the region being re-read. It turns into checkpoint rows at each commit
 //! and back into tailer positions at a start.
 
+use super::parsing::Reread;
 use crate::ingest::fingerprint::{fingerprint, fingerprint_len, read_head, FP_LEN};
 use crate::ingest::tail::FilePosition;
 use crate::store::checkpoints::CheckpointRow;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+
+/// How far before a file's snapshot offset a restart starts parsing again, so the parser
+/// regains what it remembers between lines (a login's USER line before the offset whose
+/// PASS line comes after it, an ASA connection's build, the current IIS `#Fields:`); events
+/// before the offset are in the snapshot and are not correlated again. USER and PASS are
+/// seconds apart: 4 MiB is ~25 000 lines, minutes of a busy FTP server, and re-parsing it
+/// costs a few tens of milliseconds per file at a start. A record begun further back is
+/// lost to a crash, as it was before.
+pub const PARSER_LOOKBACK: u64 = 4 << 20;
 
 /// A file: the index of the source pattern it was found by, its device and inode.
 pub type FileId = (usize, u64, u64);
@@ -32,9 +42,11 @@ struct Entry {
     floor_fp: u64,
     /// Still in the tailer's positions (not finished).
     live: bool,
-    /// Lines before this offset had entered the engine (or the merge) when the last
-    /// snapshot was taken; for a file that appeared since, where its reading began.
+    /// Lines before this offset had entered the engine (or the merge) when the snapshot in
+    /// force was taken; for a file that appeared since, where its reading began.
     snap: u64,
+    /// `snap` of the snapshot being staged, in force once a commit names it.
+    pending: Option<u64>,
 }
 
 impl Entry {
@@ -63,8 +75,8 @@ impl Entry {
 pub struct Resume {
     /// Per pattern: where its tailer starts (the snapshot's positions).
     pub positions: Vec<Vec<FilePosition>>,
-    /// Per file: lines before this offset were read by the previous run.
-    pub reread: HashMap<FileId, u64>,
+    /// Per file: the regions read by the previous run.
+    pub reread: HashMap<FileId, Reread>,
     /// Whether any checkpoint was found (files with no position are then new: read whole).
     pub had_checkpoint: bool,
 }
@@ -95,10 +107,18 @@ impl Files {
             };
             let id = (p, row.dev, row.inode);
             let mut start = (row.offset, row.fingerprint);
-            if row.rewind_offset < row.offset {
-                if let Some(fp) = rewind_fingerprint(row) {
-                    start = (row.rewind_offset, fp);
-                    plan.reread.insert(id, row.offset);
+            let mut snap = row.offset;
+            if let Some(from) = parse_start(row) {
+                start = from;
+                snap = row.rewind_offset.min(row.offset);
+                if from.0 < row.offset {
+                    plan.reread.insert(
+                        id,
+                        Reread {
+                            skip: snap,
+                            until: row.offset,
+                        },
+                    );
                 }
             }
             plan.positions[p].push(FilePosition {
@@ -119,7 +139,8 @@ impl Files {
                     floor: row.offset,
                     floor_fp: row.fingerprint,
                     live: true,
-                    snap: start.0,
+                    snap,
+                    pending: None,
                 },
             );
         }
@@ -148,6 +169,7 @@ impl Files {
             live: false,
             // New since the snapshot: nothing before its first record is needed again.
             snap: sample.map_or(end, |(start, _)| start),
+            pending: None,
         });
         if end >= e.read_end {
             e.read_end = end;
@@ -175,10 +197,12 @@ impl Files {
                 floor_fp: p.fingerprint,
                 live: true,
                 snap: p.offset,
+                pending: None,
             });
             if p.offset < e.pos {
                 // Truncated: its old lines are gone, and so is what the floor protected.
                 e.snap = e.snap.min(p.offset);
+                e.pending = e.pending.map(|s| s.min(p.offset));
                 e.floor = 0;
                 e.read_end = p.offset;
             }
@@ -189,10 +213,20 @@ impl Files {
         }
     }
 
-    /// A snapshot of correlation state is being committed: it covers every line received.
+    /// A snapshot of correlation state is being taken: it covers every line received. Its
+    /// offsets are in force once [`Files::snapshot_in_force`] says its commit came.
     pub fn mark_snapshot(&mut self) {
         for e in self.entries.values_mut() {
-            e.snap = e.consumed().0;
+            e.pending = Some(e.consumed().0.max(e.snap));
+        }
+    }
+
+    /// The snapshot marked last is in force with the commit being written.
+    pub fn snapshot_in_force(&mut self) {
+        for e in self.entries.values_mut() {
+            if let Some(s) = e.pending.take() {
+                e.snap = s;
+            }
         }
     }
 
@@ -228,21 +262,41 @@ impl Files {
     }
 }
 
-/// The fingerprint of a checkpointed file at its rewind offset: the same as at its committed
-/// offset once both cover `FP_LEN` bytes, else read from the file (found at its path or
-/// among the files beside it by device and inode, and checked against the committed
+/// Where a restart starts reading a checkpointed file, and the fingerprint there: the first
+/// whole line within [`PARSER_LOOKBACK`] before its rewind offset. The fingerprint is the
+/// committed one once both cover `FP_LEN` bytes, else read from the file (found at its path
+/// or among the files beside it by device and inode, and checked against the committed
 /// fingerprint). `None` when the file cannot be found or changed: it is then resumed at its
 /// committed offset, without a re-read.
-fn rewind_fingerprint(row: &CheckpointRow) -> Option<u64> {
-    if row.rewind_offset >= FP_LEN as u64 {
-        return Some(row.fingerprint);
+fn parse_start(row: &CheckpointRow) -> Option<(u64, u64)> {
+    let rewind = row.rewind_offset.min(row.offset);
+    let file = locate(&row.path, row.dev, row.inode);
+    let from = file
+        .as_ref()
+        .and_then(|f| line_start_before(f, rewind))
+        .unwrap_or(rewind);
+    if from >= FP_LEN as u64 {
+        return Some((from, row.fingerprint));
     }
-    let file = locate(&row.path, row.dev, row.inode)?;
-    let head = read_head(&file, fingerprint_len(row.offset)).ok()?;
+    let head = read_head(&file?, fingerprint_len(row.offset)).ok()?;
     if head.len() != fingerprint_len(row.offset) || fingerprint(&head) != row.fingerprint {
         return None;
     }
-    Some(fingerprint(&head[..fingerprint_len(row.rewind_offset)]))
+    Some((from, fingerprint(&head[..fingerprint_len(from)])))
+}
+
+/// The start of the first whole line of `f` within [`PARSER_LOOKBACK`] before `at` (a line
+/// start); `None` when it cannot be read or no line starts there.
+fn line_start_before(f: &File, at: u64) -> Option<u64> {
+    let lo = at.saturating_sub(PARSER_LOOKBACK);
+    if lo == 0 {
+        return Some(0);
+    }
+    // One byte more: a newline just before `lo` makes `lo` itself a line start.
+    let mut buf = vec![0; (at - lo + 1) as usize];
+    f.read_exact_at(&mut buf, lo - 1).ok()?;
+    let i = buf.iter().position(|&b| b == b'\n')?;
+    Some(lo + i as u64)
 }
 
 /// Opens the file with device `dev` and inode `inode`: at `path`, or renamed beside it
@@ -297,6 +351,7 @@ mod tests {
         let rows = f.rows(at(0));
         assert_eq!((rows[0].offset, rows[0].rewind_offset), (300, 0));
         f.mark_snapshot();
+        f.snapshot_in_force();
         f.note_read((0, 1, 5), path, 600, 42, Some((300, at(20))));
         f.apply_positions(0, &[pos(path, 5, 600)]);
         let rows = f.rows(at(0));
@@ -314,6 +369,7 @@ mod tests {
         assert_eq!(f.rows(at(0)).len(), 2);
         // Once a snapshot covers all of it, the finished file is forgotten.
         f.mark_snapshot();
+        f.snapshot_in_force();
         f.prune();
         let rows = f.rows(at(0));
         assert_eq!(rows.len(), 1);
@@ -341,8 +397,13 @@ mod tests {
         let (mut f, plan) = Files::resume(vec!["p".into(), "q".into()], std::slice::from_ref(&row));
         assert!(plan.had_checkpoint);
         let p = &plan.positions[0][0];
-        assert_eq!((p.offset, p.fingerprint), (9, fingerprint(b"line one\n")));
-        assert_eq!(plan.reread[&(0, m.dev(), m.ino())], 29);
+        // Parsing starts up to PARSER_LOOKBACK before the rewind offset (here at the file's
+        // start) so the parser regains its memory; events before 9 are in the snapshot.
+        assert_eq!((p.offset, p.fingerprint), (0, fingerprint(b"")));
+        assert_eq!(
+            plan.reread[&(0, m.dev(), m.ino())],
+            Reread { skip: 9, until: 29 }
+        );
         // Before the re-read gets past the floor, a checkpoint keeps both.
         let rows = f.rows(at(6));
         assert_eq!((rows[0].offset, rows[0].rewind_offset), (29, 9));
@@ -358,11 +419,30 @@ mod tests {
         // Until a snapshot is taken, a restart still needs everything from 9 on.
         assert_eq!(rows[0].rewind_offset, 9);
         f.mark_snapshot();
+        // Staged but not yet in force: a restart still rewinds to 9.
+        assert_eq!(f.rows(at(6))[0].rewind_offset, 9);
+        f.snapshot_in_force();
         assert_eq!(f.rows(at(6))[0].rewind_offset, 18);
         // A changed file is resumed at its committed offset without a re-read.
         std::fs::write(&path, b"other content\n").unwrap();
         let (_, plan) = Files::resume(vec!["p".into()], &[row]);
         assert_eq!(plan.positions[0][0].offset, 29);
         assert!(plan.reread.is_empty());
+    }
+
+    #[test]
+    fn parsing_restarts_at_the_first_whole_line_within_the_lookback() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.log");
+        // 1000-byte lines: line starts are the multiples of 1000.
+        let line = format!("{}\n", "x".repeat(999));
+        std::fs::write(&path, line.repeat(5000)).unwrap();
+        let f = File::open(&path).unwrap();
+        let back = |at: u64| line_start_before(&f, at);
+        assert_eq!(back(5_000_000), Some(806_000));
+        // The window starts exactly on a line.
+        assert_eq!(back(PARSER_LOOKBACK + 1000), Some(1000));
+        assert_eq!(back(PARSER_LOOKBACK), Some(0));
+        assert_eq!(back(3000), Some(0));
     }
 }

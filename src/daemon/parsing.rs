@@ -79,10 +79,14 @@ pub struct Parsers {
     files: HashMap<(usize, u64, u64), FileParser>,
 }
 
-/// Lines before this offset were read by the previous run: they go to the engine again
-/// (restored from a snapshot taken before them) but are not counted again.
-#[derive(Debug, Clone, Copy)]
+/// The region of a file the previous run read. Lines before `skip` are in the snapshot:
+/// they are parsed again only for what the parser remembers between lines, their events are
+/// dropped. Lines from `skip` to `until` go to the engine again (restored from a snapshot
+/// taken before them) but are not counted again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reread {
+    /// The snapshot's offset in the file.
+    pub skip: u64,
     /// End of the re-read region.
     pub until: u64,
 }
@@ -173,6 +177,7 @@ impl Parsers {
                 continue;
             }
             match parser.parse(line) {
+                Ok(Some(_)) if reread.is_some_and(|r| offset < r.skip) => {}
                 Ok(Some(mut event)) => {
                     out.counts.events += u64::from(count);
                     event.origin.source = source;
@@ -292,6 +297,7 @@ mod tests {
         let mut p = Parsers::default();
         let text = format!("{L1}{L2}{L1}");
         let reread = Reread {
+            skip: 0,
             until: (L1.len() + L2.len()) as u64,
         };
         let r = p.parse(
@@ -306,5 +312,33 @@ mod tests {
         assert_eq!(r.counts.lines, 1);
         assert_eq!(r.counts.events, 1);
         assert_eq!(r.sample.unwrap().0, 0);
+    }
+
+    #[test]
+    fn lines_before_the_snapshot_offset_rebuild_the_parser_and_give_no_events() {
+        let head = "(000001) 21/12/2021 14:07:00 PM - (not logged in) (203.0.113.5)> ";
+        let before = format!(
+            "{head}Connected on port 21, sending welcome message...\n\
+             {head}USER www\n{head}331 Password required for www\n"
+        );
+        let after = format!("{head}PASS www\n{head}530 Login or password incorrect!\n");
+        let fz = spec(Some(Format::Filezilla));
+        let cut = before.len() as u64;
+        let reread = Reread {
+            skip: cut,
+            until: cut,
+        };
+        let text = format!("{before}{after}");
+        let r = Parsers::default().parse(0, &fz, 0, &block(&text, 0), Some(reread));
+        // The connection event is in the snapshot; the login is new and knows its user.
+        assert_eq!(r.records.len(), 1);
+        let e = &r.records[0].event;
+        assert_eq!(e.action, portcullis_parsers::Action::FtpLogin);
+        assert_eq!(e.user_name.as_deref(), Some("www"));
+        assert_eq!(e.origin.offset, cut + (head.len() + 9) as u64);
+        assert_eq!((r.counts.lines, r.counts.events), (2, 1));
+        // Starting at the snapshot offset itself, the USER line is missing.
+        let r = Parsers::default().parse(0, &fz, 0, &block(&after, cut), None);
+        assert!(r.records.iter().all(|r| r.event.user_name.is_none()));
     }
 }

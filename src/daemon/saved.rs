@@ -7,7 +7,7 @@
 
 use super::merge::LiveMerge;
 use crate::record::Record;
-use crate::rules::engine::snapshot::SnapshotError;
+use crate::rules::engine::snapshot::{Frozen, SnapshotError};
 use crate::rules::engine::Engine;
 use crate::rules::Rule;
 use std::time::{Duration, Instant};
@@ -28,13 +28,13 @@ pub struct Restored {
     pub report: String,
 }
 
-/// Encodes the daemon's state.
-pub fn encode(names: &[String], merge: &LiveMerge, engine: &Engine) -> Vec<u8> {
-    let held: Vec<&Record> = merge.records().collect();
+/// Encodes the daemon's state: source names, the records held in the merge, the engine's
+/// state (frozen at the same moment).
+pub fn encode(names: &[String], held: &[Record], engine: &Frozen) -> Vec<u8> {
     // In-memory encoding of strings and records cannot fail.
     let mut out =
         postcard::to_stdvec(&(SAVED_VERSION, names, held)).expect("daemon state always encodes");
-    out.extend_from_slice(&engine.snapshot());
+    out.extend_from_slice(&engine.encode());
     out
 }
 

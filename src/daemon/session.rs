@@ -5,6 +5,7 @@ use super::counters::{Counters, EngineSide, SnapshotInfo};
 use super::files::Files;
 use super::merge::LiveMerge;
 use super::saved;
+use super::snapshot_thread::{Job, SnapshotThread};
 use super::tail_thread::{Batch, Start, TailThread};
 use super::{load_rules, Control, DaemonError, DaemonOptions, Listen, RunSummary};
 use crate::ingest::lookup::EvidenceReader;
@@ -24,6 +25,10 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// An idle daemon still commits its counters this often, so `portcullis stats` tells a
 /// live daemon (a recent commit) from a dead one.
 const HEARTBEAT: Duration = Duration::from_secs(10);
+/// The main loop's pause for a snapshot (copying the state) times this is the least time
+/// between two snapshots, so snapshots never take more than 2% of the loop's time however
+/// large the state grows (at a million slow-scan sources the copy takes about 0.5 s).
+const PAUSE_SHARE: u32 = 50;
 
 /// The listeners' source names, by source index (files are numbered after them).
 fn listener_names(listen: &Listen) -> Vec<String> {
@@ -60,8 +65,13 @@ pub struct Session<'a> {
     max_pushed: Option<DateTime<Utc>>,
     /// Records were pushed since the engine was last flushed.
     unflushed: bool,
-    /// The last snapshot this session committed, when (monotonic clock), and `pushed` then.
-    snapshot: Option<(SnapshotInfo, Instant, u64)>,
+    /// The snapshot in force (committed by this session).
+    snapshot: Option<SnapshotInfo>,
+    /// The last copy of the state handed to the snapshot thread: when (monotonic clock),
+    /// how long the main loop paused for it, and `pushed` then.
+    frozen: Option<(Instant, Duration, u64)>,
+    /// Encodes and stages snapshots off the main loop.
+    snapshots: SnapshotThread,
     last_commit: Instant,
     dirty: bool,
 }
@@ -130,6 +140,7 @@ impl<'a> Session<'a> {
             read_from_start: opts.settings.read_from_start || plan.had_checkpoint,
             names: names.clone(),
         };
+        let snapshots = SnapshotThread::spawn(&opts.db)?;
         let tail = TailThread::spawn(opts.sources.clone(), start, &opts.settings, tx)?;
         Ok(Session {
             opts,
@@ -155,6 +166,8 @@ impl<'a> Session<'a> {
             max_pushed: None,
             unflushed: false,
             snapshot: None,
+            frozen: None,
+            snapshots,
             last_commit: Instant::now(),
             dirty: false,
         })
@@ -298,43 +311,45 @@ impl<'a> Session<'a> {
         let since = self.last_commit.elapsed();
         let due = self.pushed - self.pushed_at_commit >= s.commit_events
             || ((self.dirty || self.pushed > self.pushed_at_commit) && since >= s.commit_interval)
-            || since >= HEARTBEAT;
+            || since >= HEARTBEAT
+            || self.snapshots.ready();
         if due {
             self.commit(false)?;
         }
         Ok(())
     }
 
-    /// Writes the incidents updated since the last commit, the checkpoint and the counters,
-    /// and a snapshot of correlation state when one is due (or `snapshot` asks), in one
-    /// transaction.
+    /// Writes the incidents updated since the last commit, the checkpoint and the counters
+    /// in one transaction; a snapshot the snapshot thread finished staging goes in force
+    /// with it. When a snapshot is due, the state is copied and handed to the thread after
+    /// the commit. `snapshot` (a stop or a reload): waits for a snapshot of everything up to
+    /// now and commits it in force.
     fn commit(&mut self, snapshot: bool) -> Result<(), DaemonError> {
-        // Updates first: the snapshot then holds no pending update, as the store holds them.
+        // Updates first: a copy taken after them holds no pending update, as the store
+        // holds them.
         let mut updates = self.engine.take_updates();
         if !updates.is_empty() {
             let paths: Vec<PathBuf> = self.names.iter().map(PathBuf::from).collect();
             self.evidence.resolve(&mut updates, &paths);
             self.counters.incident_updates += updates.len() as u64;
         }
-        // An idle daemon does not rewrite an unchanged state.
-        let due = self.snapshot.is_none_or(|(_, at, pushed)| {
-            at.elapsed() >= self.opts.settings.snapshot_every && pushed != self.pushed
-        });
-        let state = (snapshot || due).then(|| {
-            let started = Instant::now();
-            let bytes = saved::encode(&self.names, &self.merge, &self.engine);
-            let info = SnapshotInfo {
-                at: Utc::now(),
-                bytes: bytes.len() as u64,
-                micros: started.elapsed().as_micros() as u64,
-            };
-            self.snapshot = Some((info, started, self.pushed));
-            self.files.mark_snapshot();
-            bytes
-        });
-        let taken_at = self
-            .snapshot
-            .map_or(DateTime::<Utc>::UNIX_EPOCH, |(s, _, _)| s.at);
+        let done = if snapshot {
+            self.snapshots.wait()?;
+            self.freeze()?;
+            self.snapshots.wait()?
+        } else {
+            self.snapshots.try_done()?
+        };
+        if let Some(d) = &done {
+            self.files.snapshot_in_force();
+            self.snapshot = Some(SnapshotInfo {
+                at: d.staged.taken_at,
+                bytes: d.bytes,
+                micros: d.micros,
+                pause_micros: self.frozen.map_or(0, |(_, p, _)| p.as_micros() as u64),
+            });
+        }
+        let taken_at = self.snapshot.map_or(DateTime::<Utc>::UNIX_EPOCH, |s| s.at);
         let rows = self.files.rows(taken_at);
         self.counters.commits += 1;
         let side = EngineSide {
@@ -342,7 +357,7 @@ impl<'a> Session<'a> {
             buffered: self.pushed - self.engine.stats().events.min(self.pushed),
             held: self.merge.held() as u64,
             rules: self.rules.len() as u64,
-            snapshot: self.snapshot.map(|(s, _, _)| s),
+            snapshot: self.snapshot,
         };
         let mut counters = self.counters.rows(&self.names, &side);
         for (name, c) in self.listen.listeners.counters() {
@@ -350,13 +365,43 @@ impl<'a> Session<'a> {
                 counters.push(Counter::new(n, name, v as i64));
             }
         }
+        let staged = done.as_ref().map(|d| &d.staged);
         self.store
-            .commit_checkpoint(&updates, &self.names, &rows, &counters, state.as_deref())?;
+            .commit_checkpoint(&updates, &self.names, &rows, &counters, staged)?;
         self.files.prune();
         self.last_commit = Instant::now();
         self.pushed_at_commit = self.pushed;
         self.dirty = false;
+        if !snapshot && self.snapshot_due() {
+            self.freeze()?;
+        }
         Ok(())
+    }
+
+    /// A snapshot is due: the interval passed since the last one (stretched when copying
+    /// the state is slow), events came since, and the thread is free. An idle daemon does
+    /// not rewrite an unchanged state.
+    fn snapshot_due(&self) -> bool {
+        !self.snapshots.busy()
+            && self.frozen.is_none_or(|(at, pause, pushed)| {
+                let every = self.opts.settings.snapshot_every.max(pause * PAUSE_SHARE);
+                at.elapsed() >= every && pushed != self.pushed
+            })
+    }
+
+    /// Copies the correlation state, the merge's records and the source names at this
+    /// moment and hands them to the snapshot thread.
+    fn freeze(&mut self) -> Result<(), DaemonError> {
+        let started = Instant::now();
+        let job = Job {
+            frozen: self.engine.freeze(),
+            names: self.names.clone(),
+            held: self.merge.records().cloned().collect(),
+            taken_at: Utc::now(),
+        };
+        self.files.mark_snapshot();
+        self.frozen = Some((started, started.elapsed(), self.pushed));
+        self.snapshots.send(job)
     }
 
     /// Stops the tail thread, correlates everything it read, commits.

@@ -37,8 +37,8 @@ pub struct Batch {
 pub struct Start {
     /// Per pattern: positions to resume from.
     pub positions: Vec<Vec<FilePosition>>,
-    /// Per file: end of the region already read by the previous run.
-    pub reread: HashMap<FileId, u64>,
+    /// Per file: the region already read by the previous run.
+    pub reread: HashMap<FileId, Reread>,
     /// Read files no position names from their start.
     pub read_from_start: bool,
     /// Source names taken before the files' (the listeners', then the files' of the
@@ -95,7 +95,7 @@ struct Worker {
     tailers: Vec<Tailer>,
     budget: usize,
     parsers: Parsers,
-    reread: HashMap<FileId, u64>,
+    reread: HashMap<FileId, Reread>,
     names: Vec<String>,
     index: HashMap<PathBuf, u32>,
     watcher: Option<notify::RecommendedWatcher>,
@@ -225,7 +225,7 @@ impl Worker {
             for tb in &blocks {
                 let source = source_index(&mut self.names, &mut self.index, &tb.path);
                 let id = (i, tb.file.dev, tb.file.inode);
-                let reread = self.reread.get(&id).map(|&until| Reread { until });
+                let reread = self.reread.get(&id).copied();
                 let recs = self.parsers.parse(i, &self.sources[i], source, tb, reread);
                 batch.files.push(recs);
             }

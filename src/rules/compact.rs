@@ -144,7 +144,7 @@ impl ValueSet {
 }
 
 /// `distinct` over a long window, in compact state.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LongDistinct {
     groups: HashMap<u64, ValueSet, foldhash::fast::RandomState>,
     next_sweep: u32,

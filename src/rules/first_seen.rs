@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 pub const MAX_FIRST_SEEN_VALUES: usize = 4096;
 
 /// Known values of one rule.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FirstSeenState {
     known: HashMap<u64, HashSet<u32>, foldhash::fast::RandomState>,
     /// Time of the first event the rule saw: learning runs from here.

@@ -28,7 +28,7 @@ pub struct Joined {
 }
 
 /// Pending events of one join rule.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JoinState {
     /// Left events in time order, shared with the engine (never copied).
     lefts: VecDeque<Arc<Record>>,

@@ -25,7 +25,7 @@ pub const MAX_SEQUENCE_EVENTS: usize = 256;
 type History = VecDeque<(DateTime<Utc>, u64, EvidenceRef)>;
 
 /// The per-group histories of one sequence rule.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SequenceState {
     groups: HashMap<Vec<Value>, History, RandomState>,
 }

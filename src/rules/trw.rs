@@ -61,7 +61,7 @@ struct Walk {
 }
 
 /// Random walks of one rule.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrwState {
     walks: HashMap<u64, Walk, foldhash::fast::RandomState>,
     next_sweep: u32,

@@ -31,7 +31,7 @@ pub struct CapHits {
 }
 
 /// An incident while it is open.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Open {
     id: String,
     first_seen: DateTime<Utc>,
@@ -130,7 +130,7 @@ pub struct Report {
 }
 
 /// One group's state.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Group {
     /// Matching events inside the window before the incident opens: (time, value, line).
     /// `count` keeps the latest N; `distinct` keeps the latest event per value. Lines are
@@ -140,7 +140,7 @@ struct Group {
 }
 
 /// The groups of one rule.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Windows {
     rule: Arc<str>,
     groups: HashMap<Vec<Value>, Group, RandomState>,

@@ -100,17 +100,17 @@ impl Store {
         self.commit_checkpoint(&[], &[], rows, counters, None)
     }
 
-    /// Writes incident snapshots, the checkpoint, the counters and (when given) a snapshot
-    /// of correlation state in one transaction: the read positions committed are exactly
-    /// those the stored incidents were derived from, and the rewind offsets those the
-    /// snapshot was taken at.
+    /// Writes incident snapshots, the checkpoint, the counters and (when given) makes a
+    /// staged snapshot of correlation state the one in force, in one transaction: the read
+    /// positions committed are exactly those the stored incidents were derived from, and
+    /// the rewind offsets those the snapshot in force was taken at.
     pub fn commit_checkpoint(
         &mut self,
         incidents: &[crate::incident::Incident],
         sources: &[String],
         rows: &[CheckpointRow],
         counters: &[Counter],
-        snapshot: Option<&[u8]>,
+        snapshot: Option<&super::snapshots::Staged>,
     ) -> Result<(), StoreError> {
         let now = db_time(Utc::now());
         let outbox = self.outbox;
@@ -119,11 +119,8 @@ impl Store {
         if let Some(policy) = outbox {
             super::outbox::enqueue(&tx, incidents, &changes, &policy)?;
         }
-        if let Some(state) = snapshot {
-            tx.execute(
-                "INSERT OR REPLACE INTO snapshots (id, taken_at, state) VALUES (1, ?1, ?2)",
-                params![now, state],
-            )?;
+        if let Some(s) = snapshot {
+            super::snapshots::make_current(&tx, s)?;
         }
         tx.execute("DELETE FROM checkpoints", [])?;
         tx.execute("DELETE FROM counters", [])?;
@@ -156,15 +153,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// The last snapshot of correlation state and when it was taken (RFC 3339), if any.
-    pub fn load_snapshot(&mut self) -> Result<Option<(Vec<u8>, String)>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT state, taken_at FROM snapshots WHERE id = 1")?;
-        let mut rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.next().transpose()?)
     }
 
     /// Every counter the daemon wrote at its last commit (empty if none ever did).
@@ -239,25 +227,5 @@ mod tests {
         assert_eq!(counters.len(), 1);
         assert_eq!((counters[0].name.as_str(), counters[0].value), ("late", 3));
         assert_eq!(store.incident_totals().unwrap(), (0, 0));
-    }
-
-    #[test]
-    fn a_snapshot_is_replaced_only_by_a_commit_that_carries_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        assert_eq!(store.load_snapshot().unwrap(), None);
-        store
-            .commit_checkpoint(&[], &[], &[row("a", 1, 10)], &[], Some(b"one"))
-            .unwrap();
-        store
-            .commit_checkpoint(&[], &[], &[row("a", 1, 20)], &[], None)
-            .unwrap();
-        let (state, taken_at) = store.load_snapshot().unwrap().unwrap();
-        assert_eq!(state, b"one");
-        assert!(taken_at.starts_with("20"));
-        store
-            .commit_checkpoint(&[], &[], &[row("a", 1, 30)], &[], Some(b"two"))
-            .unwrap();
-        assert_eq!(store.load_snapshot().unwrap().unwrap().0, b"two");
     }
 }

@@ -5,6 +5,7 @@ pub mod incidents;
 pub mod outbox;
 pub mod runs;
 pub mod schema;
+pub mod snapshots;
 
 use rusqlite::Connection;
 use std::path::Path;

@@ -95,6 +95,22 @@ const MIGRATIONS: &[&str] = &[
         taken_at TEXT NOT NULL,               -- RFC 3339 UTC, wall clock
         state    BLOB NOT NULL                -- engine state, merge buffer, source names
     );",
+    // 5: snapshots written in chunks by a thread of their own (many short transactions, so
+    // the daemon's commits never wait long for the lock); the checkpoint's commit names the
+    // generation in force, in the same transaction as the rewind offsets it belongs to.
+    // A snapshot of the single-row layout is dropped (the daemon starts empty, says so).
+    "DROP TABLE snapshots;
+    CREATE TABLE snapshot_chunks (
+        gen   INTEGER NOT NULL,
+        seq   INTEGER NOT NULL,
+        data  BLOB NOT NULL,
+        PRIMARY KEY (gen, seq)
+    );
+    CREATE TABLE snapshot_current (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        gen      INTEGER NOT NULL,
+        taken_at TEXT NOT NULL                -- RFC 3339 UTC, wall clock
+    );",
 ];
 
 /// The schema version this build writes.
