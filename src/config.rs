@@ -35,6 +35,9 @@ pub struct Config {
     /// `[limits]`: caps on the correlation state; each absent key keeps its default.
     #[serde(default)]
     pub limits: crate::rules::limits::Limits,
+    /// `[log]`: the daemon's messages.
+    #[serde(default)]
+    pub log: Log,
 }
 
 /// `[[listener]]`: a network listener of the daemon.
@@ -91,6 +94,14 @@ pub struct Run {
     /// Files that exist at the very first start (no checkpoint yet) are read from their
     /// start (`true`) or followed from their end like `tail -F` (`false`, the default).
     pub read_from_start: Option<bool>,
+}
+
+/// `[log]`: what the daemon says on stderr.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// Level filter (`error`, `warn`, `info`, `debug`, or per module); `RUST_LOG` wins.
+    pub level: Option<String>,
 }
 
 /// `[storage]`: where incidents go.

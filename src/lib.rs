@@ -12,6 +12,7 @@ pub mod forward;
 pub mod gen;
 pub mod incident;
 pub mod ingest;
+pub mod logging;
 pub mod pipeline;
 pub mod record;
 pub mod rules;

@@ -178,3 +178,31 @@ fn run_without_sources_and_stats_without_daemon() {
     let out = portcullis(&["stats", "--db", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `[log] level = "warn"`: the daemon's start messages (info) are filtered out, a rejected
+/// line (warn) is still said, as one line with its fields.
+#[test]
+fn log_level_from_the_config_filters_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("live")).unwrap();
+    let db = root.join("live.db");
+    let config = write_config(root, &db, None, "idle_ms = 100\n[log]\nlevel = \"warn\"");
+    let log = root.join("daemon.err");
+    let vs = root.join("live/vsftpd.log");
+    append(&vs, b"not a vsftpd line\n");
+    let daemon = Daemon::start(&config, &log);
+    let said = wait_for(Duration::from_secs(20), || {
+        let text = daemon.log();
+        text.contains(" rejected ").then_some(text)
+    });
+    let text = said.unwrap_or_else(|| daemon.log());
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), Some(0));
+    let line = text.lines().find(|l| l.contains(" rejected ")).unwrap();
+    assert!(line.contains(" WARN "), "{line}");
+    assert!(
+        line.contains(&format!("file={vs:?} offset=0 reason=")),
+        "{line}"
+    );
+    assert!(!text.contains(" INFO "), "{text}");
+}

@@ -67,7 +67,7 @@ fn logger_over_tcp_and_udp_raises_brute_force() {
     let log = dir.path().join("daemon.log");
     let daemon = Daemon::start_ready(&config, &log);
     let up = wait_for(Duration::from_secs(10), || {
-        (daemon.log().matches("portcullis: listening").count() >= 2).then_some(())
+        (daemon.log().matches(" listening listener=").count() >= 2).then_some(())
     });
     assert!(up.is_some(), "listeners did not start:\n{}", daemon.log());
 

@@ -34,6 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             PathBuf::from("<built-in defaults>"),
         ),
     };
+    crate::logging::init(cfg.log.level.as_deref())?;
     let sources = cfg.source_specs(&cfg_name)?;
     let listeners = cfg.listener_specs(&cfg_name)?;
     let forward = cfg.forward_settings(&cfg_name)?;
@@ -75,30 +76,26 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     // Handlers first: once the daemon says what it watches, signals are handled.
     let control = Control::from_signals().context("installing signal handlers")?;
     for s in &sources {
-        eprintln!(
-            "portcullis: watching {} (format {}, timezone {:?}{})",
-            s.path.display(),
-            s.format.map_or("detected".into(), |f| f.to_string()),
-            s.timezone,
-            s.host.map_or(String::new(), |h| format!(", host {h}"))
+        tracing::info!(
+            path = ?s.path,
+            format = s.format.map_or("detected".into(), |f| f.to_string()),
+            timezone = ?s.timezone,
+            host = s.host.map_or(String::new(), |h| h.to_string()),
+            "watching"
         );
     }
-    eprintln!(
-        "portcullis: {} rules ({}), database {}, snapshot every {}s",
-        rules.len(),
-        rules_dir
+    tracing::info!(
+        rules = rules.len(),
+        dir = rules_dir
             .as_ref()
-            .map_or("built-in pack".into(), |d| d.display().to_string()),
-        db.display(),
-        settings.snapshot_every.as_secs()
+            .map_or("built-in pack".into(), |d| format!("{d:?}")),
+        db = ?db,
+        snapshot_every_s = settings.snapshot_every.as_secs(),
+        "running"
     );
 
     if let Some(f) = &forward {
-        eprintln!(
-            "portcullis: forwarding incidents to {} ({:?})",
-            f.target(),
-            f.format
-        );
+        tracing::info!(receiver = f.target(), format = ?f.format, "forwarding incidents");
     }
     let opts = DaemonOptions {
         sources,
@@ -113,9 +110,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         forward,
     };
     let summary = daemon::run(&opts, &control)?;
-    eprintln!(
-        "portcullis: stopped lines={} events={} commits={} reloads={}",
-        summary.lines, summary.events, summary.commits, summary.reloads
+    tracing::info!(
+        lines = summary.lines,
+        events = summary.events,
+        commits = summary.commits,
+        reloads = summary.reloads,
+        "stopped"
     );
     Ok(Outcome::Found)
 }

@@ -120,10 +120,7 @@ impl Parsers {
             let format = spec.format.or_else(|| detect_format(&block.chunk, &ctx));
             if let Some(format) = format {
                 if fp.parser.is_none() {
-                    eprintln!(
-                        "portcullis: reading file={} format={format}",
-                        tb.path.display()
-                    );
+                    tracing::info!(file = ?tb.path, %format, "reading");
                 }
                 fp.parser = Some(LineParser::new(format, ctx));
                 fp.made = Instant::now();
@@ -147,10 +144,7 @@ impl Parsers {
                 out.counts.rejected += 1;
                 fp.rejects += 1;
                 if fp.rejects <= LOGGED_REJECTS {
-                    eprintln!(
-                        "portcullis: rejected file={} offset={offset} reason={why:?}",
-                        tb.path.display()
-                    );
+                    tracing::warn!(file = ?tb.path, offset, reason = why, "rejected");
                 }
             }
         };

@@ -106,17 +106,19 @@ impl<'a> Session<'a> {
                 match saved::decode(&bytes, rules.clone(), opts.lateness, &listeners, &mut merge) {
                     Ok(mut r) => {
                         r.engine.set_limits(opts.limits);
-                        eprintln!(
-                            "portcullis: restored snapshot taken_at={taken_at} bytes={} {}",
-                            bytes.len(),
+                        tracing::info!(
+                            taken_at,
+                            bytes = bytes.len(),
+                            "restored snapshot {}",
                             r.report
                         );
                         (r.engine, r.names)
                     }
                     Err(e) => {
-                        eprintln!(
-                            "portcullis: snapshot taken_at={taken_at} not usable, \
-                             correlation state starts empty: {e}"
+                        tracing::warn!(
+                            taken_at,
+                            error = %e,
+                            "snapshot not usable, correlation state starts empty"
                         );
                         (
                             Engine::with_limits(rules.clone(), opts.lateness, opts.limits),
@@ -127,10 +129,10 @@ impl<'a> Session<'a> {
             }
         };
         if plan.had_checkpoint {
-            eprintln!(
-                "portcullis: resuming files={} rereading={}",
-                plan.positions.iter().map(Vec::len).sum::<usize>(),
-                plan.reread.len(),
+            tracing::info!(
+                files = plan.positions.iter().map(Vec::len).sum::<usize>(),
+                rereading = plan.reread.len(),
+                "resuming"
             );
         }
         let (tx, rx) = bounded(BATCHES_IN_FLIGHT);
@@ -203,7 +205,7 @@ impl<'a> Session<'a> {
                     }
                     Err(e) => {
                         self.counters.reload_errors += 1;
-                        eprintln!("portcullis: reload refused, the old rules keep running:\n{e}");
+                        tracing::warn!("reload refused, the old rules keep running:\n{e}");
                     }
                 }
             }
@@ -428,7 +430,7 @@ impl<'a> Session<'a> {
         // Said only now: a line written after this message is read by the new rules (the
         // old session has stopped reading and committed what it read).
         if let Some(rules) = &next {
-            eprintln!("portcullis: reloading rules={}", rules.len());
+            tracing::info!(rules = rules.len(), "reloading");
         }
         let summary = RunSummary {
             lines: self.counters.sources.iter().map(|c| c.lines).sum(),

@@ -121,7 +121,7 @@ impl Worker {
         let watcher = match watcher {
             Ok(w) => Some(w),
             Err(e) => {
-                eprintln!("portcullis: notify unavailable, rescanning only: {e}");
+                tracing::warn!(error = %e, "notify unavailable, rescanning only");
                 None
             }
         };
@@ -210,10 +210,7 @@ impl Worker {
             let blocks = match tailer.poll() {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!(
-                        "portcullis: poll failed source={} error={e}",
-                        self.sources[i].path.display()
-                    );
+                    tracing::warn!(source = ?self.sources[i].path, error = %e, "poll failed");
                     Vec::new()
                 }
             };

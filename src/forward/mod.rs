@@ -122,11 +122,11 @@ impl Worker {
                 Err(e) => {
                     // The first failure of a streak is logged; the rest are counted.
                     if self.backoff == MIN_BACKOFF {
-                        eprintln!(
-                            "portcullis: forward to {} failed: {}; retrying every {:?} at most",
-                            self.settings.target(),
-                            escape_text(&e),
-                            MAX_BACKOFF
+                        tracing::warn!(
+                            receiver = self.settings.target(),
+                            error = escape_text(&e),
+                            retry_at_most = ?MAX_BACKOFF,
+                            "forward failed"
                         );
                     }
                     let _ = self.store.forward_failed();
@@ -138,7 +138,10 @@ impl Worker {
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
                 let left = self.store.forward_stats().map_or(0, |s| s.queued);
                 if left > 0 {
-                    eprintln!("portcullis: forward: {left} messages stay queued for the next run");
+                    tracing::info!(
+                        queued = left,
+                        "forward: messages stay queued for the next run"
+                    );
                 }
                 return;
             }
@@ -198,10 +201,7 @@ impl Worker {
             Some(e) => Err(e),
             None => {
                 if self.backoff != MIN_BACKOFF {
-                    eprintln!(
-                        "portcullis: forward to {} works again",
-                        self.settings.target()
-                    );
+                    tracing::info!(receiver = self.settings.target(), "forward works again");
                 }
                 self.backoff = MIN_BACKOFF;
                 Ok(true)

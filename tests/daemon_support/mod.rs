@@ -171,10 +171,11 @@ impl Daemon {
 
     /// Starts it and waits until it says what it watches (its signal handlers are set).
     pub fn start_ready(config: &Path, stderr: &Path) -> Daemon {
-        let before = std::fs::read_to_string(stderr).map_or(0, |s| s.matches(" rules (").count());
+        let before =
+            std::fs::read_to_string(stderr).map_or(0, |s| s.matches(" running rules=").count());
         let d = Daemon::start(config, stderr);
         let ready = wait_for(Duration::from_secs(10), || {
-            (d.log().matches(" rules (").count() > before).then_some(())
+            (d.log().matches(" running rules=").count() > before).then_some(())
         });
         assert!(ready.is_some(), "daemon did not start:\n{}", d.log());
         d

@@ -28,7 +28,7 @@ pub fn bind_udp(addr: SocketAddr, buffer: usize) -> std::io::Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if let Err(e) = socket.set_recv_buffer_size(buffer) {
-        eprintln!("portcullis: cannot set receive buffer addr={addr} error={e}");
+        tracing::warn!(%addr, error = %e, "cannot set receive buffer");
     }
     socket.bind(&addr.into())?;
     let socket: UdpSocket = socket.into();
@@ -47,7 +47,7 @@ pub fn spawn(
     let got = socket2::SockRef::from(&socket)
         .recv_buffer_size()
         .unwrap_or(0);
-    eprintln!("portcullis: listening {} receive_buffer={got}", spec.name());
+    tracing::info!(listener = spec.name(), receive_buffer = got, "listening");
     std::thread::Builder::new()
         .name("netflow".into())
         .spawn(move || run(&socket, source, &emit, &stop))
@@ -69,7 +69,7 @@ fn run(socket: &UdpSocket, source: u32, emit: &Emitter, stop: &AtomicBool) {
             Ok(r) => r,
             Err(e) if is_timeout(&e) => continue,
             Err(e) => {
-                eprintln!("portcullis: netflow receive failed error={e}");
+                tracing::warn!(error = %e, "netflow receive failed");
                 std::thread::sleep(READ_TIMEOUT);
                 continue;
             }

@@ -120,7 +120,7 @@ pub fn spawn_udp(
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<JoinHandle<()>> {
     let socket = bind_udp(spec.bind, UDP_BUFFER)?;
-    eprintln!("portcullis: listening {}", spec.name());
+    tracing::info!(listener = spec.name(), "listening");
     let mut parsers = SyslogParsers::new(spec.timezone, source);
     std::thread::Builder::new()
         .name("syslog-udp".into())
@@ -135,7 +135,7 @@ pub fn spawn_udp(
                     }
                     Err(e) if is_timeout(&e) => {}
                     Err(e) => {
-                        eprintln!("portcullis: syslog receive failed error={e}");
+                        tracing::warn!(error = %e, "syslog receive failed");
                         std::thread::sleep(READ_TIMEOUT);
                     }
                 }
@@ -153,7 +153,7 @@ pub fn spawn_tcp(
 ) -> std::io::Result<JoinHandle<()>> {
     let listener = TcpListener::bind(spec.bind)?;
     listener.set_nonblocking(true)?;
-    eprintln!("portcullis: listening {}", spec.name());
+    tracing::info!(listener = spec.name(), "listening");
     let parsers = Arc::new(Mutex::new(SyslogParsers::new(spec.timezone, source)));
     std::thread::Builder::new()
         .name("syslog-tcp".into())
@@ -169,7 +169,7 @@ pub fn spawn_tcp(
                         continue;
                     }
                     Err(e) => {
-                        eprintln!("portcullis: syslog accept failed error={e}");
+                        tracing::warn!(error = %e, "syslog accept failed");
                         std::thread::sleep(READ_TIMEOUT);
                         continue;
                     }
