@@ -69,7 +69,7 @@ fn netflow_udp_accounting_and_no_drops_at_rate() {
         timezone: SourceTz::Utc,
     };
     let (tx, rx) = bounded(LISTENER_BATCHES);
-    let mut listeners = Listeners::start(&[spec], &tx).unwrap();
+    let mut listeners = Listeners::start(&[spec], &[0], &tx).unwrap();
     drop(tx);
     // The consumer: the daemon's main loop stand-in, counting what it is handed.
     let consumer = std::thread::spawn(move || {

@@ -139,7 +139,8 @@ pub struct DaemonOptions {
     pub limits: crate::rules::limits::Limits,
     /// Timing.
     pub settings: Settings,
-    /// Network listeners (syslog, NetFlow); their records are sources `0..listeners.len()`.
+    /// Network listeners (syslog, NetFlow); their source numbers are kept across restarts
+    /// (see `saved::number_sources`).
     pub listeners: Vec<ListenerSpec>,
     /// Syslog forwarding of incident news (`[forward]`), through the outbox.
     pub forward: Option<crate::forward::ForwardSettings>,
@@ -154,8 +155,11 @@ pub const LISTENER_BATCHES: usize = 4096;
 pub struct Listen {
     /// Batches of records from every listener.
     pub rx: Receiver<Vec<Record>>,
-    /// The listeners (names and counters by source index).
+    /// The listeners (names and counters).
     pub listeners: Listeners,
+    /// Source names by index at the start: the last snapshot's, with listeners new since
+    /// then appended (files found later are numbered after them).
+    pub names: Vec<String>,
 }
 
 /// Daemon failures. A source that cannot be read is not one: it is counted and retried.
@@ -206,9 +210,18 @@ pub fn load_rules(dir: Option<&PathBuf>) -> Result<Vec<Rule>, RuleSetError> {
 /// running and the errors go to stderr.
 pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, DaemonError> {
     let (tx, rx) = crossbeam_channel::bounded(LISTENER_BATCHES);
+    // Listeners keep the numbers the last snapshot gave them (its state's evidence names
+    // sources by number), whatever the configuration's order; new ones come after.
+    let previous = crate::store::Store::open(&opts.db)?
+        .load_snapshot()?
+        .and_then(|(bytes, _)| saved::names(&bytes))
+        .unwrap_or_default();
+    let wanted: Vec<String> = opts.listeners.iter().map(ListenerSpec::name).collect();
+    let (names, sources) = saved::number_sources(previous, &wanted);
     let listen = Listen {
-        listeners: Listeners::start(&opts.listeners, &tx).map_err(DaemonError::Listen)?,
+        listeners: Listeners::start(&opts.listeners, &sources, &tx).map_err(DaemonError::Listen)?,
         rx,
+        names,
     };
     drop(tx);
     // Forwards across reloads; on the way out (stop or error) it gets a bounded time to

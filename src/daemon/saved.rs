@@ -38,14 +38,39 @@ pub fn encode(names: &[String], held: &[Record], engine: &Frozen) -> Vec<u8> {
     out
 }
 
+/// The source names of a snapshot (`None` if it is not one this build reads).
+pub fn names(bytes: &[u8]) -> Option<Vec<String>> {
+    let ((version, names), _) = postcard::take_from_bytes::<(u16, Vec<String>)>(bytes).ok()?;
+    (version == SAVED_VERSION).then_some(names)
+}
+
+/// Source numbering for a start: the `previous` snapshot's names, with each of `listeners`
+/// (names) that is not among them appended. Returns the names and each listener's number:
+/// a listener keeps its number across restarts whatever the configuration's order, and a
+/// removed one's number is not reused (evidence in the restored state still names it).
+pub fn number_sources(previous: Vec<String>, listeners: &[String]) -> (Vec<String>, Vec<u32>) {
+    let mut names = previous;
+    let sources = listeners
+        .iter()
+        .map(|l| {
+            let i = names.iter().position(|n| n == l).unwrap_or_else(|| {
+                names.push(l.clone());
+                names.len() - 1
+            });
+            i as u32
+        })
+        .collect();
+    (names, sources)
+}
+
 /// Decodes `bytes` into an engine for `rules` and refills `merge` with the records it held.
-/// `listeners` are the current listeners' names: the snapshot's numbering is kept only when
-/// it starts with them.
+/// `base` is the numbering the session starts with ([`number_sources`]): the snapshot's is
+/// kept when one extends the other (a reload's snapshot has files found since).
 pub fn decode(
     bytes: &[u8],
     rules: Vec<Rule>,
     lateness: Duration,
-    listeners: &[String],
+    base: &[String],
     merge: &mut LiveMerge,
 ) -> Result<Restored, SnapshotError> {
     let ((version, names, held), rest) = postcard::take_from_bytes::<Head>(bytes)?;
@@ -54,11 +79,13 @@ pub fn decode(
     }
     let (engine, report) = Engine::restore(rules, lateness, rest)?;
     let mut report = format!("{report} held={}", held.len());
-    let names = if names.starts_with(listeners) {
+    let names = if names.starts_with(base) {
         names
+    } else if base.starts_with(&names) {
+        base.to_vec()
     } else {
-        report.push_str(" (listeners changed: evidence of restored state may name other sources)");
-        listeners.to_vec()
+        report.push_str(" (sources renumbered: evidence of restored state may name other sources)");
+        base.to_vec()
     };
     let now = Instant::now();
     for r in held {
@@ -69,4 +96,40 @@ pub fn decode(
         names,
         report,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn listeners_keep_their_numbers_and_new_ones_come_last() {
+        let previous = v(&["syslog+udp://a", "/l/x.log", "syslog+tcp://b"]);
+        let (names, sources) =
+            number_sources(previous.clone(), &v(&["netflow+udp://c", "syslog+udp://a"]));
+        assert_eq!(
+            names,
+            v(&[
+                "syslog+udp://a",
+                "/l/x.log",
+                "syslog+tcp://b",
+                "netflow+udp://c"
+            ])
+        );
+        assert_eq!(sources, [3, 0]);
+        let (names, sources) = number_sources(Vec::new(), &v(&["syslog+udp://a"]));
+        assert_eq!((names, sources), (v(&["syslog+udp://a"]), vec![0]));
+    }
+
+    #[test]
+    fn names_are_read_from_the_head_of_a_snapshot() {
+        let frozen = Engine::new(Vec::new(), Duration::from_secs(5)).freeze();
+        let bytes = encode(&v(&["syslog+udp://a", "/l/x.log"]), &[], &frozen);
+        assert_eq!(names(&bytes), Some(v(&["syslog+udp://a", "/l/x.log"])));
+        assert_eq!(names(b"\x07"), None);
+    }
 }

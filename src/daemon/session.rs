@@ -30,16 +30,6 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 /// large the state grows (at a million slow-scan sources the copy takes about 0.5 s).
 const PAUSE_SHARE: u32 = 50;
 
-/// The listeners' source names, by source index (files are numbered after them).
-fn listener_names(listen: &Listen) -> Vec<String> {
-    listen
-        .listeners
-        .counters()
-        .iter()
-        .map(|(n, _)| n.clone())
-        .collect()
-}
-
 /// The main loop's state.
 pub struct Session<'a> {
     opts: &'a DaemonOptions,
@@ -96,7 +86,7 @@ impl<'a> Session<'a> {
             .collect();
         let (files, plan) = Files::resume(patterns, &rows);
         let mut merge = LiveMerge::default();
-        let listeners = listener_names(listen);
+        let listeners = listen.names.clone();
         let (engine, names) = match store.load_snapshot()? {
             None => (
                 Engine::with_limits(rules.clone(), opts.lateness, opts.limits),

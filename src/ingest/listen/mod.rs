@@ -128,15 +128,19 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    /// Binds every listener (listener `i` numbers its records as source `i`) and starts
-    /// its threads. A bind failure stops the ones already started and is returned.
-    pub fn start(specs: &[ListenerSpec], tx: &Sender<Vec<Record>>) -> std::io::Result<Listeners> {
+    /// Binds every listener (listener `i` numbers its records as source `sources[i]`) and
+    /// starts its threads. A bind failure stops the ones already started and is returned.
+    pub fn start(
+        specs: &[ListenerSpec],
+        sources: &[u32],
+        tx: &Sender<Vec<Record>>,
+    ) -> std::io::Result<Listeners> {
         let mut out = Listeners {
             stop: Arc::new(AtomicBool::new(false)),
             handles: Vec::new(),
             counters: Vec::new(),
         };
-        for (i, spec) in specs.iter().enumerate() {
+        for (spec, &source) in specs.iter().zip(sources) {
             let counters = Arc::new(ListenerCounters::default());
             let emit = Emitter {
                 tx: tx.clone(),
@@ -144,9 +148,9 @@ impl Listeners {
             };
             let stop = Arc::clone(&out.stop);
             let started = match spec.kind {
-                ListenerKind::Netflow => netflow::spawn(spec, i as u32, emit, stop),
-                ListenerKind::SyslogUdp => syslog::spawn_udp(spec, i as u32, emit, stop),
-                ListenerKind::SyslogTcp => syslog::spawn_tcp(spec, i as u32, emit, stop),
+                ListenerKind::Netflow => netflow::spawn(spec, source, emit, stop),
+                ListenerKind::SyslogUdp => syslog::spawn_udp(spec, source, emit, stop),
+                ListenerKind::SyslogTcp => syslog::spawn_tcp(spec, source, emit, stop),
             };
             match started {
                 Ok(h) => out.handles.push(h),
@@ -163,7 +167,7 @@ impl Listeners {
         Ok(out)
     }
 
-    /// Names and counters, by source index.
+    /// Names and counters, in the order of the specs.
     pub fn counters(&self) -> &[(String, Arc<ListenerCounters>)] {
         &self.counters
     }
