@@ -18,6 +18,19 @@ use portcullis_parsers::{Action, Dataset, Event};
 use std::path::Path;
 use std::time::Instant;
 
+/// Current resident memory in MiB (the copy's cost in memory while it is encoded).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn main() {
     let sources: u32 = std::env::args()
         .skip(1)
@@ -56,9 +69,11 @@ fn main() {
     let bytes = engine.snapshot();
     let encode_on_loop = t.elapsed().as_secs_f64();
 
+    let before_copy = rss_mib();
     let t = Instant::now();
     let frozen = engine.freeze();
     let copy = t.elapsed().as_secs_f64();
+    let copy_mib = rss_mib() - before_copy;
     let t = Instant::now();
     let again = frozen.encode();
     let encode_off_loop = t.elapsed().as_secs_f64();
@@ -76,6 +91,7 @@ fn main() {
         .expect("commit");
     let in_force = t.elapsed().as_secs_f64();
     let chunks = bytes.len().div_ceil(CHUNK_BYTES);
+    println!("the copy holds {copy_mib:.0} MiB while it is encoded (engine state before it: RSS {before_copy:.0} MiB with the encoded bytes)");
     println!(
         "snapshot of {sources} slow-scan sources ({} groups, {:.1} MiB): main loop paused \
          {:.3}s before (encode {encode_on_loop:.3}s + write {write:.3}s), {:.3}s after \
