@@ -38,8 +38,16 @@ fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
 /// Parses an address as FTP servers print it; IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes
 /// IPv4, so one client has one address whichever socket family the server used.
 pub(crate) fn parse_client_ip(s: &str) -> Option<IpAddr> {
-    if let Some(v4) = parse_dotted_quad(s.as_bytes()) {
+    let b = s.as_bytes();
+    if let Some(v4) = parse_dotted_quad(b) {
         return Some(IpAddr::V4(v4));
+    }
+    // `::ffff:192.0.2.1`, as dual-stack servers print IPv4 clients: the same fast path.
+    const MAPPED: &[u8] = b"::ffff:";
+    if b.len() > MAPPED.len() && b[..MAPPED.len()].eq_ignore_ascii_case(MAPPED) {
+        if let Some(v4) = parse_dotted_quad(&b[MAPPED.len()..]) {
+            return Some(IpAddr::V4(v4));
+        }
     }
     match s.parse::<IpAddr>().ok()? {
         IpAddr::V6(v6) => Some(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)),

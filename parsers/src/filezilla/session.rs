@@ -24,10 +24,9 @@ pub const MAX_SESSIONS: usize = 4096;
 /// A session id as a map key: decimal ids and GUIDs as their value, anything else hashed.
 pub fn session_key(id: &str) -> u128 {
     let b = id.as_bytes();
+    // 38 digits always fit 128 bits (10^38 < 2^128), so the fold cannot overflow.
     if !b.is_empty() && b.len() <= 38 && b.iter().all(u8::is_ascii_digit) {
-        if let Ok(n) = id.parse::<u128>() {
-            return n;
-        }
+        return b.iter().fold(0, |n, c| n * 10 + u128::from(c - b'0'));
     }
     // A GUID: 32 hex digits, dashes anywhere (read in one pass).
     let (mut v, mut hex, mut guid) = (0u128, 0, true);

@@ -4,7 +4,9 @@
 use super::{err, Cur};
 use crate::event::{Event, TcpFlags, Transport};
 use crate::filterlog::parse_ip;
+use crate::proftpd::find_str;
 use crate::{ErrorKind, ParseError};
+use memchr::memchr;
 use std::net::IpAddr;
 
 // 192.0.2.1.443   →   Some((192.0.2.1, Some(443)));   192.0.2.1   →   Some((192.0.2.1, None))
@@ -85,7 +87,7 @@ fn parse_host(s: &str, at: usize) -> Result<(IpAddr, Option<u16>), ParseError> {
 
 /// What the protocol text after `dst:` says.
 fn classify_payload(text: &str, ports: bool) -> (Option<Transport>, Option<TcpFlags>) {
-    let first = text.split(' ').next().unwrap_or("");
+    let first = &text[..memchr(b' ', text.as_bytes()).unwrap_or(text.len())];
     if first == "icmp:" {
         return (Some(Transport::Icmp), None);
     }
@@ -105,7 +107,8 @@ fn classify_payload(text: &str, ports: bool) -> (Option<Transport>, Option<TcpFl
         !first.is_empty() && first.len() <= 8 && first.bytes().all(|c| b"SFRPWEU.".contains(&c));
     if is_flags {
         let mut bits = first.bytes().fold(0, |b, c| b | flag_bit(c, false));
-        if text.split(' ').take(8).any(|w| w == "ack") {
+        let words = text.as_bytes().split(|&c| c == b' ');
+        if words.take(8).any(|w| w == b"ack") {
             bits |= TcpFlags::ACK;
         }
         return (Some(Transport::Tcp), Some(TcpFlags(bits)));
@@ -198,7 +201,7 @@ pub(super) fn parse_packet(c: &mut Cur, e: &mut Event) -> Result<(), ParseError>
     let text = c.rest();
     let (transport, flags) = classify_payload(text, sport.is_some() && dport.is_some());
     if e.bytes.is_none() {
-        if let Some(at) = text.find("(ttl ") {
+        if let Some(at) = find_str(text, "(ttl ") {
             e.bytes = text[at..].split(')').next().and_then(ip_length);
         }
     }
