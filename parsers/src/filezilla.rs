@@ -30,12 +30,12 @@
 pub mod session;
 
 use crate::event::{Dataset, Event};
-use crate::proftpd::{find_str, parse_client_ip, rfind_str};
+use crate::proftpd::{find_str, parse_client_ip};
 use crate::time::parse_iso8601_stamp;
 use crate::{line_text, ErrorKind, Format, ParseContext, ParseError};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use compact_str::CompactString;
-use memchr::{memchr, memmem};
+use memchr::{memchr, memmem, memrchr};
 use session::{is_anonymous, session_key, Dialog, DialogRules, SessionTable, Step};
 use std::net::IpAddr;
 
@@ -106,7 +106,10 @@ fn reply_code(msg: &str) -> Option<(u16, bool)> {
 
 /// `verb arg` split at the first space.
 fn split_command(msg: &str) -> (&str, &str) {
-    msg.split_once(' ').unwrap_or((msg, ""))
+    match memchr(b' ', msg.as_bytes()) {
+        Some(sp) => (&msg[..sp], &msg[sp + 1..]),
+        None => (msg, ""),
+    }
 }
 
 // USER root   →   Command("USER", "root")
@@ -153,6 +156,31 @@ fn step_event(step: Step, info: &LineInfo<'_>, d: &Dialog, ctx: &ParseContext) -
 /// An address as FileZilla prints it; IPv4-mapped IPv6 becomes IPv4.
 fn parse_ip(s: &str, offset: usize) -> Result<IpAddr, ParseError> {
     parse_client_ip(s).ok_or_else(|| err(ErrorKind::BadAddress, offset, "the client's IP address"))
+}
+
+// (not logged in) (1.2.3.4)> 230   →   position of ")>"
+/// The first `ab` in `s`, found by its rarer second byte.
+fn find_pair(s: &[u8], a: u8, b: u8) -> Option<usize> {
+    let mut from = 1;
+    while let Some(i) = s.get(from..).and_then(|r| memchr(b, r)) {
+        if s[from + i - 1] == a {
+            return Some(from + i - 1);
+        }
+        from += i + 1;
+    }
+    None
+}
+
+/// The last `ab` in `s`, found by its second byte from the right.
+fn rfind_pair(s: &[u8], a: u8, b: u8) -> Option<usize> {
+    let mut end = s.len();
+    while let Some(i) = memrchr(b, &s[..end]) {
+        if i > 0 && s[i - 1] == a {
+            return Some(i - 1);
+        }
+        end = i;
+    }
+    None
 }
 
 /// Byte offset of `part` (a slice of `line`) within `line`.
@@ -281,9 +309,9 @@ fn parse_line_09(
         return Err(err(ErrorKind::Syntax, sep_at, "` - ` after the time"));
     }
     let rest = s.get(pos..).unwrap_or("");
-    let gt = find_str(rest, ")>").ok_or_else(|| err(ErrorKind::Syntax, pos, "`user (ip)> `"))?;
-    let open =
-        rfind_str(&rest[..gt], " (").ok_or_else(|| err(ErrorKind::Syntax, pos, "`user (ip)> `"))?;
+    let who = || err(ErrorKind::Syntax, pos, "`user (ip)> `");
+    let gt = find_pair(rest.as_bytes(), b')', b'>').ok_or_else(who)?;
+    let open = rfind_pair(&rest.as_bytes()[..gt], b' ', b'(').ok_or_else(who)?;
     let client = parse_ip(&rest[open + 2..gt], pos + open + 2)?;
     let user = Some(&rest[..open]).filter(|u| *u != "(not logged in)" && !u.is_empty());
     let msg = rest[gt + 2..].strip_prefix(' ').unwrap_or(&rest[gt + 2..]);

@@ -60,26 +60,32 @@ pub(crate) fn parse_client_ip(s: &str) -> Option<IpAddr> {
 /// decimal octets, no leading zeros (as `Ipv4Addr::from_str` requires). `None` for anything
 /// else, which then goes to the standard parser.
 fn parse_dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = b.split(|&c| c == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
-            return None;
-        }
-        let mut v: u16 = 0;
-        for &d in part {
-            if !d.is_ascii_digit() {
+    let digit = |i: usize| {
+        b.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u16::from(c - b'0'))
+    };
+    let (mut octets, mut i) = ([0u8; 4], 0);
+    for (n, octet) in octets.iter_mut().enumerate() {
+        if n > 0 {
+            if b.get(i) != Some(&b'.') {
                 return None;
             }
-            v = v * 10 + u16::from(d - b'0');
+            i += 1;
+        }
+        let mut v = digit(i)?;
+        i += 1;
+        // Up to two more digits, none after a leading zero.
+        for _ in 0..2 {
+            match digit(i) {
+                Some(d) if v != 0 => (v, i) = (v * 10 + d, i + 1),
+                Some(_) => return None,
+                None => break,
+            }
         }
         *octet = u8::try_from(v).ok()?;
     }
-    parts
-        .next()
-        .is_none()
-        .then_some(std::net::Ipv4Addr::from(octets))
+    (i == b.len()).then_some(std::net::Ipv4Addr::from(octets))
 }
 
 /// The last occurrence of `needle` in `hay`, found from the right by the needle's first byte
