@@ -60,6 +60,15 @@ pub(crate) fn parse_client_ip(s: &str) -> Option<IpAddr> {
 /// decimal octets, no leading zeros (as `Ipv4Addr::from_str` requires). `None` for anything
 /// else, which then goes to the standard parser.
 fn parse_dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
+    dotted_quad_prefix(b)
+        .filter(|&(_, used)| used == b.len())
+        .map(|(octets, _)| std::net::Ipv4Addr::from(octets))
+}
+
+// 192.0.2.1.443   →   Some(([192, 0, 2, 1], 9))
+/// Four decimal octets (no leading zeros) at the start of `b`, and the bytes they took. Shared
+/// with pf, whose tcpdump text appends the port after another dot.
+pub(crate) fn dotted_quad_prefix(b: &[u8]) -> Option<([u8; 4], usize)> {
     let digit = |i: usize| {
         b.get(i)
             .filter(|c| c.is_ascii_digit())
@@ -85,7 +94,7 @@ fn parse_dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
         }
         *octet = u8::try_from(v).ok()?;
     }
-    (i == b.len()).then_some(std::net::Ipv4Addr::from(octets))
+    Some((octets, i))
 }
 
 /// The last occurrence of `needle` in `hay`, found from the right by the needle's first byte

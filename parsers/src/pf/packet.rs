@@ -4,7 +4,7 @@
 use super::{err, Cur};
 use crate::event::{Event, TcpFlags, Transport};
 use crate::filterlog::parse_ip;
-use crate::proftpd::find_str;
+use crate::proftpd::{dotted_quad_prefix, find_str};
 use crate::{ErrorKind, ParseError};
 use memchr::memchr;
 use std::net::IpAddr;
@@ -14,44 +14,21 @@ use std::net::IpAddr;
 /// anything else (the caller then tries the general forms).
 fn v4_with_port(s: &str) -> Option<(IpAddr, Option<u16>)> {
     let b = s.as_bytes();
-    let mut parts = [0u32; 5];
-    let (mut n, mut i) = (0, 0);
-    loop {
-        let start = i;
-        let mut v: u32 = 0;
-        while i < b.len() && b[i].is_ascii_digit() && i - start < 5 {
-            v = v * 10 + u32::from(b[i] - b'0');
-            i += 1;
-        }
-        let len = i - start;
-        if len == 0 || (len > 1 && b[start] == b'0' && n < 4) || n == 5 {
-            return None;
-        }
-        parts[n] = v;
-        n += 1;
-        if i == b.len() {
-            break;
-        }
-        if b[i] != b'.' {
-            return None;
-        }
-        i += 1;
-    }
-    if n < 4 || parts[..4].iter().any(|&p| p > 255) {
-        return None;
-    }
-    let ip = IpAddr::from([
-        parts[0] as u8,
-        parts[1] as u8,
-        parts[2] as u8,
-        parts[3] as u8,
-    ]);
-    let port = if n == 5 {
-        Some(u16::try_from(parts[4]).ok()?)
-    } else {
-        None
+    let (octets, used) = dotted_quad_prefix(b)?;
+    let ip = IpAddr::from(octets);
+    let port = match &b[used..] {
+        [] => return Some((ip, None)),
+        [b'.', port @ ..] if (1..=5).contains(&port.len()) => port,
+        _ => return None,
     };
-    Some((ip, port))
+    let mut v: u32 = 0;
+    for &c in port {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some((ip, Some(u16::try_from(v).ok()?)))
 }
 
 // 205.174.165.231.50425   →   (205.174.165.231, 50425)
