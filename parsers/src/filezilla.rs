@@ -30,11 +30,12 @@
 pub mod session;
 
 use crate::event::{Dataset, Event};
+use crate::proftpd::{find_str, parse_client_ip};
 use crate::time::parse_iso8601_stamp;
 use crate::{line_text, ErrorKind, Format, ParseContext, ParseError};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use compact_str::CompactString;
-use memchr::{memchr, memmem};
+use memchr::{memchr, memmem, memrchr};
 use session::{is_anonymous, session_key, Dialog, DialogRules, SessionTable, Step};
 use std::net::IpAddr;
 
@@ -105,7 +106,10 @@ fn reply_code(msg: &str) -> Option<(u16, bool)> {
 
 /// `verb arg` split at the first space.
 fn split_command(msg: &str) -> (&str, &str) {
-    msg.split_once(' ').unwrap_or((msg, ""))
+    match memchr(b' ', msg.as_bytes()) {
+        Some(sp) => (&msg[..sp], &msg[sp + 1..]),
+        None => (msg, ""),
+    }
 }
 
 // USER root   →   Command("USER", "root")
@@ -151,15 +155,32 @@ fn step_event(step: Step, info: &LineInfo<'_>, d: &Dialog, ctx: &ParseContext) -
 
 /// An address as FileZilla prints it; IPv4-mapped IPv6 becomes IPv4.
 fn parse_ip(s: &str, offset: usize) -> Result<IpAddr, ParseError> {
-    match crate::w3c::parse_ip(s) {
-        Some(IpAddr::V6(v6)) => Ok(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)),
-        Some(ip) => Ok(ip),
-        None => Err(err(
-            ErrorKind::BadAddress,
-            offset,
-            "the client's IP address",
-        )),
+    parse_client_ip(s).ok_or_else(|| err(ErrorKind::BadAddress, offset, "the client's IP address"))
+}
+
+// (not logged in) (1.2.3.4)> 230   →   position of ")>"
+/// The first `ab` in `s`, found by its rarer second byte.
+fn find_pair(s: &[u8], a: u8, b: u8) -> Option<usize> {
+    let mut from = 1;
+    while let Some(i) = s.get(from..).and_then(|r| memchr(b, r)) {
+        if s[from + i - 1] == a {
+            return Some(from + i - 1);
+        }
+        from += i + 1;
     }
+    None
+}
+
+/// The last `ab` in `s`, found by its second byte from the right.
+fn rfind_pair(s: &[u8], a: u8, b: u8) -> Option<usize> {
+    let mut end = s.len();
+    while let Some(i) = memrchr(b, &s[..end]) {
+        if i > 0 && s[i - 1] == a {
+            return Some(i - 1);
+        }
+        end = i;
+    }
+    None
 }
 
 /// Byte offset of `part` (a slice of `line`) within `line`.
@@ -167,10 +188,9 @@ fn offset_in(line: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize)
 }
 
-/// A run of 1..=`max` ASCII digits as a number.
-fn small_number(s: &str, max: usize) -> Option<u32> {
-    (!s.is_empty() && s.len() <= max && s.bytes().all(|c| c.is_ascii_digit()))
-        .then(|| s.bytes().fold(0, |a, c| a * 10 + u32::from(c - b'0')))
+/// True for a run of 1..=`max` ASCII digits.
+fn is_number(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && s.bytes().all(|c| c.is_ascii_digit())
 }
 
 // 17/04/2024   19.06.2024   12/21/2021   2024-04-17
@@ -256,7 +276,7 @@ fn parse_line_09(
 ) -> Result<Option<Event>, ParseError> {
     let close = memchr(b')', s.as_bytes()).ok_or_else(|| err(ErrorKind::Syntax, 0, "`(id)`"))?;
     let id = &s[1..close];
-    if small_number(id, 10).is_none() || s.as_bytes().get(close + 1) != Some(&b' ') {
+    if !is_number(id, 10) || s.as_bytes().get(close + 1) != Some(&b' ') {
         return Err(err(ErrorKind::Syntax, 1, "a session number in parentheses"));
     }
     let mut pos = close + 2;
@@ -289,11 +309,9 @@ fn parse_line_09(
         return Err(err(ErrorKind::Syntax, sep_at, "` - ` after the time"));
     }
     let rest = s.get(pos..).unwrap_or("");
-    let gt = memmem::find(rest.as_bytes(), b")>")
-        .ok_or_else(|| err(ErrorKind::Syntax, pos, "`user (ip)> `"))?;
-    let open = rest[..gt]
-        .rfind(" (")
-        .ok_or_else(|| err(ErrorKind::Syntax, pos, "`user (ip)> `"))?;
+    let who = || err(ErrorKind::Syntax, pos, "`user (ip)> `");
+    let gt = find_pair(rest.as_bytes(), b')', b'>').ok_or_else(who)?;
+    let open = rfind_pair(&rest.as_bytes()[..gt], b' ', b'(').ok_or_else(who)?;
     let client = parse_ip(&rest[open + 2..gt], pos + open + 2)?;
     let user = Some(&rest[..open]).filter(|u| *u != "(not logged in)" && !u.is_empty());
     let msg = rest[gt + 2..].strip_prefix(' ').unwrap_or(&rest[gt + 2..]);
@@ -326,7 +344,8 @@ fn parse_line_09(
                 state.sessions.remove(key);
                 return Ok(None);
             }
-            if !text.starts_with("Connected") || !text.contains("sending welcome message") {
+            if !text.starts_with("Connected") || find_str(text, "sending welcome message").is_none()
+            {
                 return Ok(None);
             }
             let d = state.sessions.entry(key);
@@ -427,7 +446,7 @@ fn parse_line_1x(
                 .map(|step| step_event(step, &info, d, ctx)))
         }
         Context::Session(id, ip, user) => {
-            if small_number(id, 20).is_none() {
+            if !is_number(id, 20) {
                 return Err(err(
                     ErrorKind::BadNumber,
                     offset_in(s, id),

@@ -38,8 +38,16 @@ fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
 /// Parses an address as FTP servers print it; IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes
 /// IPv4, so one client has one address whichever socket family the server used.
 pub(crate) fn parse_client_ip(s: &str) -> Option<IpAddr> {
-    if let Some(v4) = parse_dotted_quad(s.as_bytes()) {
+    let b = s.as_bytes();
+    if let Some(v4) = parse_dotted_quad(b) {
         return Some(IpAddr::V4(v4));
+    }
+    // `::ffff:192.0.2.1`, as dual-stack servers print IPv4 clients: the same fast path.
+    const MAPPED: &[u8] = b"::ffff:";
+    if b.len() > MAPPED.len() && b[..MAPPED.len()].eq_ignore_ascii_case(MAPPED) {
+        if let Some(v4) = parse_dotted_quad(&b[MAPPED.len()..]) {
+            return Some(IpAddr::V4(v4));
+        }
     }
     match s.parse::<IpAddr>().ok()? {
         IpAddr::V6(v6) => Some(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)),
@@ -52,26 +60,41 @@ pub(crate) fn parse_client_ip(s: &str) -> Option<IpAddr> {
 /// decimal octets, no leading zeros (as `Ipv4Addr::from_str` requires). `None` for anything
 /// else, which then goes to the standard parser.
 fn parse_dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = b.split(|&c| c == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
-            return None;
-        }
-        let mut v: u16 = 0;
-        for &d in part {
-            if !d.is_ascii_digit() {
+    dotted_quad_prefix(b)
+        .filter(|&(_, used)| used == b.len())
+        .map(|(octets, _)| std::net::Ipv4Addr::from(octets))
+}
+
+// 192.0.2.1.443   →   Some(([192, 0, 2, 1], 9))
+/// Four decimal octets (no leading zeros) at the start of `b`, and the bytes they took. Shared
+/// with pf, whose tcpdump text appends the port after another dot.
+pub(crate) fn dotted_quad_prefix(b: &[u8]) -> Option<([u8; 4], usize)> {
+    let digit = |i: usize| {
+        b.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u16::from(c - b'0'))
+    };
+    let (mut octets, mut i) = ([0u8; 4], 0);
+    for (n, octet) in octets.iter_mut().enumerate() {
+        if n > 0 {
+            if b.get(i) != Some(&b'.') {
                 return None;
             }
-            v = v * 10 + u16::from(d - b'0');
+            i += 1;
+        }
+        let mut v = digit(i)?;
+        i += 1;
+        // Up to two more digits, none after a leading zero.
+        for _ in 0..2 {
+            match digit(i) {
+                Some(d) if v != 0 => (v, i) = (v * 10 + d, i + 1),
+                Some(_) => return None,
+                None => break,
+            }
         }
         *octet = u8::try_from(v).ok()?;
     }
-    parts
-        .next()
-        .is_none()
-        .then_some(std::net::Ipv4Addr::from(octets))
+    Some((octets, i))
 }
 
 /// The last occurrence of `needle` in `hay`, found from the right by the needle's first byte

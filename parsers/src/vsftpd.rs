@@ -10,16 +10,13 @@
 //! leaves `source.ip` empty (portcullis does not resolve names).
 
 use crate::event::{Action, Dataset, Event, Outcome};
+use crate::proftpd::{parse_client_ip, rfind_str};
 use crate::syslog::parse_syslog_header;
 use crate::time::{looks_like_ctime, parse_ctime_stamp};
 use crate::{line_text, ErrorKind, Format, ParseContext, ParseError};
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 use memchr::{memchr, memchr_iter, memmem};
-use nom::bytes::complete::tag;
-use nom::character::complete::digit1;
-use nom::sequence::delimited;
-use nom::IResult;
 use std::net::IpAddr;
 
 const FORMAT: Format = Format::Vsftpd;
@@ -81,37 +78,32 @@ struct Entry<'a> {
     bytes: Option<u64>,
 }
 
-/// An address as vsftpd prints it; IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes IPv4.
-fn normalize_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
 fn is_anonymous_user(user: &str) -> bool {
     user.eq_ignore_ascii_case("ftp") || user.eq_ignore_ascii_case("anonymous")
-}
-
-// [pid 27202] [anonymous] FAIL LOGIN: Client "64.106.46.98"   →   "27202"
-/// The `[pid N]` field.
-fn parse_pid_field(input: &str) -> IResult<&str, &str> {
-    delimited(tag("[pid "), digit1, tag("]"))(input)
 }
 
 // [pid 27202] [anonymous] FAIL LOGIN: ...   →   (27202, position of "[anonymous]")
 /// Parses `[pid N] ` at `pos`; returns the pid and the position after the field and its space.
 fn parse_pid_at(s: &str, pos: usize) -> Result<(u32, usize), ParseError> {
-    let rest = s.get(pos..).unwrap_or("");
-    let (after, digits) =
-        parse_pid_field(rest).map_err(|_| err(ErrorKind::Syntax, pos, "`[pid N]`"))?;
-    let pid = digits
-        .parse()
-        .map_err(|_| err(ErrorKind::BadNumber, pos + 5, "a pid that fits 32 bits"))?;
-    let end = s.len() - after.len();
-    match after.strip_prefix(' ') {
-        Some(_) => Ok((pid, end + 1)),
-        None => Err(err(ErrorKind::Syntax, end, "a space after `[pid N]`")),
+    const OPEN: &[u8] = b"[pid ";
+    let rest = s.as_bytes().get(pos..).unwrap_or(&[]);
+    let digits = rest
+        .strip_prefix(OPEN)
+        .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+    let end = pos + OPEN.len() + digits; // the `]`
+    if digits == 0 || s.as_bytes().get(end) != Some(&b']') {
+        return Err(err(ErrorKind::Syntax, pos, "`[pid N]`"));
+    }
+    let pid = s[pos + OPEN.len()..end].parse().map_err(|_| {
+        err(
+            ErrorKind::BadNumber,
+            pos + OPEN.len(),
+            "a pid that fits 32 bits",
+        )
+    })?;
+    match s.as_bytes().get(end + 1) {
+        Some(b' ') => Ok((pid, end + 2)),
+        _ => Err(err(ErrorKind::Syntax, end + 1, "a space after `[pid N]`")),
     }
 }
 
@@ -182,15 +174,14 @@ fn parse_entry_after_user(s: &str, pos: usize) -> Result<Entry<'_>, ParseError> 
             "a closing quote after the client",
         )
     })?;
-    let client = ip_rest[..ip_len]
-        .parse::<IpAddr>()
-        .map_err(|_| err(ErrorKind::BadAddress, ip_pos, "the client's IP address"))?;
+    let client = parse_client_ip(&ip_rest[..ip_len])
+        .ok_or_else(|| err(ErrorKind::BadAddress, ip_pos, "the client's IP address"))?;
     let tail_pos = ip_pos + ip_len + 1;
     let mut entry = Entry {
         user: None,
         ok,
         kind,
-        client: normalize_ip(client),
+        client,
         anon_password: false,
         arg: None,
         bytes: None,
@@ -207,15 +198,17 @@ fn parse_tail<'a>(s: &'a str, pos: usize, entry: &mut Entry<'a>) -> Result<(), P
     let mut t = s.get(pos..).unwrap_or("");
     if !matches!(entry.kind, Kind::Command | Kind::Response) {
         if let Some(head) = t.strip_suffix("Kbyte/sec") {
-            let cut = head
-                .rfind(", ")
-                .filter(|&i| !head[i + 2..].contains(['"', ',']))
+            let cut = rfind_str(head, ", ")
+                .filter(|&i| {
+                    !head.as_bytes()[i + 2..]
+                        .iter()
+                        .any(|&c| c == b'"' || c == b',')
+                })
                 .ok_or_else(|| err(ErrorKind::Syntax, pos, "`, <rate>Kbyte/sec`"))?;
             t = &t[..cut];
         }
         if let Some(head) = t.strip_suffix(" bytes") {
-            let cut = head
-                .rfind(", ")
+            let cut = rfind_str(head, ", ")
                 .ok_or_else(|| err(ErrorKind::Syntax, pos, "`, <n> bytes`"))?;
             let n = head[cut + 2..]
                 .parse::<u64>()
@@ -342,7 +335,7 @@ fn pam_failure_event(fields: &str, info: &LineInfo<'_>, ctx: &ParseContext) -> E
     }
     let mut e = info.event(Action::FtpLogin, ctx);
     e.outcome = Outcome::Failure;
-    e.source_ip = rhost.parse::<IpAddr>().ok().map(normalize_ip);
+    e.source_ip = parse_client_ip(rhost);
     let user = Some(user)
         .filter(|u| !u.is_empty())
         .or(Some(ruser).filter(|u| !u.is_empty()));

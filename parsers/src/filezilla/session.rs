@@ -24,10 +24,12 @@ pub const MAX_SESSIONS: usize = 4096;
 /// A session id as a map key: decimal ids and GUIDs as their value, anything else hashed.
 pub fn session_key(id: &str) -> u128 {
     let b = id.as_bytes();
+    // 19 digits always fit 64 bits and 38 fit 128 (10^38 < 2^128): the folds cannot overflow.
     if !b.is_empty() && b.len() <= 38 && b.iter().all(u8::is_ascii_digit) {
-        if let Ok(n) = id.parse::<u128>() {
-            return n;
+        if b.len() <= 19 {
+            return u128::from(b.iter().fold(0, |n, c| n * 10 + u64::from(c - b'0')));
         }
+        return b.iter().fold(0, |n, c| n * 10 + u128::from(c - b'0'));
     }
     // A GUID: 32 hex digits, dashes anywhere (read in one pass).
     let (mut v, mut hex, mut guid) = (0u128, 0, true);

@@ -333,3 +333,22 @@ fn other_formats_are_not_filezilla_events() {
         assert!(!matches!(got, Ok(Some(_))), "{line}: {got:?}");
     }
 }
+
+#[test]
+fn byte_pair_searches_find_what_str_searches_find() {
+    let hays = [
+        "(not logged in) (1.2.3.4)> 331",
+        "a)> b)> c",
+        ")>",
+        ">)",
+        "x (y) (1.2.3.4",
+        " ( (",
+        "",
+        "(",
+        "no pair here",
+    ];
+    for h in hays {
+        assert_eq!(find_pair(h.as_bytes(), b')', b'>'), h.find(")>"), "{h:?}");
+        assert_eq!(rfind_pair(h.as_bytes(), b' ', b'('), h.rfind(" ("), "{h:?}");
+    }
+}

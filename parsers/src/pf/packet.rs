@@ -4,7 +4,9 @@
 use super::{err, Cur};
 use crate::event::{Event, TcpFlags, Transport};
 use crate::filterlog::parse_ip;
+use crate::proftpd::{dotted_quad_prefix, find_str};
 use crate::{ErrorKind, ParseError};
+use memchr::memchr;
 use std::net::IpAddr;
 
 // 192.0.2.1.443   →   Some((192.0.2.1, Some(443)));   192.0.2.1   →   Some((192.0.2.1, None))
@@ -12,44 +14,21 @@ use std::net::IpAddr;
 /// anything else (the caller then tries the general forms).
 fn v4_with_port(s: &str) -> Option<(IpAddr, Option<u16>)> {
     let b = s.as_bytes();
-    let mut parts = [0u32; 5];
-    let (mut n, mut i) = (0, 0);
-    loop {
-        let start = i;
-        let mut v: u32 = 0;
-        while i < b.len() && b[i].is_ascii_digit() && i - start < 5 {
-            v = v * 10 + u32::from(b[i] - b'0');
-            i += 1;
-        }
-        let len = i - start;
-        if len == 0 || (len > 1 && b[start] == b'0' && n < 4) || n == 5 {
-            return None;
-        }
-        parts[n] = v;
-        n += 1;
-        if i == b.len() {
-            break;
-        }
-        if b[i] != b'.' {
-            return None;
-        }
-        i += 1;
-    }
-    if n < 4 || parts[..4].iter().any(|&p| p > 255) {
-        return None;
-    }
-    let ip = IpAddr::from([
-        parts[0] as u8,
-        parts[1] as u8,
-        parts[2] as u8,
-        parts[3] as u8,
-    ]);
-    let port = if n == 5 {
-        Some(u16::try_from(parts[4]).ok()?)
-    } else {
-        None
+    let (octets, used) = dotted_quad_prefix(b)?;
+    let ip = IpAddr::from(octets);
+    let port = match &b[used..] {
+        [] => return Some((ip, None)),
+        [b'.', port @ ..] if (1..=5).contains(&port.len()) => port,
+        _ => return None,
     };
-    Some((ip, port))
+    let mut v: u32 = 0;
+    for &c in port {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some((ip, Some(u16::try_from(v).ok()?)))
 }
 
 // 205.174.165.231.50425   →   (205.174.165.231, 50425)
@@ -85,7 +64,7 @@ fn parse_host(s: &str, at: usize) -> Result<(IpAddr, Option<u16>), ParseError> {
 
 /// What the protocol text after `dst:` says.
 fn classify_payload(text: &str, ports: bool) -> (Option<Transport>, Option<TcpFlags>) {
-    let first = text.split(' ').next().unwrap_or("");
+    let first = &text[..memchr(b' ', text.as_bytes()).unwrap_or(text.len())];
     if first == "icmp:" {
         return (Some(Transport::Icmp), None);
     }
@@ -105,7 +84,8 @@ fn classify_payload(text: &str, ports: bool) -> (Option<Transport>, Option<TcpFl
         !first.is_empty() && first.len() <= 8 && first.bytes().all(|c| b"SFRPWEU.".contains(&c));
     if is_flags {
         let mut bits = first.bytes().fold(0, |b, c| b | flag_bit(c, false));
-        if text.split(' ').take(8).any(|w| w == "ack") {
+        let words = text.as_bytes().split(|&c| c == b' ');
+        if words.take(8).any(|w| w == b"ack") {
             bits |= TcpFlags::ACK;
         }
         return (Some(Transport::Tcp), Some(TcpFlags(bits)));
@@ -198,7 +178,7 @@ pub(super) fn parse_packet(c: &mut Cur, e: &mut Event) -> Result<(), ParseError>
     let text = c.rest();
     let (transport, flags) = classify_payload(text, sport.is_some() && dport.is_some());
     if e.bytes.is_none() {
-        if let Some(at) = text.find("(ttl ") {
+        if let Some(at) = find_str(text, "(ttl ") {
             e.bytes = text[at..].split(')').next().and_then(ip_length);
         }
     }

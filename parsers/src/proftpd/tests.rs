@@ -173,3 +173,40 @@ fn source_zone_applies_to_zone_less_stamps() {
     let want: DateTime<Utc> = "2013-11-16T20:59:30.121Z".parse().unwrap();
     assert_eq!(e.timestamp, want);
 }
+
+#[test]
+fn client_addresses_read_as_the_standard_parser_reads_them() {
+    use std::net::IpAddr;
+    let cases = [
+        "1.2.3.4",
+        "0.0.0.0",
+        "255.255.255.255",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3.00",
+        "1.2.3",
+        "1.2.3.4.5",
+        "1..2.3",
+        ".1.2.3",
+        "1.2.3.",
+        "1.2.3.1234",
+        "1.2.3.4 ",
+        "a.b.c.d",
+        "",
+        "::ffff:1.2.3.4",
+        "::FFFF:10.0.0.1",
+        "::ffff:01.2.3.4",
+        "::ffff:1.2.3",
+        "::ffff:",
+        "2001:db8::1",
+        "::1",
+        "::ffff:c000:201",
+    ];
+    for s in cases {
+        let std = s.parse::<IpAddr>().ok().map(|ip| match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        });
+        assert_eq!(parse_client_ip(s), std, "{s:?}");
+    }
+}

@@ -184,6 +184,37 @@ fn with_offset(naive: NaiveDateTime, offset: Option<FixedOffset>) -> Option<Stam
 /// Parses an RFC 3164 stamp at the start of `b`: month name, day (space-padded or not), time
 /// of day with an optional fraction. Returns the stamp and the number of bytes it used.
 pub fn parse_rfc3164_stamp(b: &[u8]) -> Option<(Stamp, usize)> {
+    parse_rfc3164_fixed(b).or_else(|| parse_rfc3164_general(b))
+}
+
+/// Length of `Mmm dd hh:mm:ss`, the layout RFC 3164 prescribes (day padded with a space).
+const RFC3164_LEN: usize = 15;
+
+// Feb  6 12:02:29.250
+/// The RFC 3164 layout read at fixed positions, with an optional fraction: what syslog daemons
+/// write, so the general reader is only needed for unpadded days and leap seconds. `None`
+/// sends the stamp to the general reader, which gives the same result for this layout.
+fn parse_rfc3164_fixed(b: &[u8]) -> Option<(Stamp, usize)> {
+    let f: &[u8; RFC3164_LEN] = b.get(..RFC3164_LEN)?.try_into().ok()?;
+    if [f[3], f[6], f[9], f[12]] != *b"  ::" {
+        return None;
+    }
+    let digit = |i: usize| f[i].is_ascii_digit().then(|| u32::from(f[i] - b'0'));
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+    let month = parse_month(&f[..3])?;
+    let day = if f[4] == b' ' { digit(5)? } else { two(4)? };
+    let (h, m, s) = (two(7)?, two(10)?, two(13)?);
+    if !(1..=31).contains(&day) || s >= 60 {
+        return None;
+    }
+    let mut c = Cursor { b, i: RFC3164_LEN };
+    let nanos = c.fraction(b".")?;
+    let time = NaiveTime::from_hms_nano_opt(h, m, s, nanos)?;
+    Some((Stamp::YearLess { month, day, time }, c.i))
+}
+
+/// [`parse_rfc3164_stamp`] for any spacing and leap seconds.
+fn parse_rfc3164_general(b: &[u8]) -> Option<(Stamp, usize)> {
     let mut c = Cursor::new(b);
     let month = parse_month(c.take(3)?)?;
     c.spaces()?;
@@ -260,6 +291,11 @@ pub fn parse_clf_stamp(b: &[u8]) -> Option<(Stamp, usize)> {
 /// of `b`. The weekday must be a weekday name but is not checked against the date. Returns the
 /// wall-clock time and the number of bytes used.
 pub fn parse_ctime_stamp(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
+    parse_ctime_fixed(b).or_else(|| parse_ctime_general(b))
+}
+
+/// [`parse_ctime_stamp`] for any spacing, a fraction of a second, a leap second.
+fn parse_ctime_general(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     let mut c = Cursor::new(b);
     parse_weekday(c.take(3)?)?;
     c.spaces()?;
@@ -272,6 +308,30 @@ pub fn parse_ctime_stamp(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     let year = c.digits(4, 4)?;
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
     Some((date.and_time(time), c.i))
+}
+
+/// Length of a `ctime` stamp as C's `ctime`/`asctime` write it (`Fri Jan 19 12:20:33 2007`).
+const CTIME_LEN: usize = 24;
+
+// Thu Sep  8 00:39:49 2016
+/// The exact `asctime` layout, read at fixed positions: what vsftpd and xferlog always write,
+/// so the general reader is only needed for odd spacing, fractions and leap seconds.
+/// `None` sends the line to the general reader, which gives the same result for this layout.
+fn parse_ctime_fixed(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
+    let b: &[u8; CTIME_LEN] = b.get(..CTIME_LEN)?.try_into().ok()?;
+    if [b[3], b[7], b[10], b[13], b[16], b[19]] != *b"   :: " {
+        return None;
+    }
+    let digit = |i: usize| b[i].is_ascii_digit().then(|| u32::from(b[i] - b'0'));
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+    parse_weekday(&b[..3])?;
+    let month = parse_month(&b[4..7])?;
+    let day = if b[8] == b' ' { digit(9)? } else { two(8)? };
+    let (h, m, s) = (two(11)?, two(14)?, two(17)?);
+    let year = two(20)? * 100 + two(22)?;
+    let time = NaiveTime::from_hms_opt(h, m, s)?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    Some((date.and_time(time), CTIME_LEN))
 }
 
 /// True when `b` starts like a `ctime` stamp: a weekday name followed by a space.
@@ -369,6 +429,57 @@ mod tests {
             assert_eq!(got, want.map(|(s, n)| (naive(s), n)), "{input}");
         }
         assert!(looks_like_ctime(b"Fri Jan"));
+    }
+
+    #[test]
+    fn fixed_rfc3164_layout_reads_as_the_general_reader() {
+        let cases = [
+            "Oct 11 01:06:47 host",
+            "feb  6 12:02:29 x",
+            "Jan  8 03:37:09.250 x",
+            "Jan  8 03:37:09.1234567891 x",
+            "Jan  8 03:37:09. x",
+            "Jan 08 03:37:09 x",
+            "Jan  0 03:37:09 x",
+            "Jan 32 03:37:09 x",
+            "Jun 30 23:59:60 x",
+            "Jun 30 24:00:00 x",
+            "Jun 3x 23:59:59 x",
+            "Jun  3 23:59:5",
+        ];
+        for input in cases {
+            let fixed = parse_rfc3164_fixed(input.as_bytes());
+            let general = parse_rfc3164_general(input.as_bytes());
+            if fixed.is_some() {
+                assert_eq!(fixed, general, "{input}");
+            }
+            assert_eq!(parse_rfc3164_stamp(input.as_bytes()), general, "{input}");
+        }
+        assert!(parse_rfc3164_fixed(b"Jan  8 03:37:09.250 x").is_some());
+    }
+
+    #[test]
+    fn fixed_ctime_layout_reads_as_the_general_reader() {
+        let cases = [
+            "Fri Jan 19 12:20:33 2007 [pid 1]",
+            "thu SEP 08 00:39:49 2016",
+            "Thu Sep  8 23:59:60 2016",
+            "Thu Sep  0 00:39:49 2016",
+            "Thu Sep  8 24:00:00 2016",
+            "Thu Sep  8 00:39:49 20167",
+            "Thu Sep 8  00:39:49 2016",
+            "Mon Feb 29 00:00:00 2024",
+            "Mon Feb 29 00:00:00 2023",
+        ];
+        for input in cases {
+            let fixed = parse_ctime_fixed(input.as_bytes());
+            let general = parse_ctime_general(input.as_bytes());
+            if fixed.is_some() {
+                assert_eq!(fixed, general, "{input}");
+            }
+            assert_eq!(parse_ctime_stamp(input.as_bytes()), general, "{input}");
+        }
+        assert!(parse_ctime_fixed(b"Fri Jan 19 12:20:33 2007").is_some());
         assert!(!looks_like_ctime(b"Jan  8"));
     }
 
