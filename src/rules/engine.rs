@@ -11,8 +11,10 @@ use super::cond::action_in;
 use super::field::Value;
 use super::first_seen::FirstSeenState;
 use super::join::{JoinState, Joined};
+use super::key::{Key, ValueRef};
 use super::limits::Limits;
 use super::sequence::SequenceState;
+use super::time::{nanos, span};
 use super::trw::TrwState;
 use super::window::{Report, Windows};
 use super::{Rule, Shape};
@@ -53,6 +55,8 @@ struct Running {
     rule: Rule,
     /// `rule.within` as a chrono duration, computed once.
     within: chrono::Duration,
+    /// `rule.within` in nanoseconds (a join's tolerance).
+    within_ns: i64,
     /// `rule.learn` as a chrono duration, computed once.
     learn: chrono::Duration,
     /// Actions of the events the rule can look at (its filter's, for a join both sides'):
@@ -85,6 +89,9 @@ pub struct Engine {
     values: Vec<Value>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
+    /// Event time (ns) at which some rule has time-driven work (a sweep, a join to decide);
+    /// before it, an event only goes to the rules that want its action.
+    next_tick: i64,
     joined: Vec<Joined>,
     stats: EngineStats,
     /// Caps on the rules' state.
@@ -105,19 +112,19 @@ impl Engine {
                 .map(|rule| Running {
                     within: chrono::Duration::from_std(rule.within)
                         .unwrap_or(chrono::Duration::MAX),
+                    within_ns: span(rule.within),
                     learn: chrono::Duration::from_std(rule.learn).unwrap_or(chrono::Duration::MAX),
                     actions: match &rule.shape {
                         Shape::Join { left, right, .. } => left.actions() | right.actions(),
                         _ => rule.filter.actions(),
                     },
                     windows: Windows::new(&rule),
-                    join: JoinState::new(matches!(
-                        rule.shape,
+                    join: match &rule.shape {
                         Shape::Join {
-                            unmatched: true,
-                            ..
-                        }
-                    )),
+                            keys, unmatched, ..
+                        } => JoinState::new(keys, *unmatched),
+                        _ => JoinState::default(),
+                    },
                     sequence: SequenceState::default(),
                     long: LongDistinct::default(),
                     trw: TrwState::default(),
@@ -131,6 +138,7 @@ impl Engine {
             values: Vec::new(),
             max_seen: None,
             released: None,
+            next_tick: i64::MIN,
             joined: Vec::new(),
             stats: EngineStats::default(),
             limits,
@@ -182,9 +190,8 @@ impl Engine {
             self.process(&r);
         }
         for r in &mut self.rules {
-            if let Shape::Join { keys, .. } = &r.rule.shape {
-                let tol = r.within;
-                r.join.finish(keys, tol, &mut self.joined);
+            if let Shape::Join { .. } = &r.rule.shape {
+                r.join.finish(r.within_ns, &mut self.joined);
                 for j in self.joined.drain(..) {
                     record_join(r, j, &self.limits);
                 }
@@ -205,10 +212,10 @@ impl Engine {
         let Some(max) = self.max_seen else {
             return;
         };
-        let now = max + chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
+        let now = nanos(max).saturating_add(span(idle));
         for r in &mut self.rules {
-            if let Shape::Join { keys, .. } = &r.rule.shape {
-                r.join.advance(keys, r.within, now, &mut self.joined);
+            if let Shape::Join { .. } = &r.rule.shape {
+                r.join.advance(r.within_ns, now, &mut self.joined);
                 for j in self.joined.drain(..) {
                     record_join(r, j, &self.limits);
                 }
@@ -257,51 +264,63 @@ impl Engine {
             .sum()
     }
 
+    /// Time-driven work due at `now` (ns), rule by rule: sweeps of expired groups, joins
+    /// whose tolerance has passed. Then the time of the next such work.
+    fn tick(&mut self, now: i64) {
+        let mut next = i64::MAX;
+        for r in &mut self.rules {
+            if r.windows.maybe_expire(&r.rule, now) {
+                let at = DateTime::from_timestamp_nanos(now);
+                r.sequence.expire(at, r.within);
+                r.long.expire(at, r.within);
+                r.trw.expire(at, r.within);
+            }
+            next = next.min(r.windows.next_expire());
+            if let Shape::Join { .. } = &r.rule.shape {
+                if now >= r.join.due(r.within_ns) {
+                    r.join.advance(r.within_ns, now, &mut self.joined);
+                    for j in self.joined.drain(..) {
+                        record_join(r, j, &self.limits);
+                    }
+                }
+                next = next.min(r.join.due(r.within_ns));
+            }
+        }
+        self.next_tick = next;
+    }
+
     fn process(&mut self, rec: &Arc<Record>) {
         self.stats.events += 1;
-        let now = rec.event.timestamp;
+        let ts = rec.event.timestamp;
+        let now = nanos(ts);
+        if now >= self.next_tick {
+            self.tick(now);
+        }
+        let e = &rec.event;
         for r in &mut self.rules {
+            if !action_in(r.actions, e.action) {
+                continue;
+            }
             let within = r.within;
-            if r.windows.maybe_expire(&r.rule, now) {
-                r.sequence.expire(now, within);
-                r.long.expire(now, within);
-                r.trw.expire(now, within);
-            }
-            let wanted = action_in(r.actions, rec.event.action);
-            if let Shape::Join {
-                keys, left, right, ..
-            } = &r.rule.shape
-            {
-                // Joins decide by event time: every event moves them on.
-                r.join.advance(keys, r.within, now, &mut self.joined);
-                if wanted {
-                    let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
-                    if is_left || is_right {
-                        r.join.push(keys, rec, is_left, is_right, &self.limits);
-                    }
-                }
-                for j in self.joined.drain(..) {
-                    record_join(r, j, &self.limits);
+            if let Shape::Join { left, right, .. } = &r.rule.shape {
+                // The allowlist applies to the joined pair (`record_join`).
+                let (is_left, is_right) = (left.eval(e), right.eval(e));
+                if is_left || is_right {
+                    r.join.push(rec, is_left, is_right, &self.limits);
+                    self.next_tick = self.next_tick.min(r.join.due(r.within_ns));
                 }
                 continue;
             }
-            if !wanted {
+            if !r.rule.filter.eval(e) || r.rule.allow.iter().any(|c| c.eval(e)) {
                 continue;
             }
-            let allowed = || r.rule.allow.iter().any(|c| c.eval(&rec.event));
-            if !matches!(r.rule.shape, Shape::Join { .. }) && !r.rule.allow.is_empty() && allowed()
-            {
-                continue;
-            }
+            let key = Key::Event(&r.rule.by, e);
             match &r.rule.shape {
-                // Handled above, before the allowlist (joins apply it to the joined pair).
+                // Handled above.
                 Shape::Join { .. } => {}
                 Shape::Sequence(steps) => {
-                    if !r.rule.filter.eval(&rec.event) {
-                        continue;
-                    }
                     self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
+                    self.key.extend(r.rule.by.iter().map(|f| f.get(e)));
                     let done = r.sequence.push(
                         steps,
                         r.rule.until.as_ref(),
@@ -312,100 +331,74 @@ impl Engine {
                     );
                     if let Some(done) = done {
                         r.windows
-                            .add_found(&r.rule, &self.key, now, &done.evidence, &self.limits);
+                            .add_found(&r.rule, key, ts, &done.evidence, &self.limits);
                     }
                 }
                 Shape::Distinct(field, n) if r.rule.within > LONG_WINDOW => {
-                    if !r.rule.filter.eval(&rec.event) {
+                    let value = field.get_ref(e);
+                    if value == ValueRef::Missing {
                         continue;
                     }
-                    let value = field.get(&rec.event);
-                    if value == Value::Missing {
-                        continue;
-                    }
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
                     if let Some((d, mut ev, start)) =
-                        r.long.add(&self.key, &value, within, *n, rec, &self.limits)
+                        r.long.add(key, value, within, *n, rec, &self.limits)
                     {
                         if let Some(last) = ev.last_mut() {
                             *last = EvidenceRef::of(rec).materialize();
                         }
                         let report = Report {
-                            ts: now,
+                            ts,
                             start: Some(start),
                             evidence: ev,
                             distinct: Some(d),
                             count: d,
                         };
-                        r.windows.report(&r.rule, &self.key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, &self.limits);
                     }
                 }
                 Shape::Trw(fields) => {
-                    if !r.rule.filter.eval(&rec.event) {
+                    let contact = Key::Event(fields, e);
+                    if contact.has_missing() {
                         continue;
                     }
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    self.values.clear();
-                    self.values.extend(fields.iter().map(|f| f.get(&rec.event)));
-                    if self.values.contains(&Value::Missing) {
-                        continue;
-                    }
-                    if let Some(v) = r.trw.push(&self.key, &self.values, rec, &self.limits) {
+                    if let Some(v) = r.trw.push(key, contact, rec, &self.limits) {
                         let report = Report {
-                            ts: now,
+                            ts,
                             start: None,
                             evidence: v.evidence,
                             distinct: Some(v.contacts),
                             count: v.contacts,
                         };
-                        r.windows.report(&r.rule, &self.key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, &self.limits);
                     }
                 }
                 Shape::FirstSeen(field) => {
-                    if !r.rule.filter.eval(&rec.event) {
-                        continue;
-                    }
-                    let value = field.get(&rec.event);
+                    let value = field.get(e);
                     self.values.clear();
-                    self.values.extend(
-                        r.rule
-                            .by
-                            .iter()
-                            .filter(|f| *f != field)
-                            .map(|f| f.get(&rec.event)),
-                    );
+                    self.values
+                        .extend(r.rule.by.iter().filter(|f| *f != field).map(|f| f.get(e)));
                     if let Some(mut ev) =
                         r.first_seen
                             .push(&self.values, &value, r.learn, rec, &self.limits)
                     {
                         ev[0] = EvidenceRef::of(rec).materialize();
-                        self.key.clear();
-                        self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
                         let report = Report {
-                            ts: now,
+                            ts,
                             start: None,
                             evidence: ev,
                             distinct: None,
                             count: 1,
                         };
-                        r.windows.report(&r.rule, &self.key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, &self.limits);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {
-                    if !r.rule.filter.eval(&rec.event) {
-                        continue;
-                    }
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
                     let value = match r.rule.shape {
-                        Shape::Distinct(f, _) => f.get(&rec.event),
+                        Shape::Distinct(f, _) => f.get(e),
                         _ => Value::Missing,
                     };
                     let line = EvidenceRef::of(rec);
                     r.windows
-                        .add(&r.rule, &self.key, now, value, line, &self.limits);
+                        .add(&r.rule, key, ts, now, value, line, &self.limits);
                 }
             }
         }
@@ -417,7 +410,7 @@ fn record_join(r: &mut Running, j: Joined, limits: &Limits) {
     if !r.rule.filter.eval(&j.merged) || r.rule.allow.iter().any(|c| c.eval(&j.merged)) {
         return;
     }
-    let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();
     let ts = j.merged.timestamp;
-    r.windows.add_found(&r.rule, &key, ts, &j.evidence, limits);
+    let key = Key::Event(&r.rule.by, &j.merged);
+    r.windows.add_found(&r.rule, key, ts, &j.evidence, limits);
 }

@@ -39,7 +39,7 @@ use std::time::Duration;
 const MAGIC: &[u8; 4] = b"PCSN";
 /// Layout version: bump it whenever a serialized state type changes, so an old snapshot is
 /// refused (and the engine starts empty, saying why) instead of misread.
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 2;
 
 /// Why a snapshot cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +212,9 @@ impl Engine {
             let s = saved.swap_remove(i);
             r.windows = s.windows;
             r.join = s.join;
+            if let crate::rules::Shape::Join { keys, .. } = &r.rule.shape {
+                r.join.reindex(keys);
+            }
             r.sequence = s.sequence;
             r.long = s.long;
             r.trw = s.trw;

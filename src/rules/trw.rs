@@ -10,7 +10,7 @@
 //! β = 0.99). With these numbers four straight failures decide a scanner.
 
 use super::compact::{secs, sweep_every, Place};
-use super::field::{stable_hash, Value};
+use super::key::Key;
 use super::limits::Limits;
 use crate::incident::Evidence;
 use crate::record::Record;
@@ -106,13 +106,13 @@ impl TrwState {
     /// walk decides "scanner" with this event, or when a declared scanner makes a new contact.
     pub fn push(
         &mut self,
-        key: &[Value],
-        contact: &[Value],
+        key: Key<'_>,
+        contact: Key<'_>,
         rec: &Record,
         limits: &Limits,
     ) -> Option<Verdict> {
         let outcome = contact_outcome(&rec.event)?;
-        let k = stable_hash(key);
+        let k = key.stable_hash();
         if !self.walks.contains_key(&k) && self.walks.len() >= limits.compact_groups {
             self.cap_hits += 1;
             return None;
@@ -125,7 +125,7 @@ impl TrwState {
             return None;
         }
         let c = {
-            let h = stable_hash(contact);
+            let h = contact.stable_hash();
             (h ^ (h >> 32)) as u32
         };
         if walk.contacts.contains(&c) {
@@ -179,6 +179,7 @@ impl TrwState {
 mod tests {
     use super::*;
     use crate::record::RawLine;
+    use crate::rules::field::Value;
     use chrono::TimeZone;
     use portcullis_parsers::Dataset;
 
@@ -203,16 +204,19 @@ mod tests {
         for i in 1..=3 {
             let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(&key, &c, &r, &Limits::default()).is_none(),
+                s.push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+                    .is_none(),
                 "decided after {i}"
             );
         }
         // A repeated contact is not a first contact.
         let (c, r) = contact(3, Outcome::Failure);
-        assert!(s.push(&key, &c, &r, &Limits::default()).is_none());
+        assert!(s
+            .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+            .is_none());
         let (c, r) = contact(4, Outcome::Failure);
         let v = s
-            .push(&key, &c, &r, &Limits::default())
+            .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
             .expect("scanner after 4 failures");
         assert_eq!(v.contacts, 4);
         assert_eq!(v.evidence.len(), 4);
@@ -224,12 +228,15 @@ mod tests {
         let key = [Value::Ip("198.51.100.1".parse().unwrap())];
         for i in 1..=4 {
             let (c, r) = contact(i, Outcome::Success);
-            assert!(s.push(&key, &c, &r, &Limits::default()).is_none());
+            assert!(s
+                .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+                .is_none());
         }
         for i in 10..30 {
             let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(&key, &c, &r, &Limits::default()).is_none(),
+                s.push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+                    .is_none(),
                 "benign host re-walked at {i}"
             );
         }
@@ -249,7 +256,9 @@ mod tests {
         let mut decided_at = None;
         for (i, o) in outcomes.into_iter().enumerate() {
             let (c, r) = contact(i as u8 + 1, o);
-            if s.push(&key, &c, &r, &Limits::default()).is_some() {
+            if s.push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+                .is_some()
+            {
                 decided_at = Some(i + 1);
                 break;
             }
@@ -259,7 +268,9 @@ mod tests {
             "F S F F F sums to 3 failures net: not yet"
         );
         let (c, r) = contact(9, Outcome::Failure);
-        assert!(s.push(&key, &c, &r, &Limits::default()).is_some());
+        assert!(s
+            .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+            .is_some());
     }
 
     #[test]

@@ -5,14 +5,17 @@
 //! keep coming within the quiet period they update that incident instead of opening new ones.
 
 use super::field::Value;
+use super::key::Key;
 use super::limits::Limits;
+use super::time::{nanos, span};
 use super::{Rule, Shape};
 use crate::incident::{incident_id, Evidence, Incident, EVIDENCE_FIRST, EVIDENCE_LAST};
 use crate::record::EvidenceRef;
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
-use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet, VecDeque};
+use hashbrown::HashTable;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Most groups one rule tracks at once. A group costs up to a few KiB (its window's evidence),
@@ -36,6 +39,8 @@ struct Open {
     id: String,
     first_seen: DateTime<Utc>,
     last_seen: DateTime<Utc>,
+    /// `last_seen` in nanoseconds, for the quiet-period check on every event.
+    last_ns: i64,
     count: u64,
     first: Vec<Evidence>,
     last: VecDeque<Evidence>,
@@ -52,6 +57,7 @@ impl Open {
         Open {
             id,
             first_seen,
+            last_ns: nanos(last_seen),
             last_seen,
             count: 0,
             first: Vec::new(),
@@ -72,7 +78,7 @@ impl Open {
         max_values: usize,
     ) {
         self.count += 1;
-        self.last_seen = self.last_seen.max(ts);
+        self.seen_at(ts);
         if value != Value::Missing && !self.values.contains(&value) {
             if self.values.len() < max_values {
                 self.values.insert(value);
@@ -84,6 +90,14 @@ impl Open {
             self.push_evidence(line);
         }
         self.dirty = true;
+    }
+
+    /// Moves `last_seen` on to `ts` if that is later.
+    fn seen_at(&mut self, ts: DateTime<Utc>) {
+        if ts > self.last_seen {
+            self.last_seen = ts;
+            self.last_ns = nanos(ts);
+        }
     }
 
     fn push_evidence(&mut self, ev: &EvidenceRef) {
@@ -132,44 +146,87 @@ pub struct Report {
 /// One group's state.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Group {
-    /// Matching events inside the window before the incident opens: (time, value, line).
-    /// `count` keeps the latest N; `distinct` keeps the latest event per value. Lines are
-    /// references into read buffers; text is copied only when an incident opens.
-    recent: VecDeque<(DateTime<Utc>, Value, EvidenceRef)>,
-    open: Option<Open>,
+    /// The group's key values.
+    key: Vec<Value>,
+    /// Matching events inside the window before the incident opens: (time in ns, value,
+    /// line). `count` keeps the latest N; `distinct` keeps the latest event per value. Lines
+    /// are references into read buffers; text is copied only when an incident opens.
+    recent: VecDeque<(i64, Value, EvidenceRef)>,
+    /// Boxed: most groups never open one.
+    open: Option<Box<Open>>,
+}
+
+/// The groups of one rule, found by a key read straight from the event.
+#[derive(Debug, Default)]
+struct Groups {
+    /// (hash of the key, group).
+    table: HashTable<(u64, Group)>,
+    hasher: RandomState,
+}
+
+impl Groups {
+    /// The group of `key`, created if the rule is under its group cap (else counted, `None`).
+    fn get_or_insert(
+        &mut self,
+        key: Key<'_>,
+        caps: &mut CapHits,
+        max_groups: usize,
+    ) -> Option<&mut Group> {
+        let hash = key.hash(&self.hasher);
+        let full = self.table.len() >= max_groups;
+        match self.table.entry(
+            hash,
+            |(h, g)| *h == hash && key.matches(&g.key),
+            |(h, _)| *h,
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => Some(&mut o.into_mut().1),
+            hashbrown::hash_table::Entry::Vacant(_) if full => {
+                caps.groups += 1;
+                None
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let group = Group {
+                    key: key.to_vec(),
+                    ..Group::default()
+                };
+                Some(&mut v.insert((hash, group)).into_mut().1)
+            }
+        }
+    }
+}
+
+impl Serialize for Groups {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.table.iter().map(|(_, g)| g))
+    }
+}
+
+impl<'de> Deserialize<'de> for Groups {
+    /// The groups back, hashed with this process's seed.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Groups, D::Error> {
+        let mut groups = Groups::default();
+        for g in Vec::<Group>::deserialize(d)? {
+            let hash = Key::Values(&g.key).hash(&groups.hasher);
+            groups.table.insert_unique(hash, (hash, g), |(h, _)| *h);
+        }
+        Ok(groups)
+    }
 }
 
 /// The groups of one rule.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Windows {
     rule: Arc<str>,
-    groups: HashMap<Vec<Value>, Group, RandomState>,
+    groups: Groups,
     /// Incidents that closed since the last drain, with their final state.
     closed: Vec<Incident>,
     /// Cap hits so far.
     pub caps: CapHits,
-    /// Event time of the next sweep for expired groups.
-    next_expire: Option<DateTime<Utc>>,
-    /// The rule's window and quiet period as chrono durations, converted once.
-    within: chrono::Duration,
-    quiet: chrono::Duration,
-}
-
-/// The group of `key`, created if the rule is under its group cap (else counted, `None`).
-fn group_mut<'a>(
-    groups: &'a mut HashMap<Vec<Value>, Group, RandomState>,
-    caps: &mut CapHits,
-    key: &[Value],
-    max_groups: usize,
-) -> Option<&'a mut Group> {
-    if !groups.contains_key(key) {
-        if groups.len() >= max_groups {
-            caps.groups += 1;
-            return None;
-        }
-        groups.insert(key.to_vec(), Group::default());
-    }
-    groups.get_mut(key)
+    /// Event time (ns) of the next sweep for expired groups.
+    next_expire: i64,
+    /// The rule's window and quiet period in nanoseconds, converted once.
+    within: i64,
+    quiet: i64,
 }
 
 impl Windows {
@@ -177,43 +234,43 @@ impl Windows {
     pub fn new(rule: &Rule) -> Windows {
         Windows {
             rule: Arc::from(rule.name.as_str()),
-            groups: HashMap::default(),
+            groups: Groups::default(),
             closed: Vec::new(),
             caps: CapHits::default(),
-            next_expire: None,
-            within: chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX),
-            quiet: chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX),
+            next_expire: i64::MIN,
+            within: span(rule.within),
+            quiet: span(rule.quiet),
         }
     }
 
     /// Number of groups tracked now.
     pub fn group_count(&self) -> usize {
-        self.groups.len()
+        self.groups.table.len()
     }
 
-    /// Adds one matching event of a `count` or `distinct` rule at `ts` to group `key`.
-    /// `value` is the counted field's value (`distinct`), `Value::Missing` otherwise; `line`
-    /// is the event's line.
+    /// Adds one matching event of a `count` or `distinct` rule at `ts` (`now` in ns) to
+    /// group `key`. `value` is the counted field's value (`distinct`), `Value::Missing`
+    /// otherwise; `line` is the event's line.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         rule: &Rule,
-        key: &[Value],
+        key: Key<'_>,
         ts: DateTime<Utc>,
+        now: i64,
         value: Value,
         line: EvidenceRef,
         limits: &Limits,
     ) {
-        let Some(group) = group_mut(
-            &mut self.groups,
-            &mut self.caps,
-            key,
-            limits.groups_per_rule,
-        ) else {
+        let Some(group) = self
+            .groups
+            .get_or_insert(key, &mut self.caps, limits.groups_per_rule)
+        else {
             return;
         };
         // An open incident that is still active absorbs the event.
         if let Some(open) = &mut group.open {
-            if ts <= open.last_seen + self.quiet {
+            if now <= open.last_ns.saturating_add(self.quiet) {
                 open.absorb(
                     ts,
                     value,
@@ -225,11 +282,11 @@ impl Windows {
             }
             let done = group.open.take().expect("checked above");
             self.closed
-                .push(snapshot(&self.rule, rule, key, done, false));
+                .push(snapshot(&self.rule, rule, &group.key, *done, false));
         }
 
         if let Some((oldest, _, _)) = group.recent.front() {
-            let horizon = ts - self.within;
+            let horizon = now.saturating_sub(self.within);
             if *oldest < horizon {
                 while group.recent.front().is_some_and(|(t, _, _)| *t < horizon) {
                     group.recent.pop_front();
@@ -244,7 +301,7 @@ impl Windows {
                 if let Some(pos) = group.recent.iter().position(|(_, v, _)| *v == value) {
                     // A value already in the window: only its time moves.
                     let (_, v, line) = group.recent.remove(pos).expect("found above");
-                    group.recent.push_back((ts, v, line));
+                    group.recent.push_back((now, v, line));
                     return;
                 }
                 if group.recent.len() >= limits.values_per_group {
@@ -261,15 +318,20 @@ impl Windows {
             }
             Shape::Join { .. } | Shape::Sequence(_) | Shape::Trw(_) | Shape::FirstSeen(_) => 1,
         };
-        group.recent.push_back((ts, value, line));
+        group.recent.push_back((now, value, line));
         if group.recent.len() as u64 >= threshold {
+            // The line times are the events' times: the earliest is where it started.
             let first_seen = group
                 .recent
                 .iter()
-                .flat_map(|(t, _, line)| [*t, line.timestamp])
+                .map(|(_, _, line)| line.timestamp)
                 .min()
                 .unwrap_or(ts);
-            let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
+            let mut open = Open::new(
+                incident_id(&self.rule, &group.key, first_seen),
+                first_seen,
+                ts,
+            );
             open.count = group.recent.len() as u64;
             for (_, v, line) in group.recent.drain(..) {
                 if v != Value::Missing {
@@ -277,7 +339,7 @@ impl Windows {
                 }
                 open.push_evidence(&line);
             }
-            group.open = Some(open);
+            group.open = Some(Box::new(open));
         }
     }
 
@@ -287,7 +349,7 @@ impl Windows {
     pub fn add_found(
         &mut self,
         rule: &Rule,
-        key: &[Value],
+        key: Key<'_>,
         ts: DateTime<Utc>,
         evidence: &[EvidenceRef],
         limits: &Limits,
@@ -304,7 +366,7 @@ impl Windows {
 
     /// Opens or updates the incident of group `key` for a detector that keeps its own state
     /// (long windows, random walks, first-seen values): the threshold is already met.
-    pub fn report(&mut self, rule: &Rule, key: &[Value], r: Report, limits: &Limits) {
+    pub fn report(&mut self, rule: &Rule, key: Key<'_>, r: Report, limits: &Limits) {
         let Report {
             ts,
             start,
@@ -312,18 +374,16 @@ impl Windows {
             distinct,
             count,
         } = r;
-        let Some(group) = group_mut(
-            &mut self.groups,
-            &mut self.caps,
-            key,
-            limits.groups_per_rule,
-        ) else {
+        let Some(group) = self
+            .groups
+            .get_or_insert(key, &mut self.caps, limits.groups_per_rule)
+        else {
             return;
         };
         if let Some(open) = &mut group.open {
-            if ts <= open.last_seen + self.quiet {
+            if nanos(ts) <= open.last_ns.saturating_add(self.quiet) {
                 open.count += 1;
-                open.last_seen = open.last_seen.max(ts);
+                open.seen_at(ts);
                 open.reported_distinct = distinct.or(open.reported_distinct);
                 for ev in evidence {
                     open.push_materialized(ev);
@@ -333,7 +393,7 @@ impl Windows {
             }
             let done = group.open.take().expect("checked above");
             self.closed
-                .push(snapshot(&self.rule, rule, key, done, false));
+                .push(snapshot(&self.rule, rule, &group.key, *done, false));
         }
         let first_seen = evidence
             .iter()
@@ -342,13 +402,17 @@ impl Windows {
             .min()
             .unwrap_or(ts)
             .min(ts);
-        let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
+        let mut open = Open::new(
+            incident_id(&self.rule, &group.key, first_seen),
+            first_seen,
+            ts,
+        );
         open.count = count.max(1);
         open.reported_distinct = distinct;
         for ev in evidence {
             open.push_materialized(ev);
         }
-        group.open = Some(open);
+        group.open = Some(Box::new(open));
     }
 
     /// Sweeps expired groups when event time has moved far enough since the last sweep: every
@@ -356,33 +420,36 @@ impl Windows {
     /// Incidents close up to that much later than their quiet period; a new event never
     /// joins a quiet incident, since `add` checks the quiet period itself.
     /// Returns whether it swept.
-    pub fn maybe_expire(&mut self, rule: &Rule, now: DateTime<Utc>) -> bool {
-        if self.next_expire.is_some_and(|t| now < t) {
+    pub fn maybe_expire(&mut self, rule: &Rule, now: i64) -> bool {
+        if now < self.next_expire {
             return false;
         }
         let every = (rule.within.max(rule.quiet) / 2).clamp(
             std::time::Duration::from_secs(1),
             std::time::Duration::from_secs(600),
         );
-        self.next_expire =
-            Some(now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX));
+        self.next_expire = now.saturating_add(span(every));
         self.expire(rule, now);
         true
     }
 
-    /// Closes incidents quiet since before `now` and forgets groups with nothing left in their
-    /// window.
-    pub fn expire(&mut self, rule: &Rule, now: DateTime<Utc>) {
-        let quiet = chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX);
-        let within = chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX);
-        let (quiet_before, window_before) = (now - quiet, now - within);
+    /// Event time (ns) of the next sweep [`Windows::maybe_expire`] makes.
+    pub fn next_expire(&self) -> i64 {
+        self.next_expire
+    }
+
+    /// Closes incidents quiet since before `now` (ns) and forgets groups with nothing left in
+    /// their window.
+    pub fn expire(&mut self, rule: &Rule, now: i64) {
+        let quiet_before = now.saturating_sub(self.quiet);
+        let window_before = now.saturating_sub(self.within);
         let name = &self.rule;
         let closed = &mut self.closed;
-        self.groups.retain(|key, g| {
+        self.groups.table.retain(|(_, g)| {
             if let Some(open) = &g.open {
-                if open.last_seen < quiet_before {
+                if open.last_ns < quiet_before {
                     let done = g.open.take().expect("checked above");
-                    closed.push(snapshot(name, rule, key, done, false));
+                    closed.push(snapshot(name, rule, &g.key, *done, false));
                 }
             }
             g.open.is_some() || g.recent.back().is_some_and(|(t, _, _)| *t >= window_before)
@@ -392,11 +459,11 @@ impl Windows {
     /// Snapshots of incidents changed since the last call: updated open ones and closed ones.
     pub fn drain_updates(&mut self, rule: &Rule, out: &mut Vec<Incident>) {
         out.append(&mut self.closed);
-        for (key, g) in self.groups.iter_mut() {
+        for (_, g) in self.groups.table.iter_mut() {
             if let Some(open) = &mut g.open {
                 if open.dirty {
                     open.dirty = false;
-                    out.push(snapshot_ref(&self.rule, rule, key, open, true));
+                    out.push(snapshot_ref(&self.rule, rule, &g.key, open, true));
                 }
             }
         }
