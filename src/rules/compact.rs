@@ -15,6 +15,7 @@ use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use std::collections::HashMap;
 
 /// Most values one compact group remembers, so an incident reports how many distinct ports
@@ -79,6 +80,41 @@ impl Place {
     pub fn evidence(&self) -> Evidence {
         let ts = DateTime::from_timestamp(i64::from(self.at), 0).unwrap_or_default();
         Evidence::unresolved(ts, self.source, self.offset, self.digest)
+    }
+}
+
+/// The record being correlated, with its evidence place made at most once: the place
+/// digests the whole line, and a refused probe is new to the slow scan rules and the random
+/// walk alike.
+pub struct Current<'a> {
+    rec: &'a Record,
+    place: Cell<Option<Place>>,
+}
+
+impl<'a> Current<'a> {
+    /// The record, its place not made yet.
+    pub fn new(rec: &'a Record) -> Current<'a> {
+        Current {
+            rec,
+            place: Cell::new(None),
+        }
+    }
+
+    /// The record's evidence place.
+    pub fn place(&self) -> Place {
+        if let Some(p) = self.place.get() {
+            return p;
+        }
+        let p = Place::of(self.rec);
+        self.place.set(Some(p));
+        p
+    }
+}
+
+impl std::ops::Deref for Current<'_> {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        self.rec
     }
 }
 
@@ -187,7 +223,7 @@ impl LongDistinct {
         value: ValueRef<'_>,
         window: chrono::Duration,
         threshold: u64,
-        rec: &Record,
+        rec: &Current<'_>,
         limits: &Limits,
     ) -> Option<(u64, Vec<Evidence>, DateTime<Utc>)> {
         let k = key.stable_hash();
@@ -204,8 +240,7 @@ impl LongDistinct {
             limits.compact_values
         };
         let before = set.len();
-        let (new, evicted) =
-            set.insert(value_hash_ref(value), now, horizon, || Place::of(rec), cap);
+        let (new, evicted) = set.insert(value_hash_ref(value), now, horizon, || rec.place(), cap);
         self.values = self.values - before + set.len();
         self.evictions += u64::from(evicted);
         let n = set.len() as u64;
@@ -288,7 +323,7 @@ mod tests {
                 Value::Number(p).as_ref(),
                 day,
                 15,
-                &probe(p, p as i64 * 300),
+                &Current::new(&probe(p, p as i64 * 300)),
                 &limits,
             ) {
                 last = Some(n);
@@ -309,7 +344,7 @@ mod tests {
                 Value::Number(p).as_ref(),
                 day,
                 15,
-                &probe(p, p as i64 * 300),
+                &Current::new(&probe(p, p as i64 * 300)),
                 &limits,
             ) {
                 last = Some(n);

@@ -6,7 +6,7 @@
 //! live tailing and replay see the same order and raise the same incidents. A record older
 //! than the watermark is counted as late and still processed at its own time.
 
-use super::compact::LongDistinct;
+use super::compact::{Current, LongDistinct};
 use super::cond::action_in;
 use super::field::Value;
 use super::first_seen::FirstSeenState;
@@ -20,7 +20,7 @@ use super::window::{Report, Windows};
 use super::{Rule, Shape};
 use crate::incident::Incident;
 use crate::record::{EvidenceRef, Record};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -77,18 +77,22 @@ pub const LONG_WINDOW: Duration = Duration::from_secs(3600);
 /// Runs a rule set over a stream of records.
 pub struct Engine {
     rules: Vec<Running>,
-    lateness: chrono::Duration,
     /// Records not yet released, sorted by (time, arrival). Input is nearly ordered, so an
     /// insertion from the back costs O(1) moves in the common case. Each record is boxed
     /// once here: the buffer moves pointers, and join state shares the record instead of
     /// copying its event.
-    buffer: VecDeque<Arc<Record>>,
+    /// Each with its event time in nanoseconds.
+    buffer: VecDeque<(i64, Arc<Record>)>,
     /// Scratch space for group keys, reused so a lookup allocates nothing.
     key: Vec<Value>,
     /// Scratch space for a second list of values (contacts, first-seen state keys).
     values: Vec<Value>,
-    max_seen: Option<DateTime<Utc>>,
-    released: Option<DateTime<Utc>>,
+    /// Latest event time seen (ns).
+    max_seen: Option<i64>,
+    /// Time of the latest record released to the rules (ns).
+    released: Option<i64>,
+    /// The lateness allowance in nanoseconds.
+    lateness: i64,
     /// Event time (ns) at which some rule has time-driven work (a sweep, a join to decide);
     /// before it, an event only goes to the rules that want its action.
     next_tick: i64,
@@ -132,12 +136,12 @@ impl Engine {
                     rule,
                 })
                 .collect(),
-            lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
             buffer: VecDeque::new(),
             key: Vec::new(),
             values: Vec::new(),
             max_seen: None,
             released: None,
+            lateness: span(lateness),
             next_tick: i64::MIN,
             joined: Vec::new(),
             stats: EngineStats::default(),
@@ -152,11 +156,11 @@ impl Engine {
 
     /// Takes one record. It is correlated once the watermark passes it.
     pub fn push(&mut self, rec: Record) {
+        let ts = nanos(rec.event.timestamp);
         let rec = Arc::new(rec);
-        let ts = rec.event.timestamp;
         if self.released.is_some_and(|r| ts < r) {
             self.stats.late += 1;
-            self.process(&rec);
+            self.process(&rec, ts);
             return;
         }
         // After every record with time <= ts: equal times keep their arrival order.
@@ -165,29 +169,30 @@ impl Engine {
                 .buffer
                 .iter()
                 .rev()
-                .take_while(|r| r.event.timestamp > ts)
+                .take_while(|(t, _)| *t > ts)
                 .count();
-        self.buffer.insert(at, rec);
+        self.buffer.insert(at, (ts, rec));
         let max = self.max_seen.map_or(ts, |m| m.max(ts));
         self.max_seen = Some(max);
-        let watermark = max - self.lateness;
-        while self
-            .buffer
-            .front()
-            .is_some_and(|r| r.event.timestamp <= watermark)
-        {
-            let r = self.buffer.pop_front().expect("checked");
-            self.released = Some(r.event.timestamp);
-            self.process(&r);
+        let watermark = max.saturating_sub(self.lateness);
+        while self.buffer.front().is_some_and(|(t, _)| *t <= watermark) {
+            self.release_front();
+        }
+    }
+
+    /// Correlates the oldest buffered record.
+    fn release_front(&mut self) {
+        if let Some((t, r)) = self.buffer.pop_front() {
+            self.released = Some(t);
+            self.process(&r, t);
         }
     }
 
     /// End of input: correlates everything still buffered and decides pending joins.
     /// Open incidents stay open.
     pub fn finish(&mut self) {
-        while let Some(r) = self.buffer.pop_front() {
-            self.released = Some(r.event.timestamp);
-            self.process(&r);
+        while !self.buffer.is_empty() {
+            self.release_front();
         }
         for r in &mut self.rules {
             if let Shape::Join { .. } = &r.rule.shape {
@@ -205,14 +210,13 @@ impl Engine {
     /// [`Engine::finish`], an event still within its join tolerance keeps waiting for a
     /// partner that may arrive late from another source.
     pub fn flush_idle(&mut self, idle: Duration) {
-        while let Some(r) = self.buffer.pop_front() {
-            self.released = Some(r.event.timestamp);
-            self.process(&r);
+        while !self.buffer.is_empty() {
+            self.release_front();
         }
         let Some(max) = self.max_seen else {
             return;
         };
-        let now = nanos(max).saturating_add(span(idle));
+        let now = max.saturating_add(span(idle));
         for r in &mut self.rules {
             if let Shape::Join { .. } = &r.rule.shape {
                 r.join.advance(r.within_ns, now, &mut self.joined);
@@ -289,14 +293,15 @@ impl Engine {
         self.next_tick = next;
     }
 
-    fn process(&mut self, rec: &Arc<Record>) {
+    /// Runs every rule over one record, whose event time is `now` (ns).
+    fn process(&mut self, rec: &Arc<Record>, now: i64) {
         self.stats.events += 1;
         let ts = rec.event.timestamp;
-        let now = nanos(ts);
         if now >= self.next_tick {
             self.tick(now);
         }
         let e = &rec.event;
+        let cur = Current::new(rec);
         for r in &mut self.rules {
             if !action_in(r.actions, e.action) {
                 continue;
@@ -306,7 +311,7 @@ impl Engine {
                 // The allowlist applies to the joined pair (`record_join`).
                 let (is_left, is_right) = (left.eval(e), right.eval(e));
                 if is_left || is_right {
-                    r.join.push(rec, is_left, is_right, &self.limits);
+                    r.join.push(rec, now, is_left, is_right, &self.limits);
                     self.next_tick = self.next_tick.min(r.join.due(r.within_ns));
                 }
                 continue;
@@ -340,7 +345,7 @@ impl Engine {
                         continue;
                     }
                     if let Some((d, mut ev, start)) =
-                        r.long.add(key, value, within, *n, rec, &self.limits)
+                        r.long.add(key, value, within, *n, &cur, &self.limits)
                     {
                         if let Some(last) = ev.last_mut() {
                             *last = EvidenceRef::of(rec).materialize();
@@ -360,7 +365,7 @@ impl Engine {
                     if contact.has_missing() {
                         continue;
                     }
-                    if let Some(v) = r.trw.push(key, contact, rec, &self.limits) {
+                    if let Some(v) = r.trw.push(key, contact, &cur, &self.limits) {
                         let report = Report {
                             ts,
                             start: None,
@@ -378,7 +383,7 @@ impl Engine {
                         .extend(r.rule.by.iter().filter(|f| *f != field).map(|f| f.get(e)));
                     if let Some(mut ev) =
                         r.first_seen
-                            .push(&self.values, &value, r.learn, rec, &self.limits)
+                            .push(&self.values, &value, r.learn, &cur, &self.limits)
                     {
                         ev[0] = EvidenceRef::of(rec).materialize();
                         let report = Report {
@@ -392,13 +397,7 @@ impl Engine {
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {
-                    let value = match r.rule.shape {
-                        Shape::Distinct(f, _) => f.get(e),
-                        _ => Value::Missing,
-                    };
-                    let line = EvidenceRef::of(rec);
-                    r.windows
-                        .add(&r.rule, key, ts, now, value, line, &self.limits);
+                    r.windows.add(&r.rule, key, rec, now, &self.limits);
                 }
             }
         }

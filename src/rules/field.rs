@@ -1,6 +1,6 @@
 //! Event fields as rules name them, and the typed values read from them.
 
-use super::key::ValueRef;
+use super::key::{hash_refs, ValueRef};
 use compact_str::CompactString;
 use portcullis_parsers::Event;
 use serde::{Deserialize, Serialize};
@@ -173,50 +173,19 @@ mod tests {
     }
 }
 
-/// A stable 64-bit hash of a sequence of values (FNV-1a over a tagged byte encoding): the same
-/// in every run and build, so compact state keyed by it can be saved and restored.
+/// Seed of [`stable_hash`]: fixed, so the hash is the same in every run.
+const STABLE_SEED: u64 = 0x7c0f_fee5_d00d_f00d;
+
+/// A stable 64-bit hash of a sequence of values (a multiply-fold mix over their machine
+/// words, see [`hash_refs`]): the same in every run and build, so compact state keyed by it
+/// can be saved and restored.
 pub fn stable_hash<'a>(values: impl IntoIterator<Item = &'a Value>) -> u64 {
     stable_hash_refs(values.into_iter().map(Value::as_ref))
 }
 
 /// [`stable_hash`] of borrowed values (read straight from an event).
 pub fn stable_hash_refs<'a>(values: impl IntoIterator<Item = ValueRef<'a>>) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(PRIME);
-        }
-    };
-    for v in values {
-        match v {
-            ValueRef::Missing => feed(&[0]),
-            ValueRef::Keyword(k) => {
-                feed(&[1]);
-                feed(k.as_bytes());
-            }
-            ValueRef::Ip(IpAddr::V4(a)) => {
-                feed(&[2]);
-                feed(&a.octets());
-            }
-            ValueRef::Ip(IpAddr::V6(a)) => {
-                feed(&[3]);
-                feed(&a.octets());
-            }
-            ValueRef::Number(n) => {
-                feed(&[4]);
-                feed(&n.to_le_bytes());
-            }
-            ValueRef::Text(t) => {
-                feed(&[5]);
-                feed(t.as_bytes());
-                feed(&[0xff]);
-            }
-            ValueRef::Bool(b) => feed(&[6, u8::from(b)]),
-        }
-    }
-    h
+    hash_refs(STABLE_SEED, values)
 }
 
 #[cfg(test)]

@@ -12,11 +12,10 @@
 //! queue slot and a table update.
 
 use super::field::Field;
-use super::key::{Key, ValueRef};
+use super::key::{random_seed, Key, ValueRef};
 use super::limits::Limits;
 use super::time::nanos;
 use crate::record::{EvidenceRef, Record};
-use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use portcullis_parsers::Event;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -26,6 +25,10 @@ use std::sync::Arc;
 /// Most events one join rule holds while they wait for a partner. The tolerance is seconds,
 /// so this is only reached by floods; hits are counted, never an OOM.
 pub const MAX_JOIN_PENDING: usize = 200_000;
+
+/// Stale key-table entries tolerated beyond twice the rights held, so a quiet join does
+/// not sweep its table at every prune.
+const STALE_SLACK: usize = 1024;
 
 /// Marks the end of a chain of rights.
 const NO_PREVIOUS: u64 = u64::MAX;
@@ -45,14 +48,12 @@ struct Right {
     rec: Arc<Record>,
     /// Event time in nanoseconds.
     at: i64,
-    /// Hash of its required keys.
-    hash: u64,
     /// Sequence number of the previous right with the same hash, or [`NO_PREVIOUS`].
     prev: u64,
 }
 
 /// Pending events of one join rule.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct JoinState {
     /// The `on` keys that must be present and equal.
     required: Vec<Field>,
@@ -65,7 +66,8 @@ pub struct JoinState {
     base: u64,
     /// (key hash, sequence number of the newest right with it).
     newest: HashTable<(u64, u64)>,
-    hasher: RandomState,
+    /// Seed of the key hashes.
+    seed: u64,
     /// Event time (ns) from which old right events are forgotten again (one tolerance after
     /// the last time); `None` before the first event.
     next_prune: Option<i64>,
@@ -73,6 +75,23 @@ pub struct JoinState {
     unmatched: bool,
     /// Events dropped because `[limits] join_pending` was reached.
     pub cap_hits: u64,
+}
+
+impl Default for JoinState {
+    fn default() -> JoinState {
+        JoinState {
+            required: Vec::new(),
+            optional: Vec::new(),
+            lefts: VecDeque::new(),
+            rights: VecDeque::new(),
+            base: 0,
+            newest: HashTable::new(),
+            seed: random_seed(),
+            next_prune: None,
+            unmatched: false,
+            cap_hits: 0,
+        }
+    }
 }
 
 impl JoinState {
@@ -90,11 +109,19 @@ impl JoinState {
     /// Hash of the required keys of `e`, or `None` when one is missing (it cannot join).
     fn key_hash(&self, e: &Event) -> Option<u64> {
         let key = Key::Event(&self.required, e);
-        (!key.has_missing()).then(|| key.hash(&self.hasher))
+        (!key.has_missing()).then(|| key.hash(self.seed))
     }
 
     /// Takes an event that matched the left and/or right condition.
-    pub fn push(&mut self, rec: &Arc<Record>, is_left: bool, is_right: bool, limits: &Limits) {
+    /// `at` is its event time in nanoseconds.
+    pub fn push(
+        &mut self,
+        rec: &Arc<Record>,
+        at: i64,
+        is_left: bool,
+        is_right: bool,
+        limits: &Limits,
+    ) {
         if self.lefts.len() + self.rights.len() >= limits.join_pending {
             self.cap_hits += 1;
             return;
@@ -106,11 +133,11 @@ impl JoinState {
             self.lefts.push_back(rec.clone());
         }
         if is_right {
-            self.push_right(rec.clone(), hash);
+            self.push_right(rec.clone(), at, hash);
         }
     }
 
-    fn push_right(&mut self, rec: Arc<Record>, hash: u64) {
+    fn push_right(&mut self, rec: Arc<Record>, at: i64, hash: u64) {
         let seq = self.base + self.rights.len() as u64;
         let prev = match self.newest.find_mut(hash, |e| e.0 == hash) {
             Some(slot) => std::mem::replace(&mut slot.1, seq),
@@ -119,13 +146,7 @@ impl JoinState {
                 NO_PREVIOUS
             }
         };
-        let at = nanos(rec.event.timestamp);
-        self.rights.push_back(Right {
-            rec,
-            at,
-            hash,
-            prev,
-        });
+        self.rights.push_back(Right { rec, at, prev });
     }
 
     /// Event time (ns) at which [`JoinState::advance`] has work: a left's tolerance has
@@ -158,15 +179,14 @@ impl JoinState {
         self.next_prune = Some(now.saturating_add(tolerance));
         let horizon = now.saturating_sub(tolerance.saturating_mul(3));
         while self.rights.front().is_some_and(|r| r.at < horizon) {
-            let r = self.rights.pop_front().expect("checked above");
-            // The table forgets the hash when this was its newest right.
-            if let Ok(slot) = self
-                .newest
-                .find_entry(r.hash, |e| e.0 == r.hash && e.1 == self.base)
-            {
-                slot.remove();
-            }
+            self.rights.pop_front();
             self.base += 1;
+        }
+        // Table entries whose newest right left are harmless (a chain stops below `base`);
+        // they are swept in one pass once they outnumber the rights.
+        if self.newest.len() > 2 * self.rights.len() + STALE_SLACK {
+            let base = self.base;
+            self.newest.retain(|e| e.1 >= base);
         }
     }
 
@@ -242,7 +262,7 @@ impl JoinState {
         self.base = 0;
         for r in rights {
             if let Some(hash) = self.key_hash(&r.rec.event) {
-                self.push_right(r.rec, hash);
+                self.push_right(r.rec, r.at, hash);
             }
         }
     }
@@ -292,7 +312,6 @@ impl<'de> Deserialize<'de> for JoinState {
                 .map(|rec| Right {
                     at: nanos(rec.event.timestamp),
                     rec,
-                    hash: 0,
                     prev: NO_PREVIOUS,
                 })
                 .collect(),

@@ -4,7 +4,6 @@
 
 use super::field::{Field, Value};
 use portcullis_parsers::{Event, TcpFlags, Transport};
-use std::hash::{BuildHasher, Hasher};
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -36,6 +35,7 @@ fn flags_text(f: TcpFlags) -> &'static str {
 
 impl Field {
     /// Reads the field from an event without copying text (see [`Field::get`]).
+    #[inline]
     pub fn get_ref(self, e: &Event) -> ValueRef<'_> {
         fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> ValueRef<'static>) -> ValueRef<'static> {
             v.map(f).unwrap_or(ValueRef::Missing)
@@ -101,31 +101,69 @@ impl ValueRef<'_> {
         }
     }
 
-    /// Feeds the value to a hasher: a tag, then the value in machine words.
-    fn hash_into(self, h: &mut impl Hasher) {
+    /// Mixes the value into `h`: one multiply per machine word, the type separated by a tag.
+    #[inline]
+    fn mix_into(self, h: u64) -> u64 {
         match self {
-            ValueRef::Missing => h.write_u8(0),
-            ValueRef::Keyword(k) => {
-                h.write_u8(1);
-                h.write(k.as_bytes());
-            }
-            ValueRef::Ip(IpAddr::V4(a)) => h.write_u64(2 << 32 | u64::from(u32::from(a))),
+            ValueRef::Missing => mix(h, TAG_MISSING),
+            ValueRef::Keyword(k) => mix_bytes(h ^ TAG_KEYWORD, k.as_bytes()),
+            ValueRef::Ip(IpAddr::V4(a)) => mix(h ^ TAG_IPV4, u64::from(u32::from(a))),
             ValueRef::Ip(IpAddr::V6(a)) => {
-                h.write_u8(3);
-                h.write_u128(u128::from(a));
+                let a = u128::from(a);
+                mix(mix(h ^ TAG_IPV6, (a >> 64) as u64), a as u64)
             }
-            ValueRef::Number(n) => {
-                h.write_u8(4);
-                h.write_u64(n);
-            }
-            ValueRef::Text(t) => {
-                h.write_u8(5);
-                h.write(t.as_bytes());
-                h.write_u8(0xff);
-            }
-            ValueRef::Bool(b) => h.write_u8(6 + u8::from(b)),
+            ValueRef::Number(n) => mix(h ^ TAG_NUMBER, n),
+            ValueRef::Text(t) => mix_bytes(h ^ TAG_TEXT, t.as_bytes()),
+            ValueRef::Bool(b) => mix(h ^ TAG_BOOL, u64::from(b)),
         }
     }
+}
+
+/// Tags that keep values of different types apart in a hash: arbitrary distinct constants
+/// (digits of pi), so no small value of one type lines up with another type's tag.
+const TAG_MISSING: u64 = 0x243f_6a88_85a3_08d3;
+const TAG_KEYWORD: u64 = 0x1319_8a2e_0370_7344;
+const TAG_IPV4: u64 = 0xa409_3822_299f_31d0;
+const TAG_IPV6: u64 = 0x082e_fa98_ec4e_6c89;
+const TAG_NUMBER: u64 = 0x4528_21e6_38d0_1377;
+const TAG_TEXT: u64 = 0xbe54_66cf_34e9_0c6c;
+const TAG_BOOL: u64 = 0xc0ac_29b7_c97c_50dd;
+
+/// The mix multiplier: 2^64 / golden ratio, odd, so every input bit reaches the product.
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// One word into the hash: a 64x64->128-bit multiply with its halves folded together
+/// (the construction of foldhash and wyhash), so every word bit moves high and low bits.
+#[inline]
+fn mix(h: u64, word: u64) -> u64 {
+    let p = u128::from(h ^ word) * u128::from(MIX);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// Text into the hash, eight bytes at a time, then its length (so `ab`+`c` differs from
+/// `a`+`bc` across fields).
+fn mix_bytes(mut h: u64, bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = mix(h, u64::from_le_bytes(c.try_into().expect("8 bytes")));
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = mix(h, u64::from_le_bytes(tail));
+    mix(h, bytes.len() as u64)
+}
+
+/// Hash of a sequence of values from `seed`: a per-table random seed for lookups (an
+/// attacker who picks addresses cannot aim at one bucket), a fixed one for hashes that
+/// must be the same in every run.
+pub fn hash_refs<'a>(seed: u64, values: impl IntoIterator<Item = ValueRef<'a>>) -> u64 {
+    values.into_iter().fold(seed, |h, v| v.mix_into(h))
+}
+
+/// A random seed for a hash table's keys.
+pub fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::RandomState::default().hash_one(0x5eed_u64)
 }
 
 /// A key: the rule's `by` fields of an event, or values already read.
@@ -152,6 +190,7 @@ impl<'a> Key<'a> {
     }
 
     /// The `i`-th value.
+    #[inline]
     pub fn get(&self, i: usize) -> ValueRef<'a> {
         match self {
             Key::Event(fields, e) => fields[i].get_ref(e),
@@ -159,17 +198,18 @@ impl<'a> Key<'a> {
         }
     }
 
-    /// The key's hash under `state`: the same for an event's fields and for the values
-    /// read from them.
-    pub fn hash(&self, state: &impl BuildHasher) -> u64 {
-        let mut h = state.build_hasher();
-        for i in 0..self.len() {
-            self.get(i).hash_into(&mut h);
+    /// The key's hash from `seed` (see [`hash_refs`]): the same for an event's fields and
+    /// for the values read from them.
+    #[inline]
+    pub fn hash(&self, seed: u64) -> u64 {
+        match self {
+            Key::Event(fields, e) => hash_refs(seed, fields.iter().map(|f| f.get_ref(e))),
+            Key::Values(v) => hash_refs(seed, v.iter().map(Value::as_ref)),
         }
-        h.finish()
     }
 
     /// True when the key equals the stored values.
+    #[inline]
     pub fn matches(&self, stored: &[Value]) -> bool {
         stored.len() == self.len()
             && stored
@@ -229,13 +269,13 @@ mod tests {
             assert_eq!(f.get_ref(&e).to_value(), f.get(&e), "{f:?}");
         }
         let owned: Vec<Value> = fields.iter().map(|f| f.get(&e)).collect();
-        let state = foldhash::fast::RandomState::default();
+        let seed = random_seed();
         let (a, b) = (Key::Event(&fields, &e), Key::Values(&owned));
-        assert_eq!(a.hash(&state), b.hash(&state));
+        assert_eq!(a.hash(seed), b.hash(seed));
         assert!(a.matches(&owned) && b.matches(&owned));
         assert_eq!(a.to_vec(), owned);
         e.destination_port = Some(446);
         assert!(!Key::Event(&fields, &e).matches(&owned));
-        assert_ne!(Key::Event(&fields, &e).hash(&state), b.hash(&state));
+        assert_ne!(Key::Event(&fields, &e).hash(seed), b.hash(seed));
     }
 }

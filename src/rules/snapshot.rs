@@ -21,6 +21,7 @@ use crate::rules::field::Value;
 use crate::rules::first_seen::FirstSeenState;
 use crate::rules::join::JoinState;
 use crate::rules::sequence::SequenceState;
+use crate::rules::time::nanos;
 use crate::rules::trw::TrwState;
 use crate::rules::window::Windows;
 use crate::rules::Rule;
@@ -128,7 +129,7 @@ struct RuleIn {
 
 #[derive(Serialize)]
 struct StateOut<'a> {
-    buffer: &'a VecDeque<Arc<Record>>,
+    buffer: Vec<&'a Arc<Record>>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     stats: EngineStats,
@@ -148,9 +149,9 @@ impl Engine {
     /// The whole correlation state as bytes (see the module docs for the layout).
     pub fn snapshot(&self) -> Vec<u8> {
         let state = StateOut {
-            buffer: &self.buffer,
-            max_seen: self.max_seen,
-            released: self.released,
+            buffer: self.buffer.iter().map(|(_, r)| r).collect(),
+            max_seen: self.max_seen.map(DateTime::from_timestamp_nanos),
+            released: self.released.map(DateTime::from_timestamp_nanos),
             stats: self.stats,
             rules: self
                 .rules
@@ -194,9 +195,13 @@ impl Engine {
         }
         let state: StateIn = postcard::from_bytes(body)?;
         let mut engine = Engine::new(rules, lateness);
-        engine.buffer = state.buffer;
-        engine.max_seen = state.max_seen;
-        engine.released = state.released;
+        engine.buffer = state
+            .buffer
+            .into_iter()
+            .map(|r| (nanos(r.event.timestamp), r))
+            .collect();
+        engine.max_seen = state.max_seen.map(nanos);
+        engine.released = state.released.map(nanos);
         engine.stats = state.stats;
         let mut saved = state.rules;
         let mut report = RestoreReport::default();

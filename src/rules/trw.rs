@@ -9,11 +9,10 @@
 //! when it reaches β/α = 99 and "benign" when it falls to (1−β)/(1−α) ≈ 0.0101 (α = 0.01,
 //! β = 0.99). With these numbers four straight failures decide a scanner.
 
-use super::compact::{secs, sweep_every, Place};
+use super::compact::{secs, sweep_every, Current, Place};
 use super::key::Key;
 use super::limits::Limits;
 use crate::incident::Evidence;
-use crate::record::Record;
 use chrono::{DateTime, Utc};
 use portcullis_parsers::{Action, Event, Outcome, TcpFlags};
 use serde::{Deserialize, Serialize};
@@ -108,7 +107,7 @@ impl TrwState {
         &mut self,
         key: Key<'_>,
         contact: Key<'_>,
-        rec: &Record,
+        rec: &Current<'_>,
         limits: &Limits,
     ) -> Option<Verdict> {
         let outcome = contact_outcome(&rec.event)?;
@@ -136,7 +135,7 @@ impl TrwState {
         }
         walk.contacts.push(c);
         if walk.places.len() < TRW_EVIDENCE {
-            walk.places.push(Place::of(rec));
+            walk.places.push(rec.place());
         }
         let was_scanner = walk.decided == Some(true);
         walk.llr += if outcome { down } else { up };
@@ -153,7 +152,7 @@ impl TrwState {
             }
         }
         let evidence = if was_scanner {
-            vec![Place::of(rec).evidence()]
+            vec![rec.place().evidence()]
         } else {
             walk.places.iter().map(Place::evidence).collect()
         };
@@ -178,7 +177,7 @@ impl TrwState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::RawLine;
+    use crate::record::{RawLine, Record};
     use crate::rules::field::Value;
     use chrono::TimeZone;
     use portcullis_parsers::Dataset;
@@ -204,19 +203,34 @@ mod tests {
         for i in 1..=3 {
             let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
-                    .is_none(),
+                s.push(
+                    Key::Values(&key),
+                    Key::Values(&c),
+                    &Current::new(&r),
+                    &Limits::default()
+                )
+                .is_none(),
                 "decided after {i}"
             );
         }
         // A repeated contact is not a first contact.
         let (c, r) = contact(3, Outcome::Failure);
         assert!(s
-            .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+            .push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default()
+            )
             .is_none());
         let (c, r) = contact(4, Outcome::Failure);
         let v = s
-            .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+            .push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default(),
+            )
             .expect("scanner after 4 failures");
         assert_eq!(v.contacts, 4);
         assert_eq!(v.evidence.len(), 4);
@@ -229,14 +243,24 @@ mod tests {
         for i in 1..=4 {
             let (c, r) = contact(i, Outcome::Success);
             assert!(s
-                .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+                .push(
+                    Key::Values(&key),
+                    Key::Values(&c),
+                    &Current::new(&r),
+                    &Limits::default()
+                )
                 .is_none());
         }
         for i in 10..30 {
             let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
-                    .is_none(),
+                s.push(
+                    Key::Values(&key),
+                    Key::Values(&c),
+                    &Current::new(&r),
+                    &Limits::default()
+                )
+                .is_none(),
                 "benign host re-walked at {i}"
             );
         }
@@ -256,8 +280,13 @@ mod tests {
         let mut decided_at = None;
         for (i, o) in outcomes.into_iter().enumerate() {
             let (c, r) = contact(i as u8 + 1, o);
-            if s.push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
-                .is_some()
+            if s.push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default(),
+            )
+            .is_some()
             {
                 decided_at = Some(i + 1);
                 break;
@@ -269,7 +298,12 @@ mod tests {
         );
         let (c, r) = contact(9, Outcome::Failure);
         assert!(s
-            .push(Key::Values(&key), Key::Values(&c), &r, &Limits::default())
+            .push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default()
+            )
             .is_some());
     }
 

@@ -5,12 +5,12 @@
 //! keep coming within the quiet period they update that incident instead of opening new ones.
 
 use super::field::Value;
-use super::key::Key;
+use super::key::{Key, ValueRef};
 use super::limits::Limits;
 use super::time::{nanos, span};
 use super::{Rule, Shape};
 use crate::incident::{incident_id, Evidence, Incident, EVIDENCE_FIRST, EVIDENCE_LAST};
-use crate::record::EvidenceRef;
+use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -148,20 +148,31 @@ pub struct Report {
 struct Group {
     /// The group's key values.
     key: Vec<Value>,
-    /// Matching events inside the window before the incident opens: (time in ns, value,
-    /// line). `count` keeps the latest N; `distinct` keeps the latest event per value. Lines
-    /// are references into read buffers; text is copied only when an incident opens.
-    recent: VecDeque<(i64, Value, EvidenceRef)>,
+    /// Matching records inside the window before the incident opens, with the time (ns)
+    /// they count at. `count` keeps the latest N; `distinct` keeps the latest record per
+    /// value, at the time its value was last seen. Records are shared with the engine; line
+    /// text is copied only when an incident opens.
+    recent: VecDeque<(i64, Arc<Record>)>,
     /// Boxed: most groups never open one.
     open: Option<Box<Open>>,
 }
 
 /// The groups of one rule, found by a key read straight from the event.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Groups {
     /// (hash of the key, group).
     table: HashTable<(u64, Group)>,
-    hasher: RandomState,
+    /// Seed of the key hashes.
+    seed: u64,
+}
+
+impl Default for Groups {
+    fn default() -> Groups {
+        Groups {
+            table: HashTable::new(),
+            seed: super::key::random_seed(),
+        }
+    }
 }
 
 impl Groups {
@@ -172,7 +183,7 @@ impl Groups {
         caps: &mut CapHits,
         max_groups: usize,
     ) -> Option<&mut Group> {
-        let hash = key.hash(&self.hasher);
+        let hash = key.hash(self.seed);
         let full = self.table.len() >= max_groups;
         match self.table.entry(
             hash,
@@ -206,7 +217,7 @@ impl<'de> Deserialize<'de> for Groups {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Groups, D::Error> {
         let mut groups = Groups::default();
         for g in Vec::<Group>::deserialize(d)? {
-            let hash = Key::Values(&g.key).hash(&groups.hasher);
+            let hash = Key::Values(&g.key).hash(groups.seed);
             groups.table.insert_unique(hash, (hash, g), |(h, _)| *h);
         }
         Ok(groups)
@@ -248,20 +259,15 @@ impl Windows {
         self.groups.table.len()
     }
 
-    /// Adds one matching event of a `count` or `distinct` rule at `ts` (`now` in ns) to
-    /// group `key`. `value` is the counted field's value (`distinct`), `Value::Missing`
-    /// otherwise; `line` is the event's line.
-    #[allow(clippy::too_many_arguments)]
-    pub fn add(
-        &mut self,
-        rule: &Rule,
-        key: Key<'_>,
-        ts: DateTime<Utc>,
-        now: i64,
-        value: Value,
-        line: EvidenceRef,
-        limits: &Limits,
-    ) {
+    /// Adds one matching event of a `count` or `distinct` rule, the record `rec` at `now`
+    /// (ns), to group `key`. A `distinct` rule counts the value of its field, a `count` rule
+    /// each event.
+    pub fn add(&mut self, rule: &Rule, key: Key<'_>, rec: &Arc<Record>, now: i64, limits: &Limits) {
+        let distinct = match rule.shape {
+            Shape::Distinct(f, _) => Some(f),
+            _ => None,
+        };
+        let value = distinct.map_or(ValueRef::Missing, |f| f.get_ref(&rec.event));
         let Some(group) = self
             .groups
             .get_or_insert(key, &mut self.caps, limits.groups_per_rule)
@@ -272,9 +278,9 @@ impl Windows {
         if let Some(open) = &mut group.open {
             if now <= open.last_ns.saturating_add(self.quiet) {
                 open.absorb(
-                    ts,
-                    value,
-                    std::slice::from_ref(&line),
+                    rec.event.timestamp,
+                    value.to_value(),
+                    &[EvidenceRef::of(rec)],
                     &mut self.caps,
                     limits.values_per_group,
                 );
@@ -285,46 +291,48 @@ impl Windows {
                 .push(snapshot(&self.rule, rule, &group.key, *done, false));
         }
 
-        if let Some((oldest, _, _)) = group.recent.front() {
+        if let Some((oldest, _)) = group.recent.front() {
             let horizon = now.saturating_sub(self.within);
             if *oldest < horizon {
-                while group.recent.front().is_some_and(|(t, _, _)| *t < horizon) {
+                while group.recent.front().is_some_and(|(t, _)| *t < horizon) {
                     group.recent.pop_front();
                 }
             }
         }
-        let threshold = match rule.shape {
-            Shape::Distinct(_, n) => {
-                if value == Value::Missing {
+        let threshold = match (&rule.shape, distinct) {
+            (Shape::Distinct(_, n), Some(f)) => {
+                if value == ValueRef::Missing {
                     return;
                 }
-                if let Some(pos) = group.recent.iter().position(|(_, v, _)| *v == value) {
+                let same = |(_, r): &(i64, Arc<Record>)| f.get_ref(&r.event) == value;
+                if let Some(pos) = group.recent.iter().position(same) {
                     // A value already in the window: only its time moves.
-                    let (_, v, line) = group.recent.remove(pos).expect("found above");
-                    group.recent.push_back((now, v, line));
+                    let (_, kept) = group.recent.remove(pos).expect("found above");
+                    group.recent.push_back((now, kept));
                     return;
                 }
                 if group.recent.len() >= limits.values_per_group {
                     self.caps.values += 1;
                     group.recent.pop_front();
                 }
-                n
+                *n
             }
-            Shape::Count(n) => {
-                if group.recent.len() as u64 >= n {
+            (Shape::Count(n), _) => {
+                if group.recent.len() as u64 >= *n {
                     group.recent.pop_front();
                 }
-                n
+                *n
             }
-            Shape::Join { .. } | Shape::Sequence(_) | Shape::Trw(_) | Shape::FirstSeen(_) => 1,
+            _ => 1,
         };
-        group.recent.push_back((now, value, line));
+        group.recent.push_back((now, rec.clone()));
         if group.recent.len() as u64 >= threshold {
-            // The line times are the events' times: the earliest is where it started.
+            // The records' own times: the earliest is where it started.
+            let ts = rec.event.timestamp;
             let first_seen = group
                 .recent
                 .iter()
-                .map(|(_, _, line)| line.timestamp)
+                .map(|(_, r)| r.event.timestamp)
                 .min()
                 .unwrap_or(ts);
             let mut open = Open::new(
@@ -333,11 +341,11 @@ impl Windows {
                 ts,
             );
             open.count = group.recent.len() as u64;
-            for (_, v, line) in group.recent.drain(..) {
-                if v != Value::Missing {
-                    open.values.insert(v);
+            for (_, r) in group.recent.drain(..) {
+                if let Some(f) = distinct {
+                    open.values.insert(f.get(&r.event));
                 }
-                open.push_evidence(&line);
+                open.push_evidence(&EvidenceRef::of(&r));
             }
             group.open = Some(Box::new(open));
         }
@@ -452,7 +460,7 @@ impl Windows {
                     closed.push(snapshot(name, rule, &g.key, *done, false));
                 }
             }
-            g.open.is_some() || g.recent.back().is_some_and(|(t, _, _)| *t >= window_before)
+            g.open.is_some() || g.recent.back().is_some_and(|(t, _)| *t >= window_before)
         });
     }
 
