@@ -163,15 +163,20 @@ impl Engine {
             self.process(&rec, ts);
             return;
         }
-        // After every record with time <= ts: equal times keep their arrival order.
-        let at = self.buffer.len()
-            - self
-                .buffer
-                .iter()
-                .rev()
-                .take_while(|(t, _)| *t > ts)
-                .count();
-        self.buffer.insert(at, (ts, rec));
+        // After every record with time <= ts: equal times keep their arrival order. Input
+        // is nearly ordered: most records go to the back.
+        if self.buffer.back().is_none_or(|(t, _)| *t <= ts) {
+            self.buffer.push_back((ts, rec));
+        } else {
+            let at = self.buffer.len()
+                - self
+                    .buffer
+                    .iter()
+                    .rev()
+                    .take_while(|(t, _)| *t > ts)
+                    .count();
+            self.buffer.insert(at, (ts, rec));
+        }
         let max = self.max_seen.map_or(ts, |m| m.max(ts));
         self.max_seen = Some(max);
         let watermark = max.saturating_sub(self.lateness);

@@ -1,6 +1,6 @@
 //! Event fields as rules name them, and the typed values read from them.
 
-use super::key::{hash_refs, ValueRef};
+use super::key::{hash_refs, ValueRef, STABLE_SEED};
 use compact_str::CompactString;
 use portcullis_parsers::Event;
 use serde::{Deserialize, Serialize};
@@ -172,9 +172,6 @@ mod tests {
         assert_eq!(Field::Action.get(&e), Value::Keyword("firewall.deny"));
     }
 }
-
-/// Seed of [`stable_hash`]: fixed, so the hash is the same in every run.
-const STABLE_SEED: u64 = 0x7c0f_fee5_d00d_f00d;
 
 /// A stable 64-bit hash of a sequence of values (a multiply-fold mix over their machine
 /// words, see [`hash_refs`]): the same in every run and build, so compact state keyed by it
