@@ -327,12 +327,13 @@ impl Windows {
         };
         group.recent.push_back((now, rec.clone()));
         if group.recent.len() as u64 >= threshold {
-            // The records' own times: the earliest is where it started.
+            // The earliest of the records' times and the times they count at (a late
+            // record's repeated value counts at its own, earlier time).
             let ts = rec.event.timestamp;
             let first_seen = group
                 .recent
                 .iter()
-                .map(|(_, r)| r.event.timestamp)
+                .map(|(t, r)| r.event.timestamp.min(DateTime::from_timestamp_nanos(*t)))
                 .min()
                 .unwrap_or(ts);
             let mut open = Open::new(
