@@ -21,6 +21,7 @@ use super::{Rule, Shape};
 use crate::incident::Incident;
 use crate::record::{EvidenceRef, Record};
 use chrono::DateTime;
+use portcullis_parsers::Action;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -77,6 +78,9 @@ pub const LONG_WINDOW: Duration = Duration::from_secs(3600);
 /// Runs a rule set over a stream of records.
 pub struct Engine {
     rules: Vec<Running>,
+    /// For each action (by its index in `Action::ALL`), the rules whose action prefilter
+    /// it passes, in rule order: an event visits only those.
+    by_action: Vec<Vec<usize>>,
     /// Records not yet released, sorted by (time, arrival). Input is nearly ordered, so an
     /// insertion from the back costs O(1) moves in the common case. Each record is boxed
     /// once here: the buffer moves pointers, and join state shares the record instead of
@@ -110,32 +114,41 @@ impl Engine {
 
     /// An engine for `rules` with the given lateness allowance and caps on its state.
     pub fn with_limits(rules: Vec<Rule>, lateness: Duration, limits: Limits) -> Engine {
+        let rules: Vec<Running> = rules
+            .into_iter()
+            .map(|rule| Running {
+                within: chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX),
+                within_ns: span(rule.within),
+                learn: chrono::Duration::from_std(rule.learn).unwrap_or(chrono::Duration::MAX),
+                actions: match &rule.shape {
+                    Shape::Join { left, right, .. } => left.actions() | right.actions(),
+                    _ => rule.filter.actions(),
+                },
+                windows: Windows::new(&rule),
+                join: match &rule.shape {
+                    Shape::Join {
+                        keys, unmatched, ..
+                    } => JoinState::new(keys, *unmatched),
+                    _ => JoinState::default(),
+                },
+                sequence: SequenceState::default(),
+                long: LongDistinct::default(),
+                trw: TrwState::default(),
+                first_seen: FirstSeenState::default(),
+                rule,
+            })
+            .collect();
+        let by_action = Action::ALL
+            .iter()
+            .map(|a| {
+                (0..rules.len())
+                    .filter(|&i| action_in(rules[i].actions, *a))
+                    .collect()
+            })
+            .collect();
         Engine {
-            rules: rules
-                .into_iter()
-                .map(|rule| Running {
-                    within: chrono::Duration::from_std(rule.within)
-                        .unwrap_or(chrono::Duration::MAX),
-                    within_ns: span(rule.within),
-                    learn: chrono::Duration::from_std(rule.learn).unwrap_or(chrono::Duration::MAX),
-                    actions: match &rule.shape {
-                        Shape::Join { left, right, .. } => left.actions() | right.actions(),
-                        _ => rule.filter.actions(),
-                    },
-                    windows: Windows::new(&rule),
-                    join: match &rule.shape {
-                        Shape::Join {
-                            keys, unmatched, ..
-                        } => JoinState::new(keys, *unmatched),
-                        _ => JoinState::default(),
-                    },
-                    sequence: SequenceState::default(),
-                    long: LongDistinct::default(),
-                    trw: TrwState::default(),
-                    first_seen: FirstSeenState::default(),
-                    rule,
-                })
-                .collect(),
+            rules,
+            by_action,
             buffer: VecDeque::new(),
             key: Vec::new(),
             values: Vec::new(),
@@ -307,17 +320,25 @@ impl Engine {
         }
         let e = &rec.event;
         let cur = Current::new(rec);
-        for r in &mut self.rules {
-            if !action_in(r.actions, e.action) {
-                continue;
-            }
+        let Engine {
+            rules,
+            by_action,
+            key: scratch_key,
+            values,
+            limits,
+            next_tick,
+            ..
+        } = self;
+        let limits = &*limits;
+        for &i in &by_action[e.action as usize] {
+            let r = &mut rules[i];
             let within = r.within;
             if let Shape::Join { left, right, .. } = &r.rule.shape {
                 // The allowlist applies to the joined pair (`record_join`).
                 let (is_left, is_right) = (left.eval(e), right.eval(e));
                 if is_left || is_right {
-                    r.join.push(rec, now, is_left, is_right, &self.limits);
-                    self.next_tick = self.next_tick.min(r.join.due(r.within_ns));
+                    r.join.push(rec, now, is_left, is_right, limits);
+                    *next_tick = (*next_tick).min(r.join.due(r.within_ns));
                 }
                 continue;
             }
@@ -329,19 +350,19 @@ impl Engine {
                 // Handled above.
                 Shape::Join { .. } => {}
                 Shape::Sequence(steps) => {
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(e)));
+                    scratch_key.clear();
+                    scratch_key.extend(r.rule.by.iter().map(|f| f.get(e)));
                     let done = r.sequence.push(
                         steps,
                         r.rule.until.as_ref(),
                         within,
-                        &self.key,
+                        scratch_key,
                         rec,
-                        &self.limits,
+                        limits,
                     );
                     if let Some(done) = done {
                         r.windows
-                            .add_found(&r.rule, key, ts, &done.evidence, &self.limits);
+                            .add_found(&r.rule, key, ts, &done.evidence, limits);
                     }
                 }
                 Shape::Distinct(field, n) if r.rule.within > LONG_WINDOW => {
@@ -350,7 +371,7 @@ impl Engine {
                         continue;
                     }
                     if let Some((d, mut ev, start)) =
-                        r.long.add(key, value, within, *n, &cur, &self.limits)
+                        r.long.add(key, value, within, *n, &cur, limits)
                     {
                         if let Some(last) = ev.last_mut() {
                             *last = EvidenceRef::of(rec).materialize();
@@ -362,7 +383,7 @@ impl Engine {
                             distinct: Some(d),
                             count: d,
                         };
-                        r.windows.report(&r.rule, key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, limits);
                     }
                 }
                 Shape::Trw(fields) => {
@@ -370,7 +391,7 @@ impl Engine {
                     if contact.has_missing() {
                         continue;
                     }
-                    if let Some(v) = r.trw.push(key, contact, &cur, &self.limits) {
+                    if let Some(v) = r.trw.push(key, contact, &cur, limits) {
                         let report = Report {
                             ts,
                             start: None,
@@ -378,18 +399,14 @@ impl Engine {
                             distinct: Some(v.contacts),
                             count: v.contacts,
                         };
-                        r.windows.report(&r.rule, key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, limits);
                     }
                 }
                 Shape::FirstSeen(field) => {
                     let value = field.get(e);
-                    self.values.clear();
-                    self.values
-                        .extend(r.rule.by.iter().filter(|f| *f != field).map(|f| f.get(e)));
-                    if let Some(mut ev) =
-                        r.first_seen
-                            .push(&self.values, &value, r.learn, &cur, &self.limits)
-                    {
+                    values.clear();
+                    values.extend(r.rule.by.iter().filter(|f| *f != field).map(|f| f.get(e)));
+                    if let Some(mut ev) = r.first_seen.push(values, &value, r.learn, &cur, limits) {
                         ev[0] = EvidenceRef::of(rec).materialize();
                         let report = Report {
                             ts,
@@ -398,11 +415,11 @@ impl Engine {
                             distinct: None,
                             count: 1,
                         };
-                        r.windows.report(&r.rule, key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, limits);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {
-                    r.windows.add(&r.rule, key, rec, now, &self.limits);
+                    r.windows.add(&r.rule, key, rec, now, limits);
                 }
             }
         }
