@@ -8,12 +8,14 @@
 //! 32-bit hashes collide count once: with the ≤ 1024 values a group keeps, that happens with
 //! probability about 1 in 10 000, and only ever undercounts by one.
 
-use super::field::{stable_hash, Value};
+use super::field::{stable_hash_refs, Value};
+use super::key::{Key, ValueRef};
 use super::limits::Limits;
 use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use std::collections::HashMap;
 
 /// Most values one compact group remembers, so an incident reports how many distinct ports
@@ -41,7 +43,12 @@ pub fn secs(t: DateTime<Utc>) -> u32 {
 
 /// A 32-bit hash of a value, for membership tests in compact groups.
 pub fn value_hash(v: &Value) -> u32 {
-    let h = stable_hash(std::iter::once(v));
+    value_hash_ref(v.as_ref())
+}
+
+/// [`value_hash`] of a borrowed value.
+pub fn value_hash_ref(v: ValueRef<'_>) -> u32 {
+    let h = stable_hash_refs(std::iter::once(v));
     (h ^ (h >> 32)) as u32
 }
 
@@ -76,6 +83,41 @@ impl Place {
     }
 }
 
+/// The record being correlated, with its evidence place made at most once: the place
+/// digests the whole line, and a refused probe is new to the slow scan rules and the random
+/// walk alike.
+pub struct Current<'a> {
+    rec: &'a Record,
+    place: Cell<Option<Place>>,
+}
+
+impl<'a> Current<'a> {
+    /// The record, its place not made yet.
+    pub fn new(rec: &'a Record) -> Current<'a> {
+        Current {
+            rec,
+            place: Cell::new(None),
+        }
+    }
+
+    /// The record's evidence place.
+    pub fn place(&self) -> Place {
+        if let Some(p) = self.place.get() {
+            return p;
+        }
+        let p = Place::of(self.rec);
+        self.place.set(Some(p));
+        p
+    }
+}
+
+impl std::ops::Deref for Current<'_> {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        self.rec
+    }
+}
+
 /// Distinct values of one group with their last-seen times.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ValueSet {
@@ -86,13 +128,14 @@ pub struct ValueSet {
 impl ValueSet {
     /// Records `value` seen at `now`; forgets values older than `horizon`. Returns whether
     /// the value was new, and whether the stalest value had to be forgotten for it.
-    /// `max_values` is the cap on remembered values (`[limits] compact_values`).
+    /// `max_values` is the cap on remembered values (`[limits] compact_values`). `place`
+    /// makes the evidence place, needed only for a new value (it digests the line).
     pub fn insert(
         &mut self,
         value: u32,
         now: u32,
         horizon: u32,
-        place: Place,
+        place: impl FnOnce() -> Place,
         max_values: usize,
     ) -> (bool, bool) {
         self.values.retain(|(_, t)| *t >= horizon);
@@ -113,7 +156,7 @@ impl ValueSet {
         if self.places.len() == COMPACT_EVIDENCE {
             self.places.remove(0);
         }
-        self.places.push(place);
+        self.places.push(place());
         (true, evicted)
     }
 
@@ -176,14 +219,14 @@ impl LongDistinct {
     /// `threshold`.
     pub fn add(
         &mut self,
-        key: &[Value],
-        value: &Value,
+        key: Key<'_>,
+        value: ValueRef<'_>,
         window: chrono::Duration,
         threshold: u64,
-        rec: &Record,
+        rec: &Current<'_>,
         limits: &Limits,
     ) -> Option<(u64, Vec<Evidence>, DateTime<Utc>)> {
-        let k = stable_hash(key);
+        let k = key.stable_hash();
         if !self.groups.contains_key(&k) && self.groups.len() >= limits.compact_groups {
             self.cap_hits += 1;
             return None;
@@ -197,7 +240,7 @@ impl LongDistinct {
             limits.compact_values
         };
         let before = set.len();
-        let (new, evicted) = set.insert(value_hash(value), now, horizon, Place::of(rec), cap);
+        let (new, evicted) = set.insert(value_hash_ref(value), now, horizon, || rec.place(), cap);
         self.values = self.values - before + set.len();
         self.evictions += u64::from(evicted);
         let n = set.len() as u64;
@@ -237,15 +280,15 @@ mod tests {
     #[test]
     fn value_sets_slide_and_stay_bounded() {
         let mut s = ValueSet::default();
-        assert_eq!(s.insert(1, 100, 0, place(100), 64), (true, false));
-        assert_eq!(s.insert(1, 200, 0, place(200), 64), (false, false));
-        assert_eq!(s.insert(2, 300, 0, place(300), 64), (true, false));
+        assert_eq!(s.insert(1, 100, 0, || place(100), 64), (true, false));
+        assert_eq!(s.insert(1, 200, 0, || place(200), 64), (false, false));
+        assert_eq!(s.insert(2, 300, 0, || place(300), 64), (true, false));
         assert_eq!(s.len(), 2);
         // Value 1 was last seen at 200: outside a horizon of 250.
-        assert_eq!(s.insert(3, 400, 250, place(400), 64), (true, false));
+        assert_eq!(s.insert(3, 400, 250, || place(400), 64), (true, false));
         assert_eq!(s.len(), 2);
         let evicted = (10..200)
-            .filter(|&v| s.insert(v, 500 + v, 250, place(500 + v), 64).1)
+            .filter(|&v| s.insert(v, 500 + v, 250, || place(500 + v), 64).1)
             .count();
         assert_eq!(s.len(), 64);
         assert_eq!(evicted, 2 + 190 - 64);
@@ -271,15 +314,16 @@ mod tests {
         let day = chrono::Duration::hours(24);
         let limits = Limits::default();
         let key = [Value::Number(1)];
+        let key = Key::Values(&key);
         // 278 ports, one every 5 minutes: all inside the day, all counted.
         let mut last = None;
         for p in 0..278u64 {
             if let Some((n, _, _)) = d.add(
-                &key,
-                &Value::Number(p),
+                key,
+                Value::Number(p).as_ref(),
                 day,
                 15,
-                &probe(p, p as i64 * 300),
+                &Current::new(&probe(p, p as i64 * 300)),
                 &limits,
             ) {
                 last = Some(n);
@@ -296,11 +340,11 @@ mod tests {
         let mut last = None;
         for p in 0..278u64 {
             if let Some((n, _, _)) = small.add(
-                &key,
-                &Value::Number(p),
+                key,
+                Value::Number(p).as_ref(),
                 day,
                 15,
-                &probe(p, p as i64 * 300),
+                &Current::new(&probe(p, p as i64 * 300)),
                 &limits,
             ) {
                 last = Some(n);

@@ -3,6 +3,7 @@
 
 use super::ast::{CmpOp, Expr, Literal};
 use super::field::{Field, FieldType, Value};
+use super::key::ValueRef;
 use portcullis_parsers::{Action, Dataset, Event, Outcome};
 use std::net::IpAddr;
 
@@ -100,11 +101,11 @@ impl Cond {
             Cond::Dataset(mask) => mask & bit(e.dataset as u8) != 0,
             Cond::Outcome(mask) => mask & bit(e.outcome as u8) != 0,
             Cond::In(field, values) => {
-                let v = field.get(e);
-                v != Value::Missing && values.contains(&v)
+                let v = field.get_ref(e);
+                v != ValueRef::Missing && values.iter().any(|x| x.as_ref() == v)
             }
-            Cond::Num(field, op, n) => match field.get(e) {
-                Value::Number(v) => match op {
+            Cond::Num(field, op, n) => match field.get_ref(e) {
+                ValueRef::Number(v) => match op {
                     CmpOp::Eq => v == *n,
                     CmpOp::Ne => v != *n,
                     CmpOp::Lt => v < *n,
@@ -114,12 +115,12 @@ impl Cond {
                 },
                 _ => false,
             },
-            Cond::InCidr(field, blocks) => match field.get(e) {
-                Value::Ip(ip) => blocks.iter().any(|b| b.contains(ip)),
+            Cond::InCidr(field, blocks) => match field.get_ref(e) {
+                ValueRef::Ip(ip) => blocks.iter().any(|b| b.contains(ip)),
                 _ => false,
             },
-            Cond::Matches(field, re) => match field.get(e) {
-                Value::Text(t) => re.0.is_match(&t),
+            Cond::Matches(field, re) => match field.get_ref(e) {
+                ValueRef::Text(t) => re.0.is_match(t),
                 _ => false,
             },
         }

@@ -6,19 +6,22 @@
 //! live tailing and replay see the same order and raise the same incidents. A record older
 //! than the watermark is counted as late and still processed at its own time.
 
-use super::compact::LongDistinct;
+use super::compact::{Current, LongDistinct};
 use super::cond::action_in;
 use super::field::Value;
 use super::first_seen::FirstSeenState;
 use super::join::{JoinState, Joined};
+use super::key::{Key, ValueRef};
 use super::limits::Limits;
 use super::sequence::SequenceState;
+use super::time::{nanos, span};
 use super::trw::TrwState;
 use super::window::{Report, Windows};
 use super::{Rule, Shape};
 use crate::incident::Incident;
 use crate::record::{EvidenceRef, Record};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
+use portcullis_parsers::Action;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -53,6 +56,8 @@ struct Running {
     rule: Rule,
     /// `rule.within` as a chrono duration, computed once.
     within: chrono::Duration,
+    /// `rule.within` in nanoseconds (a join's tolerance).
+    within_ns: i64,
     /// `rule.learn` as a chrono duration, computed once.
     learn: chrono::Duration,
     /// Actions of the events the rule can look at (its filter's, for a join both sides'):
@@ -73,18 +78,28 @@ pub const LONG_WINDOW: Duration = Duration::from_secs(3600);
 /// Runs a rule set over a stream of records.
 pub struct Engine {
     rules: Vec<Running>,
-    lateness: chrono::Duration,
+    /// For each action (by its index in `Action::ALL`), the rules whose action prefilter
+    /// it passes, in rule order: an event visits only those.
+    by_action: Vec<Vec<usize>>,
     /// Records not yet released, sorted by (time, arrival). Input is nearly ordered, so an
     /// insertion from the back costs O(1) moves in the common case. Each record is boxed
     /// once here: the buffer moves pointers, and join state shares the record instead of
     /// copying its event.
-    buffer: VecDeque<Arc<Record>>,
+    /// Each with its event time in nanoseconds.
+    buffer: VecDeque<(i64, Arc<Record>)>,
     /// Scratch space for group keys, reused so a lookup allocates nothing.
     key: Vec<Value>,
     /// Scratch space for a second list of values (contacts, first-seen state keys).
     values: Vec<Value>,
-    max_seen: Option<DateTime<Utc>>,
-    released: Option<DateTime<Utc>>,
+    /// Latest event time seen (ns).
+    max_seen: Option<i64>,
+    /// Time of the latest record released to the rules (ns).
+    released: Option<i64>,
+    /// The lateness allowance in nanoseconds.
+    lateness: i64,
+    /// Event time (ns) at which some rule has time-driven work (a sweep, a join to decide);
+    /// before it, an event only goes to the rules that want its action.
+    next_tick: i64,
     joined: Vec<Joined>,
     stats: EngineStats,
     /// Caps on the rules' state.
@@ -99,38 +114,48 @@ impl Engine {
 
     /// An engine for `rules` with the given lateness allowance and caps on its state.
     pub fn with_limits(rules: Vec<Rule>, lateness: Duration, limits: Limits) -> Engine {
+        let rules: Vec<Running> = rules
+            .into_iter()
+            .map(|rule| Running {
+                within: chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX),
+                within_ns: span(rule.within),
+                learn: chrono::Duration::from_std(rule.learn).unwrap_or(chrono::Duration::MAX),
+                actions: match &rule.shape {
+                    Shape::Join { left, right, .. } => left.actions() | right.actions(),
+                    _ => rule.filter.actions(),
+                },
+                windows: Windows::new(&rule),
+                join: match &rule.shape {
+                    Shape::Join {
+                        keys, unmatched, ..
+                    } => JoinState::new(keys, *unmatched),
+                    _ => JoinState::default(),
+                },
+                sequence: SequenceState::default(),
+                long: LongDistinct::default(),
+                trw: TrwState::default(),
+                first_seen: FirstSeenState::default(),
+                rule,
+            })
+            .collect();
+        let by_action = Action::ALL
+            .iter()
+            .map(|a| {
+                (0..rules.len())
+                    .filter(|&i| action_in(rules[i].actions, *a))
+                    .collect()
+            })
+            .collect();
         Engine {
-            rules: rules
-                .into_iter()
-                .map(|rule| Running {
-                    within: chrono::Duration::from_std(rule.within)
-                        .unwrap_or(chrono::Duration::MAX),
-                    learn: chrono::Duration::from_std(rule.learn).unwrap_or(chrono::Duration::MAX),
-                    actions: match &rule.shape {
-                        Shape::Join { left, right, .. } => left.actions() | right.actions(),
-                        _ => rule.filter.actions(),
-                    },
-                    windows: Windows::new(&rule),
-                    join: JoinState::new(matches!(
-                        rule.shape,
-                        Shape::Join {
-                            unmatched: true,
-                            ..
-                        }
-                    )),
-                    sequence: SequenceState::default(),
-                    long: LongDistinct::default(),
-                    trw: TrwState::default(),
-                    first_seen: FirstSeenState::default(),
-                    rule,
-                })
-                .collect(),
-            lateness: chrono::Duration::from_std(lateness).unwrap_or(chrono::Duration::MAX),
+            rules,
+            by_action,
             buffer: VecDeque::new(),
             key: Vec::new(),
             values: Vec::new(),
             max_seen: None,
             released: None,
+            lateness: span(lateness),
+            next_tick: i64::MIN,
             joined: Vec::new(),
             stats: EngineStats::default(),
             limits,
@@ -144,47 +169,52 @@ impl Engine {
 
     /// Takes one record. It is correlated once the watermark passes it.
     pub fn push(&mut self, rec: Record) {
+        let ts = nanos(rec.event.timestamp);
         let rec = Arc::new(rec);
-        let ts = rec.event.timestamp;
         if self.released.is_some_and(|r| ts < r) {
             self.stats.late += 1;
-            self.process(&rec);
+            self.process(&rec, ts);
             return;
         }
-        // After every record with time <= ts: equal times keep their arrival order.
-        let at = self.buffer.len()
-            - self
-                .buffer
-                .iter()
-                .rev()
-                .take_while(|r| r.event.timestamp > ts)
-                .count();
-        self.buffer.insert(at, rec);
+        // After every record with time <= ts: equal times keep their arrival order. Input
+        // is nearly ordered: most records go to the back.
+        if self.buffer.back().is_none_or(|(t, _)| *t <= ts) {
+            self.buffer.push_back((ts, rec));
+        } else {
+            let at = self.buffer.len()
+                - self
+                    .buffer
+                    .iter()
+                    .rev()
+                    .take_while(|(t, _)| *t > ts)
+                    .count();
+            self.buffer.insert(at, (ts, rec));
+        }
         let max = self.max_seen.map_or(ts, |m| m.max(ts));
         self.max_seen = Some(max);
-        let watermark = max - self.lateness;
-        while self
-            .buffer
-            .front()
-            .is_some_and(|r| r.event.timestamp <= watermark)
-        {
-            let r = self.buffer.pop_front().expect("checked");
-            self.released = Some(r.event.timestamp);
-            self.process(&r);
+        let watermark = max.saturating_sub(self.lateness);
+        while self.buffer.front().is_some_and(|(t, _)| *t <= watermark) {
+            self.release_front();
+        }
+    }
+
+    /// Correlates the oldest buffered record.
+    fn release_front(&mut self) {
+        if let Some((t, r)) = self.buffer.pop_front() {
+            self.released = Some(t);
+            self.process(&r, t);
         }
     }
 
     /// End of input: correlates everything still buffered and decides pending joins.
     /// Open incidents stay open.
     pub fn finish(&mut self) {
-        while let Some(r) = self.buffer.pop_front() {
-            self.released = Some(r.event.timestamp);
-            self.process(&r);
+        while !self.buffer.is_empty() {
+            self.release_front();
         }
         for r in &mut self.rules {
-            if let Shape::Join { keys, .. } = &r.rule.shape {
-                let tol = r.within;
-                r.join.finish(keys, tol, &mut self.joined);
+            if let Shape::Join { .. } = &r.rule.shape {
+                r.join.finish(r.within_ns, &mut self.joined);
                 for j in self.joined.drain(..) {
                     record_join(r, j, &self.limits);
                 }
@@ -198,17 +228,16 @@ impl Engine {
     /// [`Engine::finish`], an event still within its join tolerance keeps waiting for a
     /// partner that may arrive late from another source.
     pub fn flush_idle(&mut self, idle: Duration) {
-        while let Some(r) = self.buffer.pop_front() {
-            self.released = Some(r.event.timestamp);
-            self.process(&r);
+        while !self.buffer.is_empty() {
+            self.release_front();
         }
         let Some(max) = self.max_seen else {
             return;
         };
-        let now = max + chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
+        let now = max.saturating_add(span(idle));
         for r in &mut self.rules {
-            if let Shape::Join { keys, .. } = &r.rule.shape {
-                r.join.advance(keys, r.within, now, &mut self.joined);
+            if let Shape::Join { .. } = &r.rule.shape {
+                r.join.advance(r.within_ns, now, &mut self.joined);
                 for j in self.joined.drain(..) {
                     record_join(r, j, &self.limits);
                 }
@@ -257,155 +286,140 @@ impl Engine {
             .sum()
     }
 
-    fn process(&mut self, rec: &Arc<Record>) {
-        self.stats.events += 1;
-        let now = rec.event.timestamp;
+    /// Time-driven work due at `now` (ns), rule by rule: sweeps of expired groups, joins
+    /// whose tolerance has passed. Then the time of the next such work.
+    fn tick(&mut self, now: i64) {
+        let mut next = i64::MAX;
         for r in &mut self.rules {
-            let within = r.within;
             if r.windows.maybe_expire(&r.rule, now) {
-                r.sequence.expire(now, within);
-                r.long.expire(now, within);
-                r.trw.expire(now, within);
+                let at = DateTime::from_timestamp_nanos(now);
+                r.sequence.expire(at, r.within);
+                r.long.expire(at, r.within);
+                r.trw.expire(at, r.within);
             }
-            let wanted = action_in(r.actions, rec.event.action);
-            if let Shape::Join {
-                keys, left, right, ..
-            } = &r.rule.shape
-            {
-                // Joins decide by event time: every event moves them on.
-                r.join.advance(keys, r.within, now, &mut self.joined);
-                if wanted {
-                    let (is_left, is_right) = (left.eval(&rec.event), right.eval(&rec.event));
-                    if is_left || is_right {
-                        r.join.push(keys, rec, is_left, is_right, &self.limits);
+            next = next.min(r.windows.next_expire());
+            if let Shape::Join { .. } = &r.rule.shape {
+                if now >= r.join.due(r.within_ns) {
+                    r.join.advance(r.within_ns, now, &mut self.joined);
+                    for j in self.joined.drain(..) {
+                        record_join(r, j, &self.limits);
                     }
                 }
-                for j in self.joined.drain(..) {
-                    record_join(r, j, &self.limits);
+                next = next.min(r.join.due(r.within_ns));
+            }
+        }
+        self.next_tick = next;
+    }
+
+    /// Runs every rule over one record, whose event time is `now` (ns).
+    fn process(&mut self, rec: &Arc<Record>, now: i64) {
+        self.stats.events += 1;
+        let ts = rec.event.timestamp;
+        if now >= self.next_tick {
+            self.tick(now);
+        }
+        let e = &rec.event;
+        let cur = Current::new(rec);
+        let Engine {
+            rules,
+            by_action,
+            key: scratch_key,
+            values,
+            limits,
+            next_tick,
+            ..
+        } = self;
+        let limits = &*limits;
+        for &i in &by_action[e.action as usize] {
+            let r = &mut rules[i];
+            let within = r.within;
+            if let Shape::Join { left, right, .. } = &r.rule.shape {
+                // The allowlist applies to the joined pair (`record_join`).
+                let (is_left, is_right) = (left.eval(e), right.eval(e));
+                if is_left || is_right {
+                    r.join.push(rec, now, is_left, is_right, limits);
+                    *next_tick = (*next_tick).min(r.join.due(r.within_ns));
                 }
                 continue;
             }
-            if !wanted {
+            if !r.rule.filter.eval(e) || r.rule.allow.iter().any(|c| c.eval(e)) {
                 continue;
             }
-            let allowed = || r.rule.allow.iter().any(|c| c.eval(&rec.event));
-            if !matches!(r.rule.shape, Shape::Join { .. }) && !r.rule.allow.is_empty() && allowed()
-            {
-                continue;
-            }
+            let key = Key::Event(&r.rule.by, e);
             match &r.rule.shape {
-                // Handled above, before the allowlist (joins apply it to the joined pair).
+                // Handled above.
                 Shape::Join { .. } => {}
                 Shape::Sequence(steps) => {
-                    if !r.rule.filter.eval(&rec.event) {
-                        continue;
-                    }
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
+                    scratch_key.clear();
+                    scratch_key.extend(r.rule.by.iter().map(|f| f.get(e)));
                     let done = r.sequence.push(
                         steps,
                         r.rule.until.as_ref(),
                         within,
-                        &self.key,
+                        scratch_key,
                         rec,
-                        &self.limits,
+                        limits,
                     );
                     if let Some(done) = done {
                         r.windows
-                            .add_found(&r.rule, &self.key, now, &done.evidence, &self.limits);
+                            .add_found(&r.rule, key, ts, &done.evidence, limits);
                     }
                 }
                 Shape::Distinct(field, n) if r.rule.within > LONG_WINDOW => {
-                    if !r.rule.filter.eval(&rec.event) {
+                    let value = field.get_ref(e);
+                    if value == ValueRef::Missing {
                         continue;
                     }
-                    let value = field.get(&rec.event);
-                    if value == Value::Missing {
-                        continue;
-                    }
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
                     if let Some((d, mut ev, start)) =
-                        r.long.add(&self.key, &value, within, *n, rec, &self.limits)
+                        r.long.add(key, value, within, *n, &cur, limits)
                     {
                         if let Some(last) = ev.last_mut() {
                             *last = EvidenceRef::of(rec).materialize();
                         }
                         let report = Report {
-                            ts: now,
+                            ts,
                             start: Some(start),
                             evidence: ev,
                             distinct: Some(d),
                             count: d,
                         };
-                        r.windows.report(&r.rule, &self.key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, limits);
                     }
                 }
                 Shape::Trw(fields) => {
-                    if !r.rule.filter.eval(&rec.event) {
+                    let contact = Key::Event(fields, e);
+                    if contact.has_missing() {
                         continue;
                     }
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    self.values.clear();
-                    self.values.extend(fields.iter().map(|f| f.get(&rec.event)));
-                    if self.values.contains(&Value::Missing) {
-                        continue;
-                    }
-                    if let Some(v) = r.trw.push(&self.key, &self.values, rec, &self.limits) {
+                    if let Some(v) = r.trw.push(key, contact, &cur, limits) {
                         let report = Report {
-                            ts: now,
+                            ts,
                             start: None,
                             evidence: v.evidence,
                             distinct: Some(v.contacts),
                             count: v.contacts,
                         };
-                        r.windows.report(&r.rule, &self.key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, limits);
                     }
                 }
                 Shape::FirstSeen(field) => {
-                    if !r.rule.filter.eval(&rec.event) {
-                        continue;
-                    }
-                    let value = field.get(&rec.event);
-                    self.values.clear();
-                    self.values.extend(
-                        r.rule
-                            .by
-                            .iter()
-                            .filter(|f| *f != field)
-                            .map(|f| f.get(&rec.event)),
-                    );
-                    if let Some(mut ev) =
-                        r.first_seen
-                            .push(&self.values, &value, r.learn, rec, &self.limits)
-                    {
+                    let value = field.get(e);
+                    values.clear();
+                    values.extend(r.rule.by.iter().filter(|f| *f != field).map(|f| f.get(e)));
+                    if let Some(mut ev) = r.first_seen.push(values, &value, r.learn, &cur, limits) {
                         ev[0] = EvidenceRef::of(rec).materialize();
-                        self.key.clear();
-                        self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
                         let report = Report {
-                            ts: now,
+                            ts,
                             start: None,
                             evidence: ev,
                             distinct: None,
                             count: 1,
                         };
-                        r.windows.report(&r.rule, &self.key, report, &self.limits);
+                        r.windows.report(&r.rule, key, report, limits);
                     }
                 }
                 Shape::Count(_) | Shape::Distinct(..) => {
-                    if !r.rule.filter.eval(&rec.event) {
-                        continue;
-                    }
-                    self.key.clear();
-                    self.key.extend(r.rule.by.iter().map(|f| f.get(&rec.event)));
-                    let value = match r.rule.shape {
-                        Shape::Distinct(f, _) => f.get(&rec.event),
-                        _ => Value::Missing,
-                    };
-                    let line = EvidenceRef::of(rec);
-                    r.windows
-                        .add(&r.rule, &self.key, now, value, line, &self.limits);
+                    r.windows.add(&r.rule, key, rec, now, limits);
                 }
             }
         }
@@ -417,7 +431,7 @@ fn record_join(r: &mut Running, j: Joined, limits: &Limits) {
     if !r.rule.filter.eval(&j.merged) || r.rule.allow.iter().any(|c| c.eval(&j.merged)) {
         return;
     }
-    let key: Vec<Value> = r.rule.by.iter().map(|f| f.get(&j.merged)).collect();
     let ts = j.merged.timestamp;
-    r.windows.add_found(&r.rule, &key, ts, &j.evidence, limits);
+    let key = Key::Event(&r.rule.by, &j.merged);
+    r.windows.add_found(&r.rule, key, ts, &j.evidence, limits);
 }

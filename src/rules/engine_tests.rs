@@ -242,6 +242,43 @@ fn join_finds_an_off_port_server_and_groups_by_port() {
 }
 
 #[test]
+fn join_ties_go_to_the_earlier_record_across_forgotten_ones() {
+    let a = "198.51.100.5";
+    // Ten seconds of control connections to 21 from the same client: by 20 s they are
+    // forgotten, so the key's chain runs past the front of the queue.
+    let mut recs: Vec<Record> = (0..100)
+        .map(|i| packet(i * 100, Action::FirewallAllow, a, "203.0.113.10", 21))
+        .collect();
+    // Two records 500 ms either side of the CONNECT, another client's in between.
+    recs.push(packet(
+        19_500,
+        Action::FirewallAllow,
+        a,
+        "203.0.113.10",
+        2121,
+    ));
+    recs.push(packet(
+        20_000,
+        Action::FirewallAllow,
+        "198.51.100.9",
+        "203.0.113.10",
+        4444,
+    ));
+    recs.push(connect(20_000, a));
+    recs.push(packet(
+        20_500,
+        Action::FirewallAllow,
+        a,
+        "203.0.113.10",
+        3333,
+    ));
+    let got = run(vec![rule(OFF_PORT)], recs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].title, "off 203.0.113.10:2121");
+    assert_eq!(got[0].count, 1);
+}
+
+#[test]
 fn optional_join_key_must_agree_when_both_sides_have_it() {
     let mut c = connect(100, "198.51.100.5");
     c.event.destination_ip = Some("203.0.113.99".parse().unwrap());

@@ -1,5 +1,6 @@
 //! Event fields as rules name them, and the typed values read from them.
 
+use super::key::{hash_refs, ValueRef, STABLE_SEED};
 use compact_str::CompactString;
 use portcullis_parsers::Event;
 use serde::{Deserialize, Serialize};
@@ -112,37 +113,7 @@ impl Field {
 
     /// Reads the field from an event; `Value::Missing` when the event does not have it.
     pub fn get(self, e: &Event) -> Value {
-        fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Value) -> Value {
-            v.map(f).unwrap_or(Value::Missing)
-        }
-        match self {
-            Field::Dataset => Value::Keyword(e.dataset.as_str()),
-            Field::Action => Value::Keyword(e.action.as_str()),
-            Field::Outcome => Value::Keyword(e.outcome.as_str()),
-            Field::SourceIp => opt(e.source_ip, Value::Ip),
-            Field::SourcePort => opt(e.source_port, |p| Value::Number(p.into())),
-            Field::DestinationIp => opt(e.destination_ip, Value::Ip),
-            Field::DestinationPort => opt(e.destination_port, |p| Value::Number(p.into())),
-            Field::Transport => opt(e.transport, |t| match t {
-                portcullis_parsers::Transport::Tcp => Value::Keyword("tcp"),
-                portcullis_parsers::Transport::Udp => Value::Keyword("udp"),
-                portcullis_parsers::Transport::Icmp => Value::Keyword("icmp"),
-                portcullis_parsers::Transport::Icmpv6 => Value::Keyword("ipv6-icmp"),
-                portcullis_parsers::Transport::Other(n) => Value::Number(n.into()),
-            }),
-            Field::Bytes => opt(e.bytes, Value::Number),
-            Field::Packets => opt(e.packets, Value::Number),
-            Field::TcpFlags => opt(e.tcp_flags, |f| Value::Text(f.to_string().into())),
-            Field::UserName => opt(e.user_name.clone(), Value::Text),
-            Field::FtpAnonymous => Value::Bool(e.ftp_anonymous),
-            Field::FilePath => opt(e.file_path.as_deref(), |p| Value::Text(p.into())),
-            Field::FileSize => opt(e.file_size, Value::Number),
-            Field::HostName => opt(e.host_name.clone(), Value::Text),
-            Field::ObserverIp => opt(e.observer_ip, Value::Ip),
-            Field::ProcessPid => opt(e.process_pid, |p| Value::Number(p.into())),
-            Field::RuleName => opt(e.rule_name.clone(), Value::Text),
-            Field::Duration => opt(e.duration_ns, Value::Number),
-        }
+        self.get_ref(e).to_value()
     }
 }
 
@@ -202,45 +173,16 @@ mod tests {
     }
 }
 
-/// A stable 64-bit hash of a sequence of values (FNV-1a over a tagged byte encoding): the same
-/// in every run and build, so compact state keyed by it can be saved and restored.
+/// A stable 64-bit hash of a sequence of values (a multiply-fold mix over their machine
+/// words, see [`hash_refs`]): the same in every run and build, so compact state keyed by it
+/// can be saved and restored.
 pub fn stable_hash<'a>(values: impl IntoIterator<Item = &'a Value>) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(PRIME);
-        }
-    };
-    for v in values {
-        match v {
-            Value::Missing => feed(&[0]),
-            Value::Keyword(k) => {
-                feed(&[1]);
-                feed(k.as_bytes());
-            }
-            Value::Ip(IpAddr::V4(a)) => {
-                feed(&[2]);
-                feed(&a.octets());
-            }
-            Value::Ip(IpAddr::V6(a)) => {
-                feed(&[3]);
-                feed(&a.octets());
-            }
-            Value::Number(n) => {
-                feed(&[4]);
-                feed(&n.to_le_bytes());
-            }
-            Value::Text(t) => {
-                feed(&[5]);
-                feed(t.as_bytes());
-                feed(&[0xff]);
-            }
-            Value::Bool(b) => feed(&[6, u8::from(*b)]),
-        }
-    }
-    h
+    stable_hash_refs(values.into_iter().map(Value::as_ref))
+}
+
+/// [`stable_hash`] of borrowed values (read straight from an event).
+pub fn stable_hash_refs<'a>(values: impl IntoIterator<Item = ValueRef<'a>>) -> u64 {
+    hash_refs(STABLE_SEED, values)
 }
 
 #[cfg(test)]

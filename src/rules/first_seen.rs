@@ -1,11 +1,10 @@
 //! First-seen values: after a learning period, a value of a field never seen before for a
 //! group (a new port an FTP server answers on, a new server a client talks to).
 
-use super::compact::{value_hash, Place};
+use super::compact::{value_hash, Current};
 use super::field::{stable_hash, Value};
 use super::limits::Limits;
 use crate::incident::Evidence;
-use crate::record::Record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -37,7 +36,7 @@ impl FirstSeenState {
         key: &[Value],
         value: &Value,
         learn: chrono::Duration,
-        rec: &Record,
+        rec: &Current<'_>,
         limits: &Limits,
     ) -> Option<Vec<Evidence>> {
         if *value == Value::Missing {
@@ -60,6 +59,6 @@ impl FirstSeenState {
             return None;
         }
         set.insert(v);
-        (now >= started + learn).then(|| vec![Place::of(rec).evidence()])
+        (now >= started + learn).then(|| vec![rec.place().evidence()])
     }
 }

@@ -4,19 +4,34 @@
 //! Nearest, not any: an FTP client's control connection and its passive data connections come
 //! from the same address seconds apart, and only the record closest in time to the session's
 //! CONNECT is the control connection.
+//!
+//! Right events wait in one queue in arrival (time) order; each carries the hash of its
+//! required keys and the position of the previous right with the same hash, and a table
+//! maps each hash to its newest right. A left walks its chain; old rights leave from the
+//! front. Nothing is allocated per key: an accepted TCP record, the commonest event, costs a
+//! queue slot and a table update.
 
-use super::field::{Field, Value};
+use super::field::Field;
+use super::key::{random_seed, Key, ValueRef};
 use super::limits::Limits;
+use super::time::nanos;
 use crate::record::{EvidenceRef, Record};
-use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
 use portcullis_parsers::Event;
-use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Most events one join rule holds while they wait for a partner. The tolerance is seconds,
 /// so this is only reached by floods; hits are counted, never an OOM.
 pub const MAX_JOIN_PENDING: usize = 200_000;
+
+/// Stale key-table entries tolerated beyond twice the rights held, so a quiet join does
+/// not sweep its table at every prune.
+const STALE_SLACK: usize = 1024;
+
+/// Marks the end of a chain of rights.
+const NO_PREVIOUS: u64 = u64::MAX;
 
 /// A left and right event that joined.
 #[derive(Debug)]
@@ -27,110 +42,152 @@ pub struct Joined {
     pub evidence: Vec<EvidenceRef>,
 }
 
+/// A right event waiting for lefts.
+#[derive(Debug, Clone)]
+struct Right {
+    rec: Arc<Record>,
+    /// Event time in nanoseconds.
+    at: i64,
+    /// Sequence number of the previous right with the same hash, or [`NO_PREVIOUS`].
+    prev: u64,
+}
+
 /// Pending events of one join rule.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct JoinState {
+    /// The `on` keys that must be present and equal.
+    required: Vec<Field>,
+    /// The `on` keys that must agree only when both events carry them.
+    optional: Vec<Field>,
     /// Left events in time order, shared with the engine (never copied).
     lefts: VecDeque<Arc<Record>>,
-    rights: HashMap<Vec<Value>, VecDeque<Arc<Record>>, foldhash::fast::RandomState>,
-    right_len: usize,
-    /// Event time from which old right events are forgotten again (one tolerance after the
-    /// last time), so the per-event check is a comparison, not date arithmetic.
-    next_prune: Option<DateTime<Utc>>,
+    /// Right events in arrival order; the first has sequence number `base`.
+    rights: VecDeque<Right>,
+    base: u64,
+    /// (key hash, sequence number of the newest right with it).
+    newest: HashTable<(u64, u64)>,
+    /// Seed of the key hashes.
+    seed: u64,
+    /// Event time (ns) from which old right events are forgotten again (one tolerance after
+    /// the last time); `None` before the first event.
+    next_prune: Option<i64>,
     /// Report left events without a partner instead of pairs (`join unmatched`).
     unmatched: bool,
     /// Events dropped because `[limits] join_pending` was reached.
     pub cap_hits: u64,
 }
 
-/// The required keys of an event, or `None` when one is missing (it cannot join).
-fn primary_key(keys: &[(Field, bool)], e: &Event) -> Option<Vec<Value>> {
-    keys.iter()
-        .filter(|(_, optional)| !optional)
-        .map(|(f, _)| Some(f.get(e)).filter(|v| *v != Value::Missing))
-        .collect()
-}
-
-fn optional_keys_agree(keys: &[(Field, bool)], a: &Event, b: &Event) -> bool {
-    keys.iter().filter(|(_, optional)| *optional).all(|(f, _)| {
-        let (x, y) = (f.get(a), f.get(b));
-        x == Value::Missing || y == Value::Missing || x == y
-    })
+impl Default for JoinState {
+    fn default() -> JoinState {
+        JoinState {
+            required: Vec::new(),
+            optional: Vec::new(),
+            lefts: VecDeque::new(),
+            rights: VecDeque::new(),
+            base: 0,
+            newest: HashTable::new(),
+            seed: random_seed(),
+            next_prune: None,
+            unmatched: false,
+            cap_hits: 0,
+        }
+    }
 }
 
 impl JoinState {
-    /// Empty state; `unmatched` reports left events that find no partner.
-    pub fn new(unmatched: bool) -> JoinState {
+    /// Empty state for a join on `keys` (field, optional); `unmatched` reports left events
+    /// that find no partner.
+    pub fn new(keys: &[(Field, bool)], unmatched: bool) -> JoinState {
         JoinState {
+            required: keys.iter().filter(|k| !k.1).map(|k| k.0).collect(),
+            optional: keys.iter().filter(|k| k.1).map(|k| k.0).collect(),
             unmatched,
             ..JoinState::default()
         }
     }
 
+    /// Hash of the required keys of `e`, or `None` when one is missing (it cannot join).
+    fn key_hash(&self, e: &Event) -> Option<u64> {
+        let key = Key::Event(&self.required, e);
+        (!key.has_missing()).then(|| key.hash(self.seed))
+    }
+
     /// Takes an event that matched the left and/or right condition.
+    /// `at` is its event time in nanoseconds.
     pub fn push(
         &mut self,
-        keys: &[(Field, bool)],
         rec: &Arc<Record>,
+        at: i64,
         is_left: bool,
         is_right: bool,
         limits: &Limits,
     ) {
-        if self.lefts.len() + self.right_len >= limits.join_pending {
+        if self.lefts.len() + self.rights.len() >= limits.join_pending {
             self.cap_hits += 1;
             return;
         }
-        let Some(k) = primary_key(keys, &rec.event) else {
+        let Some(hash) = self.key_hash(&rec.event) else {
             return;
         };
         if is_left {
             self.lefts.push_back(rec.clone());
         }
         if is_right {
-            self.rights.entry(k).or_default().push_back(rec.clone());
-            self.right_len += 1;
+            self.push_right(rec.clone(), at, hash);
         }
     }
 
-    /// Decides every left event whose tolerance window has fully passed at `now`, and forgets
-    /// right events too old to join any pending left.
-    pub fn advance(
-        &mut self,
-        keys: &[(Field, bool)],
-        tolerance: chrono::Duration,
-        now: DateTime<Utc>,
-        out: &mut Vec<Joined>,
-    ) {
-        // `l.timestamp < now - tolerance`, without date arithmetic while nothing is pending.
-        if self.lefts.front().is_some() {
-            let decided_before = now - tolerance;
-            while self
-                .lefts
-                .front()
-                .is_some_and(|l| l.event.timestamp < decided_before)
-            {
-                let left = self.lefts.pop_front().expect("checked above");
-                self.decide(keys, tolerance, &left, out);
+    fn push_right(&mut self, rec: Arc<Record>, at: i64, hash: u64) {
+        let seq = self.base + self.rights.len() as u64;
+        let prev = match self.newest.find_mut(hash, |e| e.0 == hash) {
+            Some(slot) => std::mem::replace(&mut slot.1, seq),
+            None => {
+                self.newest.insert_unique(hash, (hash, seq), |e| e.0);
+                NO_PREVIOUS
             }
+        };
+        self.rights.push_back(Right { rec, at, prev });
+    }
+
+    /// Event time (ns) at which [`JoinState::advance`] has work: a left's tolerance has
+    /// passed, or old rights are due to be forgotten.
+    pub fn due(&self, tolerance: i64) -> i64 {
+        let left = self.lefts.front().map_or(i64::MAX, |l| {
+            nanos(l.event.timestamp)
+                .saturating_add(tolerance)
+                .saturating_add(1)
+        });
+        left.min(self.next_prune.unwrap_or(i64::MIN))
+    }
+
+    /// Decides every left event whose tolerance window has fully passed at `now` (ns), and
+    /// forgets right events too old to join any pending left.
+    pub fn advance(&mut self, tolerance: i64, now: i64, out: &mut Vec<Joined>) {
+        let decided_before = now.saturating_sub(tolerance);
+        while self
+            .lefts
+            .front()
+            .is_some_and(|l| nanos(l.event.timestamp) < decided_before)
+        {
+            let left = self.lefts.pop_front().expect("checked above");
+            self.decide(tolerance, &left, out);
         }
-        // Forgetting old right events walks every key: do it once per tolerance of event time.
+        // Forgetting old right events: once per tolerance of event time.
         if self.next_prune.is_some_and(|t| now < t) {
             return;
         }
-        self.next_prune = Some(
-            now.checked_add_signed(tolerance)
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
-        );
-        let horizon = now - tolerance - tolerance - tolerance;
-        let mut removed = 0;
-        self.rights.retain(|_, q| {
-            while q.front().is_some_and(|r| r.event.timestamp < horizon) {
-                q.pop_front();
-                removed += 1;
-            }
-            !q.is_empty()
-        });
-        self.right_len -= removed;
+        self.next_prune = Some(now.saturating_add(tolerance));
+        let horizon = now.saturating_sub(tolerance.saturating_mul(3));
+        while self.rights.front().is_some_and(|r| r.at < horizon) {
+            self.rights.pop_front();
+            self.base += 1;
+        }
+        // Table entries whose newest right left are harmless (a chain stops below `base`);
+        // they are swept in one pass once they outnumber the rights.
+        if self.newest.len() > 2 * self.rights.len() + STALE_SLACK {
+            let base = self.base;
+            self.newest.retain(|e| e.1 >= base);
+        }
     }
 
     /// Left events still waiting for their tolerance to pass.
@@ -139,36 +196,49 @@ impl JoinState {
     }
 
     /// Decides every pending left event (end of input).
-    pub fn finish(
-        &mut self,
-        keys: &[(Field, bool)],
-        tolerance: chrono::Duration,
-        out: &mut Vec<Joined>,
-    ) {
+    pub fn finish(&mut self, tolerance: i64, out: &mut Vec<Joined>) {
         while let Some(left) = self.lefts.pop_front() {
-            self.decide(keys, tolerance, &left, out);
+            self.decide(tolerance, &left, out);
         }
     }
 
-    fn decide(
-        &self,
-        keys: &[(Field, bool)],
-        tolerance: chrono::Duration,
-        left: &Record,
-        out: &mut Vec<Joined>,
-    ) {
-        let Some(k) = primary_key(keys, &left.event) else {
+    /// The right nearest in time to `left` with equal keys, the earliest one on a tie.
+    fn nearest(&self, tolerance: i64, left: &Event) -> Option<&Record> {
+        let hash = self.key_hash(left)?;
+        let t = nanos(left.timestamp);
+        let mut seq = self.newest.find(hash, |e| e.0 == hash)?.1;
+        let mut best: Option<(i64, i64, &Record)> = None;
+        // Newest first: a later candidate replaces an equal one found before it.
+        while seq != NO_PREVIOUS && seq >= self.base {
+            let r = &self.rights[(seq - self.base) as usize];
+            seq = r.prev;
+            let distance = (r.at - t).abs();
+            if distance > tolerance
+                || !Key::Event(&self.required, left)
+                    .equals(&Key::Event(&self.required, &r.rec.event))
+                || !self.optional_keys_agree(left, &r.rec.event)
+            {
+                continue;
+            }
+            if best.is_none_or(|(d, at, _)| (distance, r.at) <= (d, at)) {
+                best = Some((distance, r.at, &r.rec));
+            }
+        }
+        best.map(|(_, _, r)| r)
+    }
+
+    fn optional_keys_agree(&self, a: &Event, b: &Event) -> bool {
+        self.optional.iter().all(|f| {
+            let (x, y) = (f.get_ref(a), f.get_ref(b));
+            x == ValueRef::Missing || y == ValueRef::Missing || x == y
+        })
+    }
+
+    fn decide(&self, tolerance: i64, left: &Record, out: &mut Vec<Joined>) {
+        if self.key_hash(&left.event).is_none() {
             return;
-        };
-        let t = left.event.timestamp;
-        let best = self.rights.get(&k).and_then(|candidates| {
-            candidates
-                .iter()
-                .filter(|r| (r.event.timestamp - t).abs() <= tolerance)
-                .filter(|r| optional_keys_agree(keys, &left.event, &r.event))
-                .min_by_key(|r| ((r.event.timestamp - t).abs(), r.event.timestamp))
-        });
-        match (best, self.unmatched) {
+        }
+        match (self.nearest(tolerance, &left.event), self.unmatched) {
             (Some(right), false) => out.push(Joined {
                 merged: overlay(&left.event, &right.event),
                 evidence: vec![EvidenceRef::of(left), EvidenceRef::of(right)],
@@ -179,6 +249,77 @@ impl JoinState {
             }),
             _ => {}
         }
+    }
+
+    /// Rebuilds the key table after a restore, for a join on `keys` (the table's hashes
+    /// are not saved: they depend on this process's hash seed).
+    pub fn reindex(&mut self, keys: &[(Field, bool)]) {
+        let rights = std::mem::take(&mut self.rights);
+        let restored = JoinState::new(keys, self.unmatched);
+        self.required = restored.required;
+        self.optional = restored.optional;
+        self.newest = HashTable::new();
+        self.base = 0;
+        for r in rights {
+            if let Some(hash) = self.key_hash(&r.rec.event) {
+                self.push_right(r.rec, r.at, hash);
+            }
+        }
+    }
+}
+
+/// What a snapshot keeps of a join: the waiting events; the key table is rebuilt.
+#[derive(Serialize)]
+struct JoinOut<'a> {
+    lefts: &'a VecDeque<Arc<Record>>,
+    rights: Vec<&'a Arc<Record>>,
+    next_prune: Option<i64>,
+    unmatched: bool,
+    cap_hits: u64,
+}
+
+#[derive(Deserialize)]
+struct JoinIn {
+    lefts: VecDeque<Arc<Record>>,
+    rights: Vec<Arc<Record>>,
+    next_prune: Option<i64>,
+    unmatched: bool,
+    cap_hits: u64,
+}
+
+impl Serialize for JoinState {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        JoinOut {
+            lefts: &self.lefts,
+            rights: self.rights.iter().map(|r| &r.rec).collect(),
+            next_prune: self.next_prune,
+            unmatched: self.unmatched,
+            cap_hits: self.cap_hits,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for JoinState {
+    /// The events back, without the key table: [`JoinState::reindex`] rebuilds it.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<JoinState, D::Error> {
+        let j = JoinIn::deserialize(d)?;
+        Ok(JoinState {
+            lefts: j.lefts,
+            rights: j
+                .rights
+                .into_iter()
+                .map(|rec| Right {
+                    at: nanos(rec.event.timestamp),
+                    rec,
+                    prev: NO_PREVIOUS,
+                })
+                .collect(),
+            next_prune: j.next_prune,
+            unmatched: j.unmatched,
+            cap_hits: j.cap_hits,
+            ..JoinState::default()
+        })
     }
 }
 

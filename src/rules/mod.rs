@@ -11,10 +11,12 @@ mod engine_tests;
 pub mod field;
 pub mod first_seen;
 pub mod join;
+pub mod key;
 pub mod lang;
 pub mod limits;
 pub mod sequence;
 pub mod template;
+pub mod time;
 pub mod trw;
 pub mod window;
 

@@ -21,6 +21,7 @@ use crate::rules::field::Value;
 use crate::rules::first_seen::FirstSeenState;
 use crate::rules::join::JoinState;
 use crate::rules::sequence::SequenceState;
+use crate::rules::time::nanos;
 use crate::rules::trw::TrwState;
 use crate::rules::window::Windows;
 use crate::rules::Rule;
@@ -39,7 +40,7 @@ use std::time::Duration;
 const MAGIC: &[u8; 4] = b"PCSN";
 /// Layout version: bump it whenever a serialized state type changes, so an old snapshot is
 /// refused (and the engine starts empty, saying why) instead of misread.
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 2;
 
 /// Why a snapshot cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +129,7 @@ struct RuleIn {
 
 #[derive(Serialize)]
 struct StateOut<'a> {
-    buffer: &'a VecDeque<Arc<Record>>,
+    buffer: Vec<&'a Arc<Record>>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     stats: EngineStats,
@@ -161,7 +162,7 @@ struct FrozenRule {
 /// while the engine goes on ([`Engine::freeze`]). Records and evidence lines are shared
 /// with the engine (reference counted), so the copy costs the maps and lists, not the text.
 pub struct Frozen {
-    buffer: VecDeque<Arc<Record>>,
+    buffer: Vec<Arc<Record>>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     stats: EngineStats,
@@ -172,7 +173,7 @@ impl Frozen {
     /// The snapshot bytes, the same as [`Engine::snapshot`] gave at the moment of the copy.
     pub fn encode(&self) -> Vec<u8> {
         encode(&StateOut {
-            buffer: &self.buffer,
+            buffer: self.buffer.iter().collect(),
             max_seen: self.max_seen,
             released: self.released,
             stats: self.stats,
@@ -207,9 +208,9 @@ impl Engine {
     /// The whole correlation state as bytes (see the module docs for the layout).
     pub fn snapshot(&self) -> Vec<u8> {
         encode(&StateOut {
-            buffer: &self.buffer,
-            max_seen: self.max_seen,
-            released: self.released,
+            buffer: self.buffer.iter().map(|(_, r)| r).collect(),
+            max_seen: self.max_seen.map(DateTime::from_timestamp_nanos),
+            released: self.released.map(DateTime::from_timestamp_nanos),
             stats: self.stats,
             rules: self
                 .rules
@@ -233,9 +234,9 @@ impl Engine {
     /// (see `benches/snapshot_pause.rs`), so the daemon's loop pays only the copy.
     pub fn freeze(&self) -> Frozen {
         Frozen {
-            buffer: self.buffer.clone(),
-            max_seen: self.max_seen,
-            released: self.released,
+            buffer: self.buffer.iter().map(|(_, r)| Arc::clone(r)).collect(),
+            max_seen: self.max_seen.map(DateTime::from_timestamp_nanos),
+            released: self.released.map(DateTime::from_timestamp_nanos),
             stats: self.stats,
             rules: self
                 .rules
@@ -274,9 +275,13 @@ impl Engine {
         }
         let state: StateIn = postcard::from_bytes(body)?;
         let mut engine = Engine::new(rules, lateness);
-        engine.buffer = state.buffer;
-        engine.max_seen = state.max_seen;
-        engine.released = state.released;
+        engine.buffer = state
+            .buffer
+            .into_iter()
+            .map(|r| (nanos(r.event.timestamp), r))
+            .collect();
+        engine.max_seen = state.max_seen.map(nanos);
+        engine.released = state.released.map(nanos);
         engine.stats = state.stats;
         let mut saved = state.rules;
         let mut report = RestoreReport::default();
@@ -292,6 +297,9 @@ impl Engine {
             let s = saved.swap_remove(i);
             r.windows = s.windows;
             r.join = s.join;
+            if let crate::rules::Shape::Join { keys, .. } = &r.rule.shape {
+                r.join.reindex(keys);
+            }
             r.sequence = s.sequence;
             r.long = s.long;
             r.trw = s.trw;

@@ -9,11 +9,10 @@
 //! when it reaches β/α = 99 and "benign" when it falls to (1−β)/(1−α) ≈ 0.0101 (α = 0.01,
 //! β = 0.99). With these numbers four straight failures decide a scanner.
 
-use super::compact::{secs, sweep_every, Place};
-use super::field::{stable_hash, Value};
+use super::compact::{secs, sweep_every, Current, Place};
+use super::key::Key;
 use super::limits::Limits;
 use crate::incident::Evidence;
-use crate::record::Record;
 use chrono::{DateTime, Utc};
 use portcullis_parsers::{Action, Event, Outcome, TcpFlags};
 use serde::{Deserialize, Serialize};
@@ -106,13 +105,13 @@ impl TrwState {
     /// walk decides "scanner" with this event, or when a declared scanner makes a new contact.
     pub fn push(
         &mut self,
-        key: &[Value],
-        contact: &[Value],
-        rec: &Record,
+        key: Key<'_>,
+        contact: Key<'_>,
+        rec: &Current<'_>,
         limits: &Limits,
     ) -> Option<Verdict> {
         let outcome = contact_outcome(&rec.event)?;
-        let k = stable_hash(key);
+        let k = key.stable_hash();
         if !self.walks.contains_key(&k) && self.walks.len() >= limits.compact_groups {
             self.cap_hits += 1;
             return None;
@@ -125,7 +124,7 @@ impl TrwState {
             return None;
         }
         let c = {
-            let h = stable_hash(contact);
+            let h = contact.stable_hash();
             (h ^ (h >> 32)) as u32
         };
         if walk.contacts.contains(&c) {
@@ -136,7 +135,7 @@ impl TrwState {
         }
         walk.contacts.push(c);
         if walk.places.len() < TRW_EVIDENCE {
-            walk.places.push(Place::of(rec));
+            walk.places.push(rec.place());
         }
         let was_scanner = walk.decided == Some(true);
         walk.llr += if outcome { down } else { up };
@@ -153,7 +152,7 @@ impl TrwState {
             }
         }
         let evidence = if was_scanner {
-            vec![Place::of(rec).evidence()]
+            vec![rec.place().evidence()]
         } else {
             walk.places.iter().map(Place::evidence).collect()
         };
@@ -178,7 +177,8 @@ impl TrwState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::RawLine;
+    use crate::record::{RawLine, Record};
+    use crate::rules::field::Value;
     use chrono::TimeZone;
     use portcullis_parsers::Dataset;
 
@@ -203,16 +203,34 @@ mod tests {
         for i in 1..=3 {
             let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(&key, &c, &r, &Limits::default()).is_none(),
+                s.push(
+                    Key::Values(&key),
+                    Key::Values(&c),
+                    &Current::new(&r),
+                    &Limits::default()
+                )
+                .is_none(),
                 "decided after {i}"
             );
         }
         // A repeated contact is not a first contact.
         let (c, r) = contact(3, Outcome::Failure);
-        assert!(s.push(&key, &c, &r, &Limits::default()).is_none());
+        assert!(s
+            .push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default()
+            )
+            .is_none());
         let (c, r) = contact(4, Outcome::Failure);
         let v = s
-            .push(&key, &c, &r, &Limits::default())
+            .push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default(),
+            )
             .expect("scanner after 4 failures");
         assert_eq!(v.contacts, 4);
         assert_eq!(v.evidence.len(), 4);
@@ -224,12 +242,25 @@ mod tests {
         let key = [Value::Ip("198.51.100.1".parse().unwrap())];
         for i in 1..=4 {
             let (c, r) = contact(i, Outcome::Success);
-            assert!(s.push(&key, &c, &r, &Limits::default()).is_none());
+            assert!(s
+                .push(
+                    Key::Values(&key),
+                    Key::Values(&c),
+                    &Current::new(&r),
+                    &Limits::default()
+                )
+                .is_none());
         }
         for i in 10..30 {
             let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(&key, &c, &r, &Limits::default()).is_none(),
+                s.push(
+                    Key::Values(&key),
+                    Key::Values(&c),
+                    &Current::new(&r),
+                    &Limits::default()
+                )
+                .is_none(),
                 "benign host re-walked at {i}"
             );
         }
@@ -249,7 +280,14 @@ mod tests {
         let mut decided_at = None;
         for (i, o) in outcomes.into_iter().enumerate() {
             let (c, r) = contact(i as u8 + 1, o);
-            if s.push(&key, &c, &r, &Limits::default()).is_some() {
+            if s.push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default(),
+            )
+            .is_some()
+            {
                 decided_at = Some(i + 1);
                 break;
             }
@@ -259,7 +297,14 @@ mod tests {
             "F S F F F sums to 3 failures net: not yet"
         );
         let (c, r) = contact(9, Outcome::Failure);
-        assert!(s.push(&key, &c, &r, &Limits::default()).is_some());
+        assert!(s
+            .push(
+                Key::Values(&key),
+                Key::Values(&c),
+                &Current::new(&r),
+                &Limits::default()
+            )
+            .is_some());
     }
 
     #[test]

@@ -5,14 +5,17 @@
 //! keep coming within the quiet period they update that incident instead of opening new ones.
 
 use super::field::Value;
+use super::key::{Key, ValueRef};
 use super::limits::Limits;
+use super::time::{nanos, span};
 use super::{Rule, Shape};
 use crate::incident::{incident_id, Evidence, Incident, EVIDENCE_FIRST, EVIDENCE_LAST};
-use crate::record::EvidenceRef;
+use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
-use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet, VecDeque};
+use hashbrown::HashTable;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Most groups one rule tracks at once. A group costs up to a few KiB (its window's evidence),
@@ -36,6 +39,8 @@ struct Open {
     id: String,
     first_seen: DateTime<Utc>,
     last_seen: DateTime<Utc>,
+    /// `last_seen` in nanoseconds, for the quiet-period check on every event.
+    last_ns: i64,
     count: u64,
     first: Vec<Evidence>,
     last: VecDeque<Evidence>,
@@ -52,6 +57,7 @@ impl Open {
         Open {
             id,
             first_seen,
+            last_ns: nanos(last_seen),
             last_seen,
             count: 0,
             first: Vec::new(),
@@ -72,7 +78,7 @@ impl Open {
         max_values: usize,
     ) {
         self.count += 1;
-        self.last_seen = self.last_seen.max(ts);
+        self.seen_at(ts);
         if value != Value::Missing && !self.values.contains(&value) {
             if self.values.len() < max_values {
                 self.values.insert(value);
@@ -84,6 +90,14 @@ impl Open {
             self.push_evidence(line);
         }
         self.dirty = true;
+    }
+
+    /// Moves `last_seen` on to `ts` if that is later.
+    fn seen_at(&mut self, ts: DateTime<Utc>) {
+        if ts > self.last_seen {
+            self.last_seen = ts;
+            self.last_ns = nanos(ts);
+        }
     }
 
     fn push_evidence(&mut self, ev: &EvidenceRef) {
@@ -132,44 +146,98 @@ pub struct Report {
 /// One group's state.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Group {
-    /// Matching events inside the window before the incident opens: (time, value, line).
-    /// `count` keeps the latest N; `distinct` keeps the latest event per value. Lines are
-    /// references into read buffers; text is copied only when an incident opens.
-    recent: VecDeque<(DateTime<Utc>, Value, EvidenceRef)>,
-    open: Option<Open>,
+    /// The group's key values.
+    key: Vec<Value>,
+    /// Matching records inside the window before the incident opens, with the time (ns)
+    /// they count at. `count` keeps the latest N; `distinct` keeps the latest record per
+    /// value, at the time its value was last seen. Records are shared with the engine; line
+    /// text is copied only when an incident opens.
+    recent: VecDeque<(i64, Arc<Record>)>,
+    /// Boxed: most groups never open one.
+    open: Option<Box<Open>>,
+}
+
+/// The groups of one rule, found by a key read straight from the event.
+#[derive(Debug, Clone)]
+struct Groups {
+    /// (hash of the key, group).
+    table: HashTable<(u64, Group)>,
+    /// Seed of the key hashes.
+    seed: u64,
+}
+
+impl Default for Groups {
+    fn default() -> Groups {
+        Groups {
+            table: HashTable::new(),
+            seed: super::key::random_seed(),
+        }
+    }
+}
+
+impl Groups {
+    /// The group of `key`, created if the rule is under its group cap (else counted, `None`).
+    fn get_or_insert(
+        &mut self,
+        key: Key<'_>,
+        caps: &mut CapHits,
+        max_groups: usize,
+    ) -> Option<&mut Group> {
+        let hash = key.hash(self.seed);
+        let full = self.table.len() >= max_groups;
+        match self.table.entry(
+            hash,
+            |(h, g)| *h == hash && key.matches(&g.key),
+            |(h, _)| *h,
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => Some(&mut o.into_mut().1),
+            hashbrown::hash_table::Entry::Vacant(_) if full => {
+                caps.groups += 1;
+                None
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let group = Group {
+                    key: key.to_vec(),
+                    ..Group::default()
+                };
+                Some(&mut v.insert((hash, group)).into_mut().1)
+            }
+        }
+    }
+}
+
+impl Serialize for Groups {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.table.iter().map(|(_, g)| g))
+    }
+}
+
+impl<'de> Deserialize<'de> for Groups {
+    /// The groups back, hashed with this process's seed.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Groups, D::Error> {
+        let mut groups = Groups::default();
+        for g in Vec::<Group>::deserialize(d)? {
+            let hash = Key::Values(&g.key).hash(groups.seed);
+            groups.table.insert_unique(hash, (hash, g), |(h, _)| *h);
+        }
+        Ok(groups)
+    }
 }
 
 /// The groups of one rule.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Windows {
     rule: Arc<str>,
-    groups: HashMap<Vec<Value>, Group, RandomState>,
+    groups: Groups,
     /// Incidents that closed since the last drain, with their final state.
     closed: Vec<Incident>,
     /// Cap hits so far.
     pub caps: CapHits,
-    /// Event time of the next sweep for expired groups.
-    next_expire: Option<DateTime<Utc>>,
-    /// The rule's window and quiet period as chrono durations, converted once.
-    within: chrono::Duration,
-    quiet: chrono::Duration,
-}
-
-/// The group of `key`, created if the rule is under its group cap (else counted, `None`).
-fn group_mut<'a>(
-    groups: &'a mut HashMap<Vec<Value>, Group, RandomState>,
-    caps: &mut CapHits,
-    key: &[Value],
-    max_groups: usize,
-) -> Option<&'a mut Group> {
-    if !groups.contains_key(key) {
-        if groups.len() >= max_groups {
-            caps.groups += 1;
-            return None;
-        }
-        groups.insert(key.to_vec(), Group::default());
-    }
-    groups.get_mut(key)
+    /// Event time (ns) of the next sweep for expired groups.
+    next_expire: i64,
+    /// The rule's window and quiet period in nanoseconds, converted once.
+    within: i64,
+    quiet: i64,
 }
 
 impl Windows {
@@ -177,47 +245,42 @@ impl Windows {
     pub fn new(rule: &Rule) -> Windows {
         Windows {
             rule: Arc::from(rule.name.as_str()),
-            groups: HashMap::default(),
+            groups: Groups::default(),
             closed: Vec::new(),
             caps: CapHits::default(),
-            next_expire: None,
-            within: chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX),
-            quiet: chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX),
+            next_expire: i64::MIN,
+            within: span(rule.within),
+            quiet: span(rule.quiet),
         }
     }
 
     /// Number of groups tracked now.
     pub fn group_count(&self) -> usize {
-        self.groups.len()
+        self.groups.table.len()
     }
 
-    /// Adds one matching event of a `count` or `distinct` rule at `ts` to group `key`.
-    /// `value` is the counted field's value (`distinct`), `Value::Missing` otherwise; `line`
-    /// is the event's line.
-    pub fn add(
-        &mut self,
-        rule: &Rule,
-        key: &[Value],
-        ts: DateTime<Utc>,
-        value: Value,
-        line: EvidenceRef,
-        limits: &Limits,
-    ) {
-        let Some(group) = group_mut(
-            &mut self.groups,
-            &mut self.caps,
-            key,
-            limits.groups_per_rule,
-        ) else {
+    /// Adds one matching event of a `count` or `distinct` rule, the record `rec` at `now`
+    /// (ns), to group `key`. A `distinct` rule counts the value of its field, a `count` rule
+    /// each event.
+    pub fn add(&mut self, rule: &Rule, key: Key<'_>, rec: &Arc<Record>, now: i64, limits: &Limits) {
+        let distinct = match rule.shape {
+            Shape::Distinct(f, _) => Some(f),
+            _ => None,
+        };
+        let value = distinct.map_or(ValueRef::Missing, |f| f.get_ref(&rec.event));
+        let Some(group) = self
+            .groups
+            .get_or_insert(key, &mut self.caps, limits.groups_per_rule)
+        else {
             return;
         };
         // An open incident that is still active absorbs the event.
         if let Some(open) = &mut group.open {
-            if ts <= open.last_seen + self.quiet {
+            if now <= open.last_ns.saturating_add(self.quiet) {
                 open.absorb(
-                    ts,
-                    value,
-                    std::slice::from_ref(&line),
+                    rec.event.timestamp,
+                    value.to_value(),
+                    &[EvidenceRef::of(rec)],
                     &mut self.caps,
                     limits.values_per_group,
                 );
@@ -225,59 +288,67 @@ impl Windows {
             }
             let done = group.open.take().expect("checked above");
             self.closed
-                .push(snapshot(&self.rule, rule, key, done, false));
+                .push(snapshot(&self.rule, rule, &group.key, *done, false));
         }
 
-        if let Some((oldest, _, _)) = group.recent.front() {
-            let horizon = ts - self.within;
+        if let Some((oldest, _)) = group.recent.front() {
+            let horizon = now.saturating_sub(self.within);
             if *oldest < horizon {
-                while group.recent.front().is_some_and(|(t, _, _)| *t < horizon) {
+                while group.recent.front().is_some_and(|(t, _)| *t < horizon) {
                     group.recent.pop_front();
                 }
             }
         }
-        let threshold = match rule.shape {
-            Shape::Distinct(_, n) => {
-                if value == Value::Missing {
+        let threshold = match (&rule.shape, distinct) {
+            (Shape::Distinct(_, n), Some(f)) => {
+                if value == ValueRef::Missing {
                     return;
                 }
-                if let Some(pos) = group.recent.iter().position(|(_, v, _)| *v == value) {
+                let same = |(_, r): &(i64, Arc<Record>)| f.get_ref(&r.event) == value;
+                if let Some(pos) = group.recent.iter().position(same) {
                     // A value already in the window: only its time moves.
-                    let (_, v, line) = group.recent.remove(pos).expect("found above");
-                    group.recent.push_back((ts, v, line));
+                    let (_, kept) = group.recent.remove(pos).expect("found above");
+                    group.recent.push_back((now, kept));
                     return;
                 }
                 if group.recent.len() >= limits.values_per_group {
                     self.caps.values += 1;
                     group.recent.pop_front();
                 }
-                n
+                *n
             }
-            Shape::Count(n) => {
-                if group.recent.len() as u64 >= n {
+            (Shape::Count(n), _) => {
+                if group.recent.len() as u64 >= *n {
                     group.recent.pop_front();
                 }
-                n
+                *n
             }
-            Shape::Join { .. } | Shape::Sequence(_) | Shape::Trw(_) | Shape::FirstSeen(_) => 1,
+            _ => 1,
         };
-        group.recent.push_back((ts, value, line));
+        group.recent.push_back((now, rec.clone()));
         if group.recent.len() as u64 >= threshold {
+            // The earliest of the records' times and the times they count at (a late
+            // record's repeated value counts at its own, earlier time).
+            let ts = rec.event.timestamp;
             let first_seen = group
                 .recent
                 .iter()
-                .flat_map(|(t, _, line)| [*t, line.timestamp])
+                .map(|(t, r)| r.event.timestamp.min(DateTime::from_timestamp_nanos(*t)))
                 .min()
                 .unwrap_or(ts);
-            let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
+            let mut open = Open::new(
+                incident_id(&self.rule, &group.key, first_seen),
+                first_seen,
+                ts,
+            );
             open.count = group.recent.len() as u64;
-            for (_, v, line) in group.recent.drain(..) {
-                if v != Value::Missing {
-                    open.values.insert(v);
+            for (_, r) in group.recent.drain(..) {
+                if let Some(f) = distinct {
+                    open.values.insert(f.get(&r.event));
                 }
-                open.push_evidence(&line);
+                open.push_evidence(&EvidenceRef::of(&r));
             }
-            group.open = Some(open);
+            group.open = Some(Box::new(open));
         }
     }
 
@@ -287,7 +358,7 @@ impl Windows {
     pub fn add_found(
         &mut self,
         rule: &Rule,
-        key: &[Value],
+        key: Key<'_>,
         ts: DateTime<Utc>,
         evidence: &[EvidenceRef],
         limits: &Limits,
@@ -304,7 +375,7 @@ impl Windows {
 
     /// Opens or updates the incident of group `key` for a detector that keeps its own state
     /// (long windows, random walks, first-seen values): the threshold is already met.
-    pub fn report(&mut self, rule: &Rule, key: &[Value], r: Report, limits: &Limits) {
+    pub fn report(&mut self, rule: &Rule, key: Key<'_>, r: Report, limits: &Limits) {
         let Report {
             ts,
             start,
@@ -312,18 +383,16 @@ impl Windows {
             distinct,
             count,
         } = r;
-        let Some(group) = group_mut(
-            &mut self.groups,
-            &mut self.caps,
-            key,
-            limits.groups_per_rule,
-        ) else {
+        let Some(group) = self
+            .groups
+            .get_or_insert(key, &mut self.caps, limits.groups_per_rule)
+        else {
             return;
         };
         if let Some(open) = &mut group.open {
-            if ts <= open.last_seen + self.quiet {
+            if nanos(ts) <= open.last_ns.saturating_add(self.quiet) {
                 open.count += 1;
-                open.last_seen = open.last_seen.max(ts);
+                open.seen_at(ts);
                 open.reported_distinct = distinct.or(open.reported_distinct);
                 for ev in evidence {
                     open.push_materialized(ev);
@@ -333,7 +402,7 @@ impl Windows {
             }
             let done = group.open.take().expect("checked above");
             self.closed
-                .push(snapshot(&self.rule, rule, key, done, false));
+                .push(snapshot(&self.rule, rule, &group.key, *done, false));
         }
         let first_seen = evidence
             .iter()
@@ -342,13 +411,17 @@ impl Windows {
             .min()
             .unwrap_or(ts)
             .min(ts);
-        let mut open = Open::new(incident_id(&self.rule, key, first_seen), first_seen, ts);
+        let mut open = Open::new(
+            incident_id(&self.rule, &group.key, first_seen),
+            first_seen,
+            ts,
+        );
         open.count = count.max(1);
         open.reported_distinct = distinct;
         for ev in evidence {
             open.push_materialized(ev);
         }
-        group.open = Some(open);
+        group.open = Some(Box::new(open));
     }
 
     /// Sweeps expired groups when event time has moved far enough since the last sweep: every
@@ -356,47 +429,50 @@ impl Windows {
     /// Incidents close up to that much later than their quiet period; a new event never
     /// joins a quiet incident, since `add` checks the quiet period itself.
     /// Returns whether it swept.
-    pub fn maybe_expire(&mut self, rule: &Rule, now: DateTime<Utc>) -> bool {
-        if self.next_expire.is_some_and(|t| now < t) {
+    pub fn maybe_expire(&mut self, rule: &Rule, now: i64) -> bool {
+        if now < self.next_expire {
             return false;
         }
         let every = (rule.within.max(rule.quiet) / 2).clamp(
             std::time::Duration::from_secs(1),
             std::time::Duration::from_secs(600),
         );
-        self.next_expire =
-            Some(now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX));
+        self.next_expire = now.saturating_add(span(every));
         self.expire(rule, now);
         true
     }
 
-    /// Closes incidents quiet since before `now` and forgets groups with nothing left in their
-    /// window.
-    pub fn expire(&mut self, rule: &Rule, now: DateTime<Utc>) {
-        let quiet = chrono::Duration::from_std(rule.quiet).unwrap_or(chrono::Duration::MAX);
-        let within = chrono::Duration::from_std(rule.within).unwrap_or(chrono::Duration::MAX);
-        let (quiet_before, window_before) = (now - quiet, now - within);
+    /// Event time (ns) of the next sweep [`Windows::maybe_expire`] makes.
+    pub fn next_expire(&self) -> i64 {
+        self.next_expire
+    }
+
+    /// Closes incidents quiet since before `now` (ns) and forgets groups with nothing left in
+    /// their window.
+    pub fn expire(&mut self, rule: &Rule, now: i64) {
+        let quiet_before = now.saturating_sub(self.quiet);
+        let window_before = now.saturating_sub(self.within);
         let name = &self.rule;
         let closed = &mut self.closed;
-        self.groups.retain(|key, g| {
+        self.groups.table.retain(|(_, g)| {
             if let Some(open) = &g.open {
-                if open.last_seen < quiet_before {
+                if open.last_ns < quiet_before {
                     let done = g.open.take().expect("checked above");
-                    closed.push(snapshot(name, rule, key, done, false));
+                    closed.push(snapshot(name, rule, &g.key, *done, false));
                 }
             }
-            g.open.is_some() || g.recent.back().is_some_and(|(t, _, _)| *t >= window_before)
+            g.open.is_some() || g.recent.back().is_some_and(|(t, _)| *t >= window_before)
         });
     }
 
     /// Snapshots of incidents changed since the last call: updated open ones and closed ones.
     pub fn drain_updates(&mut self, rule: &Rule, out: &mut Vec<Incident>) {
         out.append(&mut self.closed);
-        for (key, g) in self.groups.iter_mut() {
+        for (_, g) in self.groups.table.iter_mut() {
             if let Some(open) = &mut g.open {
                 if open.dirty {
                     open.dirty = false;
-                    out.push(snapshot_ref(&self.rule, rule, key, open, true));
+                    out.push(snapshot_ref(&self.rule, rule, &g.key, open, true));
                 }
             }
         }
