@@ -490,3 +490,86 @@ proptest! {
         Model::new(budget).run(started, &ops, finish);
     }
 }
+
+/// Regression cases the proptests found, each named after what it pins down.
+mod found {
+    use super::{Model, Op, Op::*};
+
+    fn w() -> Op {
+        Write {
+            n: 1,
+            partial: false,
+        }
+    }
+
+    /// Three generations rotated between two polls, then two compressions after a restart:
+    /// `x.log.2.gz` took the inode number `x.log.1` had (freed by the first compression),
+    /// and the restart skipped the position naming that number as if already resolved, so
+    /// it read `x.log.1.gz` again from 0.
+    #[test]
+    fn gz_reusing_the_inode_of_another_position() {
+        let ops = [
+            w(),
+            Poll,
+            RenameAndCreate,
+            w(),
+            RenameAndCreate,
+            w(),
+            RenameAndCreate,
+            Poll,
+            Restart,
+            w(),
+            Compress,
+            Compress,
+        ];
+        Model::new(60).run(false, &ops, false);
+    }
+
+    /// A rotated generation closed (read to its end through its descriptor after `compress`
+    /// removed it) while an older one stayed open: after a restart its `.1.gz` was newer
+    /// than the oldest position and read again from 0.
+    #[test]
+    fn generation_closed_before_an_older_one_then_restart() {
+        let ops = [
+            Write { n: 1, partial: true },
+            Poll,
+            CopyTruncate,
+            w(),
+            RenameAndCreate,
+            Compress,
+            Poll,
+            Restart,
+        ];
+        Model::new(16).run(false, &ops, false);
+    }
+
+    /// With only part of a line read (offset 0), a truncation looked for its copy among new
+    /// siblings by those bytes, and took the `.gz` just made of an older generation (whose
+    /// first line starts alike) instead of the copy: a compressed sibling seen before it
+    /// was compressed is never a copy of ours.
+    #[test]
+    fn compressed_old_generation_is_not_taken_for_a_copy() {
+        let ops = [RenameAndCreate, w(), Poll, Compress, CopyTruncate, Poll, w()];
+        Model::new(16).run(true, &ops, false);
+    }
+
+    /// A closed generation's record named the inode number its file had; `compress` freed
+    /// it and the next `.gz` took it, and the record adopted that `.gz` as its own. Only a
+    /// `.gz` found by its head is adopted; afterwards its inode is kept.
+    #[test]
+    fn record_not_fooled_by_a_gz_reusing_its_inode() {
+        let ops = [
+            RenameAndCreate,
+            w(),
+            Compress,
+            RenameAndCreate,
+            Poll,
+            Compress,
+            RenameAndCreate,
+            Poll,
+            Poll,
+            Restart,
+        ];
+        Model::new(16).run(true, &ops, false);
+    }
+}

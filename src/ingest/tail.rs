@@ -45,6 +45,7 @@
 //! wildcards only in the file-name part;
 //! two files with identical first 256 bytes and reused inodes cannot be told apart.
 
+mod done;
 mod generation;
 mod glob;
 mod rescan;
@@ -167,6 +168,8 @@ pub struct Tailer {
     pending: Option<Vec<FilePosition>>,
     /// Followed generations; those of one path in age order.
     gens: Vec<Gen>,
+    /// Rotated generations read to their end and closed, at their end (see [`done`]).
+    done: Vec<done::Done>,
     /// Rotated siblings seen at the last poll, per followed path.
     siblings: HashMap<PathBuf, Snapshot>,
     /// Paths that had a position at startup: a new file there is a rotation, read from 0.
@@ -185,6 +188,7 @@ impl Tailer {
             opts,
             pending: Some(positions),
             gens: Vec::new(),
+            done: Vec::new(),
             siblings: HashMap::new(),
             position_paths: HashSet::new(),
             turn: 0,
@@ -209,21 +213,23 @@ impl Tailer {
     }
 
     /// Current positions of every followed file (what to checkpoint after the blocks
-    /// returned so far are processed). Before the first poll: the positions given.
+    /// returned so far are processed), and of closed rotated generations a restart must
+    /// not take for unread ones (at their end). Before the first poll: the positions given.
     pub fn positions(&self) -> Vec<FilePosition> {
         if let Some(p) = &self.pending {
             return p.clone();
         }
-        self.gens
-            .iter()
-            .map(|g| FilePosition {
-                path: g.path.clone(),
-                dev: g.id.0,
-                inode: g.id.1,
-                fingerprint: fingerprint(g.committed_head()),
-                offset: g.offset,
-            })
-            .collect()
+        let open = self.gens.iter().map(|g| FilePosition {
+            path: g.path.clone(),
+            dev: g.id.0,
+            inode: g.id.1,
+            fingerprint: fingerprint(g.committed_head()),
+            offset: g.offset,
+        });
+        let done = (self.done.iter().map(|d| &d.pos))
+            .filter(|d| !self.gens.iter().any(|g| g.id == (d.dev, d.inode)))
+            .cloned();
+        open.chain(done).collect()
     }
 
     /// Counters so far.
@@ -284,17 +290,17 @@ impl Tailer {
                 }
             }
         }
-        let mut i = 0;
-        self.gens.retain(|g| {
-            let keep = !done[i];
-            i += 1;
-            if !keep {
-                self.stats.files_finished += 1;
-                self.stats.finished_lines += g.lines;
-                self.stats.finished_bytes += g.bytes;
+        for (i, g) in std::mem::take(&mut self.gens).into_iter().enumerate() {
+            if !done[i] {
+                self.gens.push(g);
+                continue;
             }
-            keep
-        });
+            self.stats.files_finished += 1;
+            self.stats.finished_lines += g.lines;
+            self.stats.finished_bytes += g.bytes;
+            self.remember_done(&g);
+        }
+        self.prune_done();
         out
     }
 }

@@ -3,10 +3,12 @@
 //! For `/var/log/x.log` the siblings are the files in `/var/log` named `x.log.<digits>`
 //! (logrotate's numbering, `.1` newest) or `x.log-<anything>` (`dateext`, newer sorts
 //! later). Compressed names (`.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`) are left out of
-//! [`list`]; [`list_gz`] gives the gzip ones (`x.log.2.gz`), which a restart reads when the
-//! generation it stopped in was compressed meanwhile (other compressors are not read).
+//! [`list`]; [`list_gz`] gives the gzip ones (`x.log.2.gz`), read where they hold lines not
+//! read before: the rest of a generation compressed while the tailer was down or before it
+//! read it to its end, or a generation rotated and compressed between two polls (other
+//! compressors are not read). A gzip sibling is known by its decompressed head.
 
-use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
+use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head, FP_LEN};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::File;
@@ -76,18 +78,34 @@ pub(super) struct Sibling {
     pub path: PathBuf,
     pub rank: Rank,
     pub id: (u64, u64),
+    /// Size on disk (compressed bytes for a gzip sibling).
     pub len: u64,
     pub mtime: (i64, i64),
+    /// Gzip-compressed (`x.log.2.gz`): its text is the decompressed stream.
+    pub gz: bool,
 }
 
 impl Sibling {
-    /// FNV-1a of its first `min(FP_LEN, offset)` bytes, if it has that many.
+    /// Its first `len` bytes of text (decompressed for gzip), fewer if it is shorter. A gzip
+    /// stream that cannot be decompressed that far (still being written) is an error.
+    pub(super) fn head(&self, len: usize) -> std::io::Result<Vec<u8>> {
+        match self.gz {
+            true => crate::ingest::gz::head(&self.path, len),
+            false => read_head(&File::open(&self.path)?, len),
+        }
+    }
+
+    /// FNV-1a of its first `min(FP_LEN, offset)` bytes of text, if it has that many.
     pub(super) fn head_fingerprint(&self, offset: u64) -> Option<u64> {
         let need = fingerprint_len(offset);
-        let head = File::open(&self.path)
-            .and_then(|f| read_head(&f, need))
-            .ok()?;
+        let head = self.head(need).ok()?;
         (head.len() == need).then(|| fingerprint(&head))
+    }
+
+    /// Whether it may hold `offset` bytes of text (a gzip sibling's text length is only
+    /// known by decompressing it all).
+    pub(super) fn may_hold(&self, offset: u64) -> bool {
+        self.gz || self.len >= offset
     }
 }
 
@@ -117,7 +135,7 @@ pub(super) fn list(followed: &Path) -> Vec<Sibling> {
 
 /// The gzip-compressed rotated siblings of `followed` now, oldest first.
 pub(super) fn list_gz(followed: &Path) -> Vec<Sibling> {
-    list_ranked(followed, &names_in(&dir_of(followed)), rank_gz)
+    list_gz_in(followed, &names_in(&dir_of(followed)))
 }
 
 /// Every rotated copy of `followed` now, plain and gzip, newest first: where a line that
@@ -125,22 +143,25 @@ pub(super) fn list_gz(followed: &Path) -> Vec<Sibling> {
 pub(crate) fn rotated_copies(followed: &Path) -> Vec<PathBuf> {
     let names = names_in(&dir_of(followed));
     let mut all = list_in(followed, &names);
-    all.extend(list_ranked(followed, &names, rank_gz));
+    all.extend(list_gz_in(followed, &names));
     all.sort_by_key(|s| std::cmp::Reverse(s.rank.age_key()));
     all.into_iter().map(|s| s.path).collect()
 }
 
 /// The rotated siblings of `followed` among `names`, the names in its directory.
 pub(super) fn list_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
-    list_ranked(followed, names, rank)
+    list_ranked(followed, names, false)
 }
 
-/// The files among `names` that `rank_of` ranks as rotated siblings of `followed`.
-fn list_ranked(
-    followed: &Path,
-    names: &[OsString],
-    rank_of: fn(&[u8], &[u8]) -> Option<Rank>,
-) -> Vec<Sibling> {
+/// The gzip-compressed rotated siblings of `followed` among `names`.
+pub(super) fn list_gz_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
+    list_ranked(followed, names, true)
+}
+
+/// The files among `names` that are rotated siblings of `followed`: the gzip ones, or the
+/// plain ones.
+fn list_ranked(followed: &Path, names: &[OsString], gz: bool) -> Vec<Sibling> {
+    let rank_of = if gz { rank_gz } else { rank };
     let Some(base) = followed.file_name() else {
         return Vec::new();
     };
@@ -157,6 +178,7 @@ fn list_ranked(
                 id: dev_ino(&meta),
                 len: meta.len(),
                 mtime: (meta.mtime(), meta.mtime_nsec()),
+                gz,
             })
         })
         .collect();
@@ -200,6 +222,17 @@ impl Snapshot {
         }
     }
 
+    /// Whether `text`, the head of a sibling's text, starts with the head of a sibling seen
+    /// at the last look: a compressed copy of it (a seen file only grows, so its head then
+    /// was all it had or `FP_LEN` bytes).
+    pub(super) fn has_head_of(&self, text: &[u8]) -> bool {
+        self.seen.values().any(|s| {
+            s.head_len > 0
+                && text.len() as u64 >= s.head_len
+                && fingerprint(&text[..s.head_len as usize]) == s.head_fp
+        })
+    }
+
     /// Replaces the snapshot by `sibs`, leaving out `unseen` (looked at again next time).
     pub(super) fn update(&mut self, sibs: &[Sibling], unseen: &[(u64, u64)]) {
         let mut seen = HashMap::with_capacity(sibs.len());
@@ -211,19 +244,17 @@ impl Snapshot {
                 .cloned();
             let entry = match unchanged {
                 Some(s) => s,
-                None => {
-                    let head_len = fingerprint_len(sib.len) as u64;
-                    match sib.head_fingerprint(head_len) {
-                        Some(head_fp) => Seen {
-                            len: sib.len,
-                            mtime: sib.mtime,
-                            head_len,
-                            head_fp,
-                        },
-                        // Vanished or shrank meanwhile: look again next time.
-                        None => continue,
-                    }
-                }
+                None => match sib.head(FP_LEN) {
+                    Ok(head) => Seen {
+                        len: sib.len,
+                        mtime: sib.mtime,
+                        head_len: head.len() as u64,
+                        head_fp: fingerprint(&head),
+                    },
+                    // Vanished meanwhile, or a gzip stream still being written: look again
+                    // next time.
+                    Err(_) => continue,
+                },
             };
             seen.insert(sib.id, entry);
         }
