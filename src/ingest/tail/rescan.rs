@@ -153,7 +153,7 @@ impl Tailer {
         // decompressed yet). Only an unseen one can be a copy or hold unread lines.
         let gz_known: Vec<Option<bool>> = (sibs.iter().zip(new))
             .map(|(s, &new)| match s.gz && new {
-                true => s.head(FP_LEN).ok().map(|t| self.is_known_text(path, &t)),
+                true => s.head(FP_LEN).ok().map(|t| self.is_known_text(path, sibs, &t)),
                 false => Some(false),
             })
             .collect();
@@ -251,9 +251,9 @@ impl Tailer {
     /// already seen: a sibling seen at the last poll (compressed since), a generation we
     /// follow (its file starts with it: it only grew since it was compressed), or one
     /// closed already. Empty text has nothing to read either.
-    fn is_known_text(&self, path: &Path, text: &[u8]) -> bool {
+    fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8]) -> bool {
         text.is_empty()
-            || self.siblings.get(path).is_some_and(|s| s.has_head_of(text))
+            || self.siblings.get(path).is_some_and(|s| s.has_head_of(text, sibs))
             || self.gens.iter().any(|g| {
                 g.path == path && g.text_head().is_ok_and(|h| h.starts_with(text))
             })

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Suffixes of compressed rotated files, which are not read.
 const COMPRESSED: &[&[u8]] = &[b".gz", b".bz2", b".xz", b".zst", b".lz4", b".Z"];
@@ -81,6 +82,9 @@ pub(super) struct Sibling {
     /// Size on disk (compressed bytes for a gzip sibling).
     pub len: u64,
     pub mtime: (i64, i64),
+    /// Birth time, where the file system records it: tells a file from a later one that
+    /// reuses its inode number.
+    pub born: Option<SystemTime>,
     /// Gzip-compressed (`x.log.2.gz`): its text is the decompressed stream.
     pub gz: bool,
 }
@@ -178,6 +182,7 @@ fn list_ranked(followed: &Path, names: &[OsString], gz: bool) -> Vec<Sibling> {
                 id: dev_ino(&meta),
                 len: meta.len(),
                 mtime: (meta.mtime(), meta.mtime_nsec()),
+                born: meta.created().ok(),
                 gz,
             })
         })
@@ -191,7 +196,10 @@ fn list_ranked(followed: &Path, names: &[OsString], gz: bool) -> Vec<Sibling> {
 struct Seen {
     len: u64,
     mtime: (i64, i64),
+    born: Option<SystemTime>,
     head_len: u64,
+    /// The head spans `FP_LEN` bytes or ends with a newline.
+    whole_lines: bool,
     head_fp: u64,
 }
 
@@ -210,24 +218,30 @@ impl Snapshot {
     }
 
     /// Whether `sib` appeared since the last look: an inode not seen then, or a seen inode
-    /// whose head changed (the inode was freed and reused by another file). An inode that
-    /// was empty then has no head to compare: with data now it counts as new (nothing of it
-    /// can have been read; compressing frees inodes that the next copy reuses at once).
+    /// born again or whose head changed (the inode was freed and reused by another file;
+    /// compressing frees inodes that the next copy reuses at once). An inode that was empty
+    /// then has no head to compare: with data now it counts as new (nothing of it can have
+    /// been read). Without birth times, a file that starts with all a short seen file held
+    /// (a partial line) cannot be told from it grown.
     pub(super) fn is_new(&self, sib: &Sibling) -> bool {
         match self.seen.get(&sib.id) {
             None => true,
+            Some(s) if s.born.is_some() && sib.born.is_some() && s.born != sib.born => true,
             Some(s) if s.len == sib.len && s.mtime == sib.mtime => false,
             Some(s) if s.head_len == 0 => sib.len > 0,
             Some(s) => sib.len < s.head_len || sib.head_fingerprint(s.head_len) != Some(s.head_fp),
         }
     }
 
-    /// Whether `text`, the head of a sibling's text, starts with the head of a sibling seen
-    /// at the last look: a compressed copy of it (a seen file only grows, so its head then
-    /// was all it had or `FP_LEN` bytes).
-    pub(super) fn has_head_of(&self, text: &[u8]) -> bool {
-        self.seen.values().any(|s| {
+    /// Whether `text`, the head of a new gzip sibling's text, starts with the head of a
+    /// sibling seen at the last look: a compressed copy of it (a seen file only grows, so
+    /// its head then was all it had or `FP_LEN` bytes). A seen file still among `sibs` was
+    /// not compressed (gzip removes it; it may not have yet), so it matches only by a head
+    /// that ends at a line's end or spans `FP_LEN`: half a line is the start of many lines.
+    pub(super) fn has_head_of(&self, text: &[u8], sibs: &[Sibling]) -> bool {
+        self.seen.iter().any(|(id, s)| {
             s.head_len > 0
+                && (s.whole_lines || !sibs.iter().any(|o| o.id == *id && o.born == s.born))
                 && text.len() as u64 >= s.head_len
                 && fingerprint(&text[..s.head_len as usize]) == s.head_fp
         })
@@ -248,7 +262,9 @@ impl Snapshot {
                     Ok(head) => Seen {
                         len: sib.len,
                         mtime: sib.mtime,
+                        born: sib.born,
                         head_len: head.len() as u64,
+                        whole_lines: head.len() == FP_LEN || head.ends_with(b"\n"),
                         head_fp: fingerprint(&head),
                     },
                     // Vanished meanwhile, or a gzip stream still being written: look again
