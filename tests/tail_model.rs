@@ -20,13 +20,15 @@
 //!   recognised by). A prefix of those is read (in practice none).
 //!
 //! - a generation compressed (`x.log.1` → `x.log.1.gz`, the original removed, as logrotate's
-//!   `compress` does) between a restart and the first poll after it, or a compressed one of
-//!   which nothing was read at a restart: a prefix of it is read (a restarted tailer knows
-//!   a `.gz` only by the decompressed head of what was read). While running, every
-//!   compressed generation is read whole: through its descriptor if the tailer has it open,
-//!   else from the `.gz` (a copytruncate copy is found by the truncation, a generation
-//!   never seen is read from 0); one a restart's position names is found in the `.gz` by
-//!   its decompressed head and read on from there.
+//!   `compress` does) before the running tailer had it open, or a copytruncate copy
+//!   compressed, or one compressed between a restart and the first poll after it, or a
+//!   compressed one of which nothing was read at a restart: a prefix of it is read. A
+//!   generation the running tailer has open is read on through its descriptor; one a
+//!   restart's position names is found in the `.gz` by its decompressed head and read on
+//!   from there. The tailer reads the others too where their `.gz` can be told from the
+//!   files it saw ([`Model::exact`] demands it for the regression cases; the unit tests
+//!   of the tailer pin it down), but with half a line of a file seen, several new `.gz`
+//!   may start alike.
 //!
 //! Usually the tailer follows the file from its first line; in a fifth of the cases it
 //! starts on whatever the first ops left behind (read from the start: `read_from_start`;
@@ -98,6 +100,8 @@ struct Model {
     anchor_read: bool,
     /// Generations copied out of the anchor by copytruncate in the window.
     copied_from_anchor: Vec<usize>,
+    /// A compression while running must lose nothing (see [`Model::exact`]).
+    exact_compress: bool,
 }
 
 impl Model {
@@ -130,6 +134,21 @@ impl Model {
             anchor: None,
             anchor_read: false,
             copied_from_anchor: Vec::new(),
+            exact_compress: false,
+        }
+    }
+
+    /// A model in which a generation compressed while the tailer runs (no restart since
+    /// the last poll) must be read whole: from its descriptor, or from the `.gz` (a copy
+    /// found by the truncation, a generation never seen read from 0). Not used by the
+    /// proptests: with nothing of a file read but half a line, or nothing at all, no tailer
+    /// can tell which of several new `.gz` starting alike is the compression of a file it
+    /// saw (proptest finds such runs: every model line starts `line 0000`). Exact for the
+    /// regression cases, where that does not arise.
+    fn exact(max_bytes_per_poll: usize) -> Model {
+        Model {
+            exact_compress: true,
+            ..Model::new(max_bytes_per_poll)
         }
     }
 
@@ -294,8 +313,13 @@ impl Model {
         self.compressed.insert(slot);
         std::fs::write(self.rotated_file(k, slot), gz.finish().unwrap()).unwrap();
         std::fs::remove_file(&plain).unwrap();
-        let g = &mut self.gens[self.slots[slot].gen];
-        if self.window_restart && g.delivered < g.lines.len() {
+        let (s, g) = (&self.slots[slot], &mut self.gens[self.slots[slot].gen]);
+        let open_now = s.held_by == Some(self.instance) && !self.window_restart;
+        let lossy = match self.exact_compress {
+            true => self.window_restart,
+            false => s.copy || !open_now,
+        };
+        if lossy && g.delivered < g.lines.len() {
             g.lossy = true;
         }
         self.forget_unread_anchor(slot);
@@ -519,7 +543,7 @@ mod found {
             Compress,
             Compress,
         ];
-        Model::new(60).run(false, &ops, false);
+        Model::exact(60).run(false, &ops, false);
     }
 
     /// A rotated generation closed (read to its end through its descriptor after `compress`
@@ -528,7 +552,10 @@ mod found {
     #[test]
     fn generation_closed_before_an_older_one_then_restart() {
         let ops = [
-            Write { n: 1, partial: true },
+            Write {
+                n: 1,
+                partial: true,
+            },
             Poll,
             CopyTruncate,
             w(),
@@ -537,7 +564,7 @@ mod found {
             Poll,
             Restart,
         ];
-        Model::new(16).run(false, &ops, false);
+        Model::exact(16).run(false, &ops, false);
     }
 
     /// With only part of a line read (offset 0), a truncation looked for its copy among new
@@ -546,8 +573,16 @@ mod found {
     /// was compressed is never a copy of ours.
     #[test]
     fn compressed_old_generation_is_not_taken_for_a_copy() {
-        let ops = [RenameAndCreate, w(), Poll, Compress, CopyTruncate, Poll, w()];
-        Model::new(16).run(true, &ops, false);
+        let ops = [
+            RenameAndCreate,
+            w(),
+            Poll,
+            Compress,
+            CopyTruncate,
+            Poll,
+            w(),
+        ];
+        Model::exact(16).run(true, &ops, false);
     }
 
     /// A closed generation's record named the inode number its file had; `compress` freed
@@ -567,7 +602,7 @@ mod found {
             Poll,
             Restart,
         ];
-        Model::new(16).run(true, &ops, false);
+        Model::exact(16).run(true, &ops, false);
     }
 
     /// A copytruncate copy took the inode number `compress` had just freed, of a sibling
@@ -578,14 +613,17 @@ mod found {
         let ops = [
             w(),
             RenameAndCreate,
-            Write { n: 1, partial: true },
+            Write {
+                n: 1,
+                partial: true,
+            },
             RenameAndCreate,
             Poll,
             Compress,
             w(),
             CopyTruncate,
         ];
-        Model::new(16).run(false, &ops, false);
+        Model::exact(16).run(false, &ops, false);
     }
 
     /// A copytruncate copy compressed before the poll, of a file the tailer had read
@@ -595,13 +633,16 @@ mod found {
     #[test]
     fn gz_is_not_taken_for_a_present_sibling_holding_half_a_line() {
         let ops = [
-            Write { n: 1, partial: true },
+            Write {
+                n: 1,
+                partial: true,
+            },
             RenameAndCreate,
             Poll,
             w(),
             CopyTruncate,
             Compress,
         ];
-        Model::new(16).run(false, &ops, false);
+        Model::exact(16).run(false, &ops, false);
     }
 }

@@ -34,16 +34,25 @@
 //! A followed path keeps its older generations before its live one and closes them oldest
 //! first, so the positions of a path always cover every generation not yet finished.
 //!
-//! - **compress** (logrotate's `compress`, often with `delaycompress`): a generation we have
-//!   open is read to its end through its descriptor even after gzip removed it. At restart,
-//!   a position whose file is gone is looked for among the path's `.gz` siblings by the
-//!   fingerprint of their decompressed head, and its rest is read from the decompressed
-//!   stream (offsets count decompressed bytes); `.gz` siblings newer than it are read from 0.
+//! - **compress** (logrotate's `compress`, with or without `delaycompress`): gzip siblings
+//!   are known by their decompressed head. A generation we have open is read to its end
+//!   through its descriptor even after gzip removed it, and its `.gz` is not read. A new
+//!   `.gz` that is not the compression of a sibling seen at the last poll, of a followed
+//!   generation or of a closed one holds lines never read (a generation rotated and
+//!   compressed between two polls): read from 0. A truncation finds its copy in a new `.gz`
+//!   too. At restart, a position whose file is gone is looked for among the path's `.gz`
+//!   siblings by the fingerprint of their decompressed head, and its rest is read from the
+//!   decompressed stream (offsets count decompressed bytes); `.gz` siblings newer than it
+//!   are read from 0.
+//! - **closed generations**: a rotated generation closed while an older one of its path is
+//!   still open stays in [`Tailer::positions`] at its end (see `done.rs`), so a restart
+//!   takes neither its file nor its `.gz` for an unread one.
 //!
-//! Limits: only gzip is read (`.bz2`, `.xz`, ... are not); a generation rotated *and*
-//! compressed between two polls while running (no `delaycompress`, a slow poll) is not read;
-//! wildcards only in the file-name part;
-//! two files with identical first 256 bytes and reused inodes cannot be told apart.
+//! Limits: only gzip is read (`.bz2`, `.xz`, ... are not); wildcards only in the file-name
+//! part; two files with identical first 256 bytes and reused inodes cannot be told apart
+//! (where the file system keeps birth times, a reused inode is told by it); with only half
+//! a line of a sibling seen, once it is gone a new `.gz` starting with that half line is
+//! taken for its compression.
 
 mod done;
 mod generation;

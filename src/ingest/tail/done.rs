@@ -49,8 +49,10 @@ impl Tailer {
     /// path's oldest open one are all that a restart reads), and the oldest past the cap.
     pub(super) fn prune_done(&mut self) {
         let gens = &self.gens;
-        self.done
-            .retain(|d| gens.iter().any(|g| g.path == d.pos.path && g.state != State::Live));
+        self.done.retain(|d| {
+            gens.iter()
+                .any(|g| g.path == d.pos.path && g.state != State::Live)
+        });
         // Newest last: counted from the end, the newest MAX_DONE_PER_PATH of a path stay.
         let mut count: HashMap<&Path, usize> = HashMap::new();
         let mut keep = vec![true; self.done.len()];

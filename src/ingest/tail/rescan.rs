@@ -153,7 +153,10 @@ impl Tailer {
         // decompressed yet). Only an unseen one can be a copy or hold unread lines.
         let gz_known: Vec<Option<bool>> = (sibs.iter().zip(new))
             .map(|(s, &new)| match s.gz && new {
-                true => s.head(FP_LEN).ok().map(|t| self.is_known_text(path, sibs, &t)),
+                true => s
+                    .head(FP_LEN)
+                    .ok()
+                    .map(|t| self.is_known_text(path, sibs, &t)),
                 false => Some(false),
             })
             .collect();
@@ -253,10 +256,14 @@ impl Tailer {
     /// closed already. Empty text has nothing to read either.
     fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8]) -> bool {
         text.is_empty()
-            || self.siblings.get(path).is_some_and(|s| s.has_head_of(text, sibs))
-            || self.gens.iter().any(|g| {
-                g.path == path && g.text_head().is_ok_and(|h| h.starts_with(text))
-            })
+            || self
+                .siblings
+                .get(path)
+                .is_some_and(|s| s.has_head_of(text, sibs))
+            || self
+                .gens
+                .iter()
+                .any(|g| g.path == path && g.text_head().is_ok_and(|h| h.starts_with(text)))
             || self.done_has_head_of(path, text)
     }
 }

@@ -509,7 +509,11 @@ fn generations_rotated_and_compressed_between_polls() {
     assert_eq!(poll(&mut t), ["a1"]);
     let compress = |n: &str| {
         let plain = sib(&p, n);
-        fs::write(sib(&p, &format!("{n}.gz")), gzip(&fs::read(&plain).unwrap())).unwrap();
+        fs::write(
+            sib(&p, &format!("{n}.gz")),
+            gzip(&fs::read(&plain).unwrap()),
+        )
+        .unwrap();
         fs::remove_file(plain).unwrap();
     };
     append(&p, "a2\n");
@@ -560,7 +564,11 @@ fn copytruncate_copy_compressed_before_the_poll() {
 fn closed_generation_is_remembered_across_compress_and_restart() {
     use crate::ingest::gz::tests::gzip;
     let (_d, p) = setup();
-    let mut writer = OpenOptions::new().append(true).create(true).open(&p).unwrap();
+    let mut writer = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&p)
+        .unwrap();
     writer.write_all(b"ab").unwrap();
     let mut t = start(&p, vec![]);
     assert!(poll(&mut t).is_empty());
@@ -581,11 +589,54 @@ fn closed_generation_is_remembered_across_compress_and_restart() {
     let gz = fs::metadata(sib(&p, ".1.gz")).unwrap();
     let pos = t.positions();
     assert_eq!(pos.len(), 3);
-    let rec = pos.iter().find(|q| q.inode == gz.ino()).expect("record on the .gz");
+    let rec = pos
+        .iter()
+        .find(|q| q.inode == gz.ino())
+        .expect("record on the .gz");
     assert_eq!((rec.offset, rec.fingerprint), (4, fingerprint(b"ab2\n")));
     let mut t = start(&p, pos);
     append(&p, "c1\n");
     assert_eq!(poll(&mut t), ["c1"]);
     let s = t.stats();
     assert_eq!((s.unseen_rotated, s.compressed_resumed), (0, 1));
+}
+
+/// Speed of tailing (`cargo test --release --lib tail_speed -- --ignored --nocapture`): a
+/// 1 M-line file beside rotated siblings (plain and `.gz`, as on a log host), followed from
+/// its start to its end under the default byte budget per poll.
+#[test]
+#[ignore = "timing: run by hand"]
+fn tail_speed() {
+    use crate::ingest::gz::tests::gzip;
+    const LINES: usize = 1_000_000;
+    let (_d, p) = setup();
+    let line = "Mon Mar  2 10:00:00 2026 [pid 4242] [alice] OK DOWNLOAD: Client \"192.0.2.7\", \"/pub/file.iso\", 1048576 bytes, 9000.00Kbyte/sec\n";
+    fs::write(&p, line.repeat(LINES)).unwrap();
+    for k in 1..=3 {
+        fs::write(sib(&p, &format!(".{k}")), line.repeat(100)).unwrap();
+        fs::write(
+            sib(&p, &format!(".{}.gz", k + 3)),
+            gzip(line.repeat(100).as_bytes()),
+        )
+        .unwrap();
+    }
+    let mut t = start(&p, vec![]);
+    let began = std::time::Instant::now();
+    let (mut lines, mut polls) = (0, 0);
+    loop {
+        let blocks = t.poll().unwrap();
+        polls += 1;
+        let n: usize = blocks.iter().map(|b| b.block.lines.len()).sum();
+        if n == 0 {
+            break;
+        }
+        lines += n;
+    }
+    let secs = began.elapsed().as_secs_f64();
+    assert_eq!(lines, LINES);
+    println!(
+        "tail_speed: {lines} lines ({} MB) in {polls} polls, {secs:.3} s, {:.2} M lines/s",
+        line.len() * LINES / 1_000_000,
+        lines as f64 / secs / 1e6
+    );
 }
