@@ -319,6 +319,32 @@ mod tests {
         }
     }
 
+    /// `compress` frees inodes that the next file takes at once: a file that starts with
+    /// all a seen sibling held (half a line) is new if it was born later, and the same file
+    /// grown if not. A new `.gz` is that sibling compressed only once it is gone, when all
+    /// it had seen was half a line.
+    #[test]
+    fn inode_born_again_is_new_and_half_a_line_matches_only_a_gone_sibling() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.log");
+        std::fs::write(dir.path().join("x.log.1"), b"line 0000").unwrap();
+        let mut sibs = list(&p);
+        sibs[0].born = Some(UNIX_EPOCH + Duration::from_secs(100));
+        let snap = Snapshot::of(&sibs);
+        std::fs::write(dir.path().join("x.log.1"), b"line 00000002 gen 1\n").unwrap();
+        let mut grown = sibs[0].clone();
+        (grown.len, grown.mtime.0) = (20, grown.mtime.0 + 1);
+        assert!(!snap.is_new(&grown));
+        let mut again = grown.clone();
+        again.born = Some(UNIX_EPOCH + Duration::from_secs(101));
+        assert!(snap.is_new(&again));
+        let gz_text = b"line 00000001 gen 0\n";
+        assert!(!snap.has_head_of(gz_text, &sibs), "still there");
+        assert!(snap.has_head_of(gz_text, &[]), "gone: compressed");
+        assert!(!snap.has_head_of(b"other\n", &[]));
+    }
+
     #[test]
     fn list_is_oldest_first_and_snapshot_tells_new_ones() {
         let dir = tempfile::tempdir().unwrap();
