@@ -20,12 +20,15 @@
 //!   recognised by). A prefix of those is read (in practice none).
 //!
 //! - a generation compressed (`x.log.1` → `x.log.1.gz`, the original removed, as logrotate's
-//!   `compress` does) before any tailer had it open or read a line of it, or a copytruncate
-//!   copy compressed before the tailer read it to its end (the truncation then finds no
-//!   copy), or a compressed one of which nothing was read at a restart: a prefix of it is
-//!   read. A generation the running tailer has open is read on
-//!   through its descriptor; one a restart's position names is found in the `.gz` by its
-//!   decompressed head and read on from there.
+//!   `compress` does) before the running tailer had it open, or a copytruncate copy
+//!   compressed, or one compressed between a restart and the first poll after it, or a
+//!   compressed one of which nothing was read at a restart: a prefix of it is read. A
+//!   generation the running tailer has open is read on through its descriptor; one a
+//!   restart's position names is found in the `.gz` by its decompressed head and read on
+//!   from there. The tailer reads the others too where their `.gz` can be told from the
+//!   files it saw ([`Model::exact`] demands it for the regression cases; the unit tests
+//!   of the tailer pin it down), but with half a line of a file seen, several new `.gz`
+//!   may start alike.
 //!
 //! Usually the tailer follows the file from its first line; in a fifth of the cases it
 //! starts on whatever the first ops left behind (read from the start: `read_from_start`;
@@ -97,6 +100,8 @@ struct Model {
     anchor_read: bool,
     /// Generations copied out of the anchor by copytruncate in the window.
     copied_from_anchor: Vec<usize>,
+    /// A compression while running must lose nothing (see [`Model::exact`]).
+    exact_compress: bool,
 }
 
 impl Model {
@@ -129,6 +134,21 @@ impl Model {
             anchor: None,
             anchor_read: false,
             copied_from_anchor: Vec::new(),
+            exact_compress: false,
+        }
+    }
+
+    /// A model in which a generation compressed while the tailer runs (no restart since
+    /// the last poll) must be read whole: from its descriptor, or from the `.gz` (a copy
+    /// found by the truncation, a generation never seen read from 0). Not used by the
+    /// proptests: with nothing of a file read but half a line, or nothing at all, no tailer
+    /// can tell which of several new `.gz` starting alike is the compression of a file it
+    /// saw (proptest finds such runs: every model line starts `line 0000`). Exact for the
+    /// regression cases, where that does not arise.
+    fn exact(max_bytes_per_poll: usize) -> Model {
+        Model {
+            exact_compress: true,
+            ..Model::new(max_bytes_per_poll)
         }
     }
 
@@ -295,7 +315,11 @@ impl Model {
         std::fs::remove_file(&plain).unwrap();
         let (s, g) = (&self.slots[slot], &mut self.gens[self.slots[slot].gen]);
         let open_now = s.held_by == Some(self.instance) && !self.window_restart;
-        if (s.copy || !open_now) && g.delivered < g.lines.len() {
+        let lossy = match self.exact_compress {
+            true => self.window_restart,
+            false => s.copy || !open_now,
+        };
+        if lossy && g.delivered < g.lines.len() {
             g.lossy = true;
         }
         self.forget_unread_anchor(slot);
@@ -480,13 +504,148 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// logrotate's `compress` among rotations and restarts. Ignored: it still finds runs
-    /// where a generation is missed (seen cases: a copytruncate copy or a never-read
-    /// generation compressed around a restart, where the model's account of what a tailer
-    /// could have found is not exact yet). No double or out-of-order read has been found.
+    /// logrotate's `compress` among rotations and restarts (the cases it found are in
+    /// `found`).
     #[test]
-    #[ignore = "open: cargo test --release --test tail_model compress -- --ignored"]
     fn compress_among_rotations_and_restarts(started in started(), ops in ops([5, 3, 3, 2, 0, 3, 3], 30), budget in budget(), finish in any::<bool>()) {
         Model::new(budget).run(started, &ops, finish);
+    }
+}
+
+/// Regression cases the proptests found, each named after what it pins down. Those about
+/// inode numbers replay the bug only where the file system hands a freed inode number to
+/// the next file at once (ext4 did in the runs that found them); the tailer's unit tests
+/// pin the same rules down without depending on it.
+mod found {
+    use super::{Model, Op, Op::*};
+
+    fn w() -> Op {
+        Write {
+            n: 1,
+            partial: false,
+        }
+    }
+
+    /// Three generations rotated between two polls, then two compressions after a restart:
+    /// `x.log.2.gz` took the inode number `x.log.1` had (freed by the first compression),
+    /// and the restart skipped the position naming that number as if already resolved, so
+    /// it read `x.log.1.gz` again from 0.
+    #[test]
+    fn gz_reusing_the_inode_of_another_position() {
+        let ops = [
+            w(),
+            Poll,
+            RenameAndCreate,
+            w(),
+            RenameAndCreate,
+            w(),
+            RenameAndCreate,
+            Poll,
+            Restart,
+            w(),
+            Compress,
+            Compress,
+        ];
+        Model::exact(60).run(false, &ops, false);
+    }
+
+    /// A rotated generation closed (read to its end through its descriptor after `compress`
+    /// removed it) while an older one stayed open: after a restart its `.1.gz` was newer
+    /// than the oldest position and read again from 0.
+    #[test]
+    fn generation_closed_before_an_older_one_then_restart() {
+        let ops = [
+            Write {
+                n: 1,
+                partial: true,
+            },
+            Poll,
+            CopyTruncate,
+            w(),
+            RenameAndCreate,
+            Compress,
+            Poll,
+            Restart,
+        ];
+        Model::exact(16).run(false, &ops, false);
+    }
+
+    /// With only part of a line read (offset 0), a truncation looked for its copy among new
+    /// siblings by those bytes, and took the `.gz` just made of an older generation (whose
+    /// first line starts alike) instead of the copy: a compressed sibling seen before it
+    /// was compressed is never a copy of ours.
+    #[test]
+    fn compressed_old_generation_is_not_taken_for_a_copy() {
+        let ops = [
+            RenameAndCreate,
+            w(),
+            Poll,
+            Compress,
+            CopyTruncate,
+            Poll,
+            w(),
+        ];
+        Model::exact(16).run(true, &ops, false);
+    }
+
+    /// A closed generation's record named the inode number its file had; `compress` freed
+    /// it and the next `.gz` took it, and the record adopted that `.gz` as its own. Only a
+    /// `.gz` found by its head is adopted; afterwards its inode is kept.
+    #[test]
+    fn record_not_fooled_by_a_gz_reusing_its_inode() {
+        let ops = [
+            RenameAndCreate,
+            w(),
+            Compress,
+            RenameAndCreate,
+            Poll,
+            Compress,
+            RenameAndCreate,
+            Poll,
+            Poll,
+            Restart,
+        ];
+        Model::exact(16).run(true, &ops, false);
+    }
+
+    /// A copytruncate copy took the inode number `compress` had just freed, of a sibling
+    /// last seen holding half a line, with which the copy starts: it was taken for that
+    /// sibling grown, never read, and its lines were missed. Birth times tell them apart.
+    #[test]
+    fn copy_reusing_the_inode_of_a_compressed_sibling() {
+        let ops = [
+            w(),
+            RenameAndCreate,
+            Write {
+                n: 1,
+                partial: true,
+            },
+            RenameAndCreate,
+            Poll,
+            Compress,
+            w(),
+            CopyTruncate,
+        ];
+        Model::exact(16).run(false, &ops, false);
+    }
+
+    /// A copytruncate copy compressed before the poll, of a file the tailer had read
+    /// nothing of: its `.gz` started with the half line an older sibling held when last
+    /// seen, and was taken for that sibling compressed (which was still there). A seen
+    /// sibling still present matches a new `.gz` only by whole lines.
+    #[test]
+    fn gz_is_not_taken_for_a_present_sibling_holding_half_a_line() {
+        let ops = [
+            Write {
+                n: 1,
+                partial: true,
+            },
+            RenameAndCreate,
+            Poll,
+            w(),
+            CopyTruncate,
+            Compress,
+        ];
+        Model::exact(16).run(false, &ops, false);
     }
 }

@@ -34,17 +34,27 @@
 //! A followed path keeps its older generations before its live one and closes them oldest
 //! first, so the positions of a path always cover every generation not yet finished.
 //!
-//! - **compress** (logrotate's `compress`, often with `delaycompress`): a generation we have
-//!   open is read to its end through its descriptor even after gzip removed it. At restart,
-//!   a position whose file is gone is looked for among the path's `.gz` siblings by the
-//!   fingerprint of their decompressed head, and its rest is read from the decompressed
-//!   stream (offsets count decompressed bytes); `.gz` siblings newer than it are read from 0.
+//! - **compress** (logrotate's `compress`, with or without `delaycompress`): gzip siblings
+//!   are known by their decompressed head. A generation we have open is read to its end
+//!   through its descriptor even after gzip removed it, and its `.gz` is not read. A new
+//!   `.gz` that is not the compression of a sibling seen at the last poll, of a followed
+//!   generation or of a closed one holds lines never read (a generation rotated and
+//!   compressed between two polls): read from 0. A truncation finds its copy in a new `.gz`
+//!   too. At restart, a position whose file is gone is looked for among the path's `.gz`
+//!   siblings by the fingerprint of their decompressed head, and its rest is read from the
+//!   decompressed stream (offsets count decompressed bytes); `.gz` siblings newer than it
+//!   are read from 0.
+//! - **closed generations**: a rotated generation closed while an older one of its path is
+//!   still open stays in [`Tailer::positions`] at its end (see `done.rs`), so a restart
+//!   takes neither its file nor its `.gz` for an unread one.
 //!
-//! Limits: only gzip is read (`.bz2`, `.xz`, ... are not); a generation rotated *and*
-//! compressed between two polls while running (no `delaycompress`, a slow poll) is not read;
-//! wildcards only in the file-name part;
-//! two files with identical first 256 bytes and reused inodes cannot be told apart.
+//! Limits: only gzip is read (`.bz2`, `.xz`, ... are not); wildcards only in the file-name
+//! part; two files with identical first 256 bytes and reused inodes cannot be told apart
+//! (where the file system keeps birth times, a reused inode is told by it); with only half
+//! a line of a sibling seen, once it is gone a new `.gz` starting with that half line is
+//! taken for its compression.
 
+mod done;
 mod generation;
 mod glob;
 mod rescan;
@@ -167,6 +177,8 @@ pub struct Tailer {
     pending: Option<Vec<FilePosition>>,
     /// Followed generations; those of one path in age order.
     gens: Vec<Gen>,
+    /// Rotated generations read to their end and closed, at their end (see [`done`]).
+    done: Vec<done::Done>,
     /// Rotated siblings seen at the last poll, per followed path.
     siblings: HashMap<PathBuf, Snapshot>,
     /// Paths that had a position at startup: a new file there is a rotation, read from 0.
@@ -185,6 +197,7 @@ impl Tailer {
             opts,
             pending: Some(positions),
             gens: Vec::new(),
+            done: Vec::new(),
             siblings: HashMap::new(),
             position_paths: HashSet::new(),
             turn: 0,
@@ -209,21 +222,23 @@ impl Tailer {
     }
 
     /// Current positions of every followed file (what to checkpoint after the blocks
-    /// returned so far are processed). Before the first poll: the positions given.
+    /// returned so far are processed), and of closed rotated generations a restart must
+    /// not take for unread ones (at their end). Before the first poll: the positions given.
     pub fn positions(&self) -> Vec<FilePosition> {
         if let Some(p) = &self.pending {
             return p.clone();
         }
-        self.gens
-            .iter()
-            .map(|g| FilePosition {
-                path: g.path.clone(),
-                dev: g.id.0,
-                inode: g.id.1,
-                fingerprint: fingerprint(g.committed_head()),
-                offset: g.offset,
-            })
-            .collect()
+        let open = self.gens.iter().map(|g| FilePosition {
+            path: g.path.clone(),
+            dev: g.id.0,
+            inode: g.id.1,
+            fingerprint: fingerprint(g.committed_head()),
+            offset: g.offset,
+        });
+        let done = (self.done.iter().map(|d| &d.pos))
+            .filter(|d| !self.gens.iter().any(|g| g.id == (d.dev, d.inode)))
+            .cloned();
+        open.chain(done).collect()
     }
 
     /// Counters so far.
@@ -284,17 +299,17 @@ impl Tailer {
                 }
             }
         }
-        let mut i = 0;
-        self.gens.retain(|g| {
-            let keep = !done[i];
-            i += 1;
-            if !keep {
-                self.stats.files_finished += 1;
-                self.stats.finished_lines += g.lines;
-                self.stats.finished_bytes += g.bytes;
+        for (i, g) in std::mem::take(&mut self.gens).into_iter().enumerate() {
+            if !done[i] {
+                self.gens.push(g);
+                continue;
             }
-            keep
-        });
+            self.stats.files_finished += 1;
+            self.stats.finished_lines += g.lines;
+            self.stats.finished_bytes += g.bytes;
+            self.remember_done(&g);
+        }
+        self.prune_done();
         out
     }
 }

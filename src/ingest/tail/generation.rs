@@ -144,6 +144,15 @@ impl Gen {
         &self.head
     }
 
+    /// The first bytes of its text now (up to `FP_LEN`): for a gzip generation what was read
+    /// of it (its stream cannot be re-read cheaply), else its file's head.
+    pub fn text_head(&self) -> io::Result<Vec<u8>> {
+        match self.gz {
+            Some(_) => Ok(self.head.clone()),
+            None => read_head(&self.file, FP_LEN),
+        }
+    }
+
     /// Links to the file left (0 once it is deleted).
     pub fn nlink(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.nlink())

@@ -4,11 +4,11 @@
 use super::generation::{Gen, State};
 use super::siblings::{self, Sibling, Snapshot};
 use super::{glob, Tailer};
-use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
+use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head, FP_LEN};
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A file a pattern names: its path and device + inode.
 pub(super) type Matched = (PathBuf, (u64, u64));
@@ -99,7 +99,10 @@ impl Tailer {
             let names = dirs
                 .entry(siblings::dir_of(&path))
                 .or_insert_with_key(|dir| siblings::names_in(dir));
-            let sibs = siblings::list_in(&path, names);
+            let mut sibs = siblings::list_in(&path, names);
+            sibs.extend(siblings::list_gz_in(&path, names));
+            sibs.sort_by_key(|s| s.rank.age_key());
+            self.follow_done(&path, &sibs);
             match self.siblings.get(&path) {
                 // First look at this path: its rotated files are history.
                 None => {
@@ -146,6 +149,20 @@ impl Tailer {
         new: &[bool],
     ) -> (Vec<Gen>, Vec<(u64, u64)>) {
         let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
+        // Per new gzip sibling: whether its text was seen already (`None`: cannot be
+        // decompressed yet). Only an unseen one can be a copy or hold unread lines.
+        let gz_known: Vec<Option<bool>> = (sibs.iter().zip(new))
+            .map(|(s, &new)| match s.gz && new {
+                true => s
+                    .head(FP_LEN)
+                    .ok()
+                    .map(|t| self.is_known_text(path, sibs, &t)),
+                false => Some(false),
+            })
+            .collect();
+        let usable: Vec<bool> = (0..sibs.len())
+            .map(|k| !sibs[k].gz || (new[k] && gz_known[k] == Some(false)))
+            .collect();
         let mut used = HashSet::new();
         let mut i = 0;
         while i < self.gens.len() {
@@ -157,9 +174,13 @@ impl Tailer {
             match g.truncated() {
                 Ok(true) => {
                     self.stats.truncations += 1;
-                    let copy = find_copy(g, sibs, new, &followed, &used).and_then(|k| {
+                    let copy = find_copy(g, sibs, new, &usable, &followed, &used).and_then(|k| {
                         let file = File::open(&sibs[k].path).ok()?;
-                        let c = Gen::new(path.clone(), file, g.offset, State::Copy).ok()?;
+                        let c = match sibs[k].gz {
+                            true => Gen::from_gz(path.clone(), file, g.offset),
+                            false => Gen::new(path.clone(), file, g.offset, State::Copy),
+                        }
+                        .ok()?;
                         (c.id == sibs[k].id && c.committed_head() == g.committed_head())
                             .then_some((k, c))
                     });
@@ -183,6 +204,15 @@ impl Tailer {
             if !new[k] || used.contains(&k) || followed.contains(&s.id) {
                 continue;
             }
+            if s.gz {
+                match gz_known[k] {
+                    // Still being written: looked at again next poll.
+                    None => deferred.push(s.id),
+                    Some(true) => {}
+                    Some(false) => self.open_unseen(path, s, &mut inserts),
+                }
+                continue;
+            }
             // A copy of a file we are reading: its truncation comes next (copytruncate
             // copies, then truncates), or it is a backup. Not read now; it stays new so the
             // truncation finds it.
@@ -199,16 +229,42 @@ impl Tailer {
                 deferred.push(s.id);
                 continue;
             }
-            match File::open(&s.path).and_then(|f| Gen::new(path.clone(), f, 0, State::Rotated)) {
-                Ok(g) if g.id == s.id => {
-                    self.stats.unseen_rotated += 1;
-                    inserts.push(g);
-                }
-                Ok(_) => {}
-                Err(_) => self.stats.errors += 1,
-            }
+            self.open_unseen(path, s, &mut inserts);
         }
         (inserts, deferred)
+    }
+
+    /// Follows rotated sibling `s` of `path` from its start: it holds lines never read.
+    fn open_unseen(&mut self, path: &Path, s: &Sibling, inserts: &mut Vec<Gen>) {
+        let opened = File::open(&s.path).and_then(|f| match s.gz {
+            true => Gen::from_gz(path.to_path_buf(), f, 0),
+            false => Gen::new(path.to_path_buf(), f, 0, State::Rotated),
+        });
+        match opened {
+            Ok(g) if g.id == s.id => {
+                self.stats.unseen_rotated += 1;
+                inserts.push(g);
+            }
+            Ok(_) => {}
+            Err(_) => self.stats.errors += 1,
+        }
+    }
+
+    /// Whether `text`, the head of a new gzip sibling of `path`, is the head of something
+    /// already seen: a sibling seen at the last poll (compressed since), a generation we
+    /// follow (its file starts with it: it only grew since it was compressed), or one
+    /// closed already. Empty text has nothing to read either.
+    fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8]) -> bool {
+        text.is_empty()
+            || self
+                .siblings
+                .get(path)
+                .is_some_and(|s| s.has_head_of(text, sibs))
+            || self
+                .gens
+                .iter()
+                .any(|g| g.path == path && g.text_head().is_ok_and(|h| h.starts_with(text)))
+            || self.done_has_head_of(path, text)
     }
 }
 
@@ -216,11 +272,12 @@ impl Tailer {
 /// long, whose head has `g`'s fingerprint. With nothing read yet every file matches, so
 /// only a sibling that just appeared will do. Prefers the oldest new one (a second rotation
 /// before this poll made newer ones), else the newest seen before (the copy appeared a poll
-/// before the truncation).
+/// before the truncation). Only `usable` siblings are candidates.
 fn find_copy(
     g: &Gen,
     sibs: &[Sibling],
     new: &[bool],
+    usable: &[bool],
     followed: &HashSet<(u64, u64)>,
     used: &HashSet<usize>,
 ) -> Option<usize> {
@@ -228,14 +285,15 @@ fn find_copy(
     let cands: Vec<usize> = (0..sibs.len())
         .filter(|&k| {
             let s = &sibs[k];
-            !followed.contains(&s.id)
+            usable[k]
+                && !followed.contains(&s.id)
                 && !used.contains(&k)
-                && s.len >= g.offset
+                && s.may_hold(g.offset)
                 && (g.offset > 0 || new[k])
                 && s.head_fingerprint(g.offset) == Some(want)
                 // Also what was read past the last line: with nothing returned yet, this is
                 // all that tells the copy from another new file (its copy compressed away).
-                && s.len >= g.head_read().len() as u64
+                && s.may_hold(g.head_read().len() as u64)
                 && s.head_fingerprint(g.head_read().len() as u64) == Some(fingerprint(g.head_read()))
         })
         .collect();

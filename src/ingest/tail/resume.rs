@@ -21,9 +21,13 @@ impl Tailer {
         let claimed: HashSet<(u64, u64)> = positions.iter().map(|p| (p.dev, p.inode)).collect();
         let mut paths: Vec<PathBuf> = Vec::new();
         let mut found: Vec<Found> = Vec::new();
+        // Positions already resolved, by the inode they name: a `.gz` found for one of them
+        // may carry the inode number another position names (freed by a compression), so
+        // the generations found say nothing about which positions were handled.
+        let mut resolved = HashSet::new();
         for p in positions {
             let id = (p.dev, p.inode);
-            if found.iter().any(|f| f.gen.id == id) {
+            if !resolved.insert(id) {
                 continue;
             }
             self.position_paths.insert(p.path.clone());
@@ -42,7 +46,7 @@ impl Tailer {
                 match sibs.iter().find(|s| s.id == id) {
                     Some(s) => (s.path.clone(), Some(s.rank.clone())),
                     None => {
-                        match find_gz(&p) {
+                        match find_gz(&p, &found) {
                             Some((rank, gen)) => {
                                 self.stats.compressed_resumed += 1;
                                 found.push(Found {
@@ -94,9 +98,9 @@ impl Tailer {
                 })
                 .or_else(|| {
                     // The copy may have been compressed meanwhile.
-                    let found = find_gz(&p);
-                    self.stats.compressed_resumed += u64::from(found.is_some());
-                    found
+                    let gz = find_gz(&p, &found);
+                    self.stats.compressed_resumed += u64::from(gz.is_some());
+                    gz
                 });
             match copy {
                 Some((r, gen)) => found.push(Found {
@@ -172,13 +176,14 @@ impl Tailer {
 /// (logrotate's `compress` made a new inode of it): the one whose decompressed head has
 /// `p`'s fingerprint. Inode numbers prove nothing here: the `.gz` may reuse the number of
 /// a file another position names, freed by a compression. With nothing read (`offset` 0)
-/// any file would match, so none is taken. Opened at `p.offset` in decompressed bytes.
-fn find_gz(p: &FilePosition) -> Option<(Rank, Gen)> {
+/// any file would match, so none is taken; nor is one found for another position already.
+/// Opened at `p.offset` in decompressed bytes.
+fn find_gz(p: &FilePosition, found: &[Found]) -> Option<(Rank, Gen)> {
     let need = fingerprint_len(p.offset);
     siblings::list_gz(&p.path)
         .into_iter()
         .rev()
-        .filter(|_| p.offset > 0)
+        .filter(|s| p.offset > 0 && !found.iter().any(|f| f.gen.id == s.id))
         .find(|s| {
             crate::ingest::gz::head(&s.path, need)
                 .is_ok_and(|h| h.len() == need && fingerprint(&h) == p.fingerprint)

@@ -3,16 +3,19 @@
 //! For `/var/log/x.log` the siblings are the files in `/var/log` named `x.log.<digits>`
 //! (logrotate's numbering, `.1` newest) or `x.log-<anything>` (`dateext`, newer sorts
 //! later). Compressed names (`.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`) are left out of
-//! [`list`]; [`list_gz`] gives the gzip ones (`x.log.2.gz`), which a restart reads when the
-//! generation it stopped in was compressed meanwhile (other compressors are not read).
+//! [`list`]; [`list_gz`] gives the gzip ones (`x.log.2.gz`), read where they hold lines not
+//! read before: the rest of a generation compressed while the tailer was down or before it
+//! read it to its end, or a generation rotated and compressed between two polls (other
+//! compressors are not read). A gzip sibling is known by its decompressed head.
 
-use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head};
+use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head, FP_LEN};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Suffixes of compressed rotated files, which are not read.
 const COMPRESSED: &[&[u8]] = &[b".gz", b".bz2", b".xz", b".zst", b".lz4", b".Z"];
@@ -76,18 +79,37 @@ pub(super) struct Sibling {
     pub path: PathBuf,
     pub rank: Rank,
     pub id: (u64, u64),
+    /// Size on disk (compressed bytes for a gzip sibling).
     pub len: u64,
     pub mtime: (i64, i64),
+    /// Birth time, where the file system records it: tells a file from a later one that
+    /// reuses its inode number.
+    pub born: Option<SystemTime>,
+    /// Gzip-compressed (`x.log.2.gz`): its text is the decompressed stream.
+    pub gz: bool,
 }
 
 impl Sibling {
-    /// FNV-1a of its first `min(FP_LEN, offset)` bytes, if it has that many.
+    /// Its first `len` bytes of text (decompressed for gzip), fewer if it is shorter. A gzip
+    /// stream that cannot be decompressed that far (still being written) is an error.
+    pub(super) fn head(&self, len: usize) -> std::io::Result<Vec<u8>> {
+        match self.gz {
+            true => crate::ingest::gz::head(&self.path, len),
+            false => read_head(&File::open(&self.path)?, len),
+        }
+    }
+
+    /// FNV-1a of its first `min(FP_LEN, offset)` bytes of text, if it has that many.
     pub(super) fn head_fingerprint(&self, offset: u64) -> Option<u64> {
         let need = fingerprint_len(offset);
-        let head = File::open(&self.path)
-            .and_then(|f| read_head(&f, need))
-            .ok()?;
+        let head = self.head(need).ok()?;
         (head.len() == need).then(|| fingerprint(&head))
+    }
+
+    /// Whether it may hold `offset` bytes of text (a gzip sibling's text length is only
+    /// known by decompressing it all).
+    pub(super) fn may_hold(&self, offset: u64) -> bool {
+        self.gz || self.len >= offset
     }
 }
 
@@ -117,7 +139,7 @@ pub(super) fn list(followed: &Path) -> Vec<Sibling> {
 
 /// The gzip-compressed rotated siblings of `followed` now, oldest first.
 pub(super) fn list_gz(followed: &Path) -> Vec<Sibling> {
-    list_ranked(followed, &names_in(&dir_of(followed)), rank_gz)
+    list_gz_in(followed, &names_in(&dir_of(followed)))
 }
 
 /// Every rotated copy of `followed` now, plain and gzip, newest first: where a line that
@@ -125,22 +147,25 @@ pub(super) fn list_gz(followed: &Path) -> Vec<Sibling> {
 pub(crate) fn rotated_copies(followed: &Path) -> Vec<PathBuf> {
     let names = names_in(&dir_of(followed));
     let mut all = list_in(followed, &names);
-    all.extend(list_ranked(followed, &names, rank_gz));
+    all.extend(list_gz_in(followed, &names));
     all.sort_by_key(|s| std::cmp::Reverse(s.rank.age_key()));
     all.into_iter().map(|s| s.path).collect()
 }
 
 /// The rotated siblings of `followed` among `names`, the names in its directory.
 pub(super) fn list_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
-    list_ranked(followed, names, rank)
+    list_ranked(followed, names, false)
 }
 
-/// The files among `names` that `rank_of` ranks as rotated siblings of `followed`.
-fn list_ranked(
-    followed: &Path,
-    names: &[OsString],
-    rank_of: fn(&[u8], &[u8]) -> Option<Rank>,
-) -> Vec<Sibling> {
+/// The gzip-compressed rotated siblings of `followed` among `names`.
+pub(super) fn list_gz_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
+    list_ranked(followed, names, true)
+}
+
+/// The files among `names` that are rotated siblings of `followed`: the gzip ones, or the
+/// plain ones.
+fn list_ranked(followed: &Path, names: &[OsString], gz: bool) -> Vec<Sibling> {
+    let rank_of = if gz { rank_gz } else { rank };
     let Some(base) = followed.file_name() else {
         return Vec::new();
     };
@@ -157,6 +182,8 @@ fn list_ranked(
                 id: dev_ino(&meta),
                 len: meta.len(),
                 mtime: (meta.mtime(), meta.mtime_nsec()),
+                born: meta.created().ok(),
+                gz,
             })
         })
         .collect();
@@ -169,7 +196,10 @@ fn list_ranked(
 struct Seen {
     len: u64,
     mtime: (i64, i64),
+    born: Option<SystemTime>,
     head_len: u64,
+    /// The head spans `FP_LEN` bytes or ends with a newline.
+    whole_lines: bool,
     head_fp: u64,
 }
 
@@ -188,16 +218,33 @@ impl Snapshot {
     }
 
     /// Whether `sib` appeared since the last look: an inode not seen then, or a seen inode
-    /// whose head changed (the inode was freed and reused by another file). An inode that
-    /// was empty then has no head to compare: with data now it counts as new (nothing of it
-    /// can have been read; compressing frees inodes that the next copy reuses at once).
+    /// born again or whose head changed (the inode was freed and reused by another file;
+    /// compressing frees inodes that the next copy reuses at once). An inode that was empty
+    /// then has no head to compare: with data now it counts as new (nothing of it can have
+    /// been read). Without birth times, a file that starts with all a short seen file held
+    /// (a partial line) cannot be told from it grown.
     pub(super) fn is_new(&self, sib: &Sibling) -> bool {
         match self.seen.get(&sib.id) {
             None => true,
+            Some(s) if s.born.is_some() && sib.born.is_some() && s.born != sib.born => true,
             Some(s) if s.len == sib.len && s.mtime == sib.mtime => false,
             Some(s) if s.head_len == 0 => sib.len > 0,
             Some(s) => sib.len < s.head_len || sib.head_fingerprint(s.head_len) != Some(s.head_fp),
         }
+    }
+
+    /// Whether `text`, the head of a new gzip sibling's text, starts with the head of a
+    /// sibling seen at the last look: a compressed copy of it (a seen file only grows, so
+    /// its head then was all it had or `FP_LEN` bytes). A seen file still among `sibs` was
+    /// not compressed (gzip removes it; it may not have yet), so it matches only by a head
+    /// that ends at a line's end or spans `FP_LEN`: half a line is the start of many lines.
+    pub(super) fn has_head_of(&self, text: &[u8], sibs: &[Sibling]) -> bool {
+        self.seen.iter().any(|(id, s)| {
+            s.head_len > 0
+                && (s.whole_lines || !sibs.iter().any(|o| o.id == *id && o.born == s.born))
+                && text.len() as u64 >= s.head_len
+                && fingerprint(&text[..s.head_len as usize]) == s.head_fp
+        })
     }
 
     /// Replaces the snapshot by `sibs`, leaving out `unseen` (looked at again next time).
@@ -211,19 +258,19 @@ impl Snapshot {
                 .cloned();
             let entry = match unchanged {
                 Some(s) => s,
-                None => {
-                    let head_len = fingerprint_len(sib.len) as u64;
-                    match sib.head_fingerprint(head_len) {
-                        Some(head_fp) => Seen {
-                            len: sib.len,
-                            mtime: sib.mtime,
-                            head_len,
-                            head_fp,
-                        },
-                        // Vanished or shrank meanwhile: look again next time.
-                        None => continue,
-                    }
-                }
+                None => match sib.head(FP_LEN) {
+                    Ok(head) => Seen {
+                        len: sib.len,
+                        mtime: sib.mtime,
+                        born: sib.born,
+                        head_len: head.len() as u64,
+                        whole_lines: head.len() == FP_LEN || head.ends_with(b"\n"),
+                        head_fp: fingerprint(&head),
+                    },
+                    // Vanished meanwhile, or a gzip stream still being written: look again
+                    // next time.
+                    Err(_) => continue,
+                },
             };
             seen.insert(sib.id, entry);
         }
@@ -270,6 +317,32 @@ mod tests {
         for not in [&b"x.log.2"[..], b"x.log.gz", b"x.log.2.bz2", b"y.log.1.gz"] {
             assert_eq!(rank_gz(b, not), None, "{}", String::from_utf8_lossy(not));
         }
+    }
+
+    /// `compress` frees inodes that the next file takes at once: a file that starts with
+    /// all a seen sibling held (half a line) is new if it was born later, and the same file
+    /// grown if not. A new `.gz` is that sibling compressed only once it is gone, when all
+    /// it had seen was half a line.
+    #[test]
+    fn inode_born_again_is_new_and_half_a_line_matches_only_a_gone_sibling() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.log");
+        std::fs::write(dir.path().join("x.log.1"), b"line 0000").unwrap();
+        let mut sibs = list(&p);
+        sibs[0].born = Some(UNIX_EPOCH + Duration::from_secs(100));
+        let snap = Snapshot::of(&sibs);
+        std::fs::write(dir.path().join("x.log.1"), b"line 00000002 gen 1\n").unwrap();
+        let mut grown = sibs[0].clone();
+        (grown.len, grown.mtime.0) = (20, grown.mtime.0 + 1);
+        assert!(!snap.is_new(&grown));
+        let mut again = grown.clone();
+        again.born = Some(UNIX_EPOCH + Duration::from_secs(101));
+        assert!(snap.is_new(&again));
+        let gz_text = b"line 00000001 gen 0\n";
+        assert!(!snap.has_head_of(gz_text, &sibs), "still there");
+        assert!(snap.has_head_of(gz_text, &[]), "gone: compressed");
+        assert!(!snap.has_head_of(b"other\n", &[]));
     }
 
     #[test]

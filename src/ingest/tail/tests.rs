@@ -496,3 +496,147 @@ fn restart_after_delaycompress_reads_gz_then_plain_then_live() {
     }
     assert_eq!(got, ["a2", "b1", "b2", "c1"]);
 }
+
+/// logrotate `compress` without `delaycompress`, and a slow poll: two generations rotated
+/// and compressed between two polls. The one we had open is read on through its descriptor
+/// (its `.gz` is known by its head), the one never seen is read from its `.gz`.
+#[test]
+fn generations_rotated_and_compressed_between_polls() {
+    use crate::ingest::gz::tests::gzip;
+    let (_d, p) = setup();
+    append(&p, "a1\n");
+    let mut t = start(&p, vec![]);
+    assert_eq!(poll(&mut t), ["a1"]);
+    let compress = |n: &str| {
+        let plain = sib(&p, n);
+        fs::write(
+            sib(&p, &format!("{n}.gz")),
+            gzip(&fs::read(&plain).unwrap()),
+        )
+        .unwrap();
+        fs::remove_file(plain).unwrap();
+    };
+    append(&p, "a2\n");
+    fs::rename(&p, sib(&p, ".1")).unwrap();
+    compress(".1");
+    append(&p, "b1\nb2\n");
+    fs::rename(sib(&p, ".1.gz"), sib(&p, ".2.gz")).unwrap();
+    fs::rename(&p, sib(&p, ".1")).unwrap();
+    compress(".1");
+    append(&p, "c1\n");
+    assert_eq!(poll(&mut t), ["a2", "b1", "b2", "c1"]);
+    let s = t.stats();
+    assert_eq!((s.unseen_rotated, s.files_finished, s.errors), (1, 2, 0));
+    assert!(poll(&mut t).is_empty());
+}
+
+/// copytruncate, then `compress` of the copy, between two polls: the truncation finds the
+/// copy in the `.gz` and reads its rest from there.
+#[test]
+fn copytruncate_copy_compressed_before_the_poll() {
+    use crate::ingest::gz::tests::gzip;
+    let (_d, p) = setup();
+    append(&p, "l1\n");
+    let mut t = start(&p, vec![]);
+    assert_eq!(poll(&mut t), ["l1"]);
+    append(&p, "l2\n");
+    fs::write(sib(&p, ".1.gz"), gzip(&fs::read(&p).unwrap())).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&p, "n1\n");
+    assert_eq!(poll(&mut t), ["l2", "n1"]);
+    let s = t.stats();
+    assert_eq!((s.truncations, s.truncations_without_copy), (1, 0));
+    assert!(poll(&mut t).is_empty());
+}
+
+/// A rotated generation closed while an older one is still open is kept in the positions
+/// at its end, and followed to its `.gz`: a restart then reads it not again. (The order
+/// comes from a partial line: `ab` was read when copytruncate copied `ab1` to `.1` and the
+/// writer went on with `ab2` in the truncated file, which was then rotated and compressed.
+/// The truncation is not seen, the head read is still there, and the copy, an unseen
+/// sibling, is followed after the deleted file.)
+#[test]
+fn closed_generation_is_remembered_across_compress_and_restart() {
+    use crate::ingest::gz::tests::gzip;
+    let (_d, p) = setup();
+    let mut writer = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&p)
+        .unwrap();
+    writer.write_all(b"ab").unwrap();
+    let mut t = start(&p, vec![]);
+    assert!(poll(&mut t).is_empty());
+    writer.write_all(b"1\n").unwrap();
+    fs::copy(&p, sib(&p, ".1")).unwrap();
+    writer.set_len(0).unwrap();
+    writer.write_all(b"ab2\n").unwrap();
+    fs::rename(sib(&p, ".1"), sib(&p, ".2")).unwrap();
+    fs::rename(&p, sib(&p, ".1")).unwrap();
+    File::create(&p).unwrap();
+    fs::write(sib(&p, ".1.gz"), gzip(&fs::read(sib(&p, ".1")).unwrap())).unwrap();
+    fs::remove_file(sib(&p, ".1")).unwrap();
+    assert_eq!(poll(&mut t), ["ab2", "ab1"]);
+    // `.2` stays open (the live file is empty); the closed one is a position at its end,
+    // which the next poll moves to its `.gz`.
+    assert_eq!(t.stats().files_finished, 1);
+    assert!(poll(&mut t).is_empty());
+    let gz = fs::metadata(sib(&p, ".1.gz")).unwrap();
+    let pos = t.positions();
+    assert_eq!(pos.len(), 3);
+    let rec = pos
+        .iter()
+        .find(|q| q.inode == gz.ino())
+        .expect("record on the .gz");
+    assert_eq!((rec.offset, rec.fingerprint), (4, fingerprint(b"ab2\n")));
+    let mut t = start(&p, pos);
+    append(&p, "c1\n");
+    assert_eq!(poll(&mut t), ["c1"]);
+    let s = t.stats();
+    assert_eq!((s.unseen_rotated, s.compressed_resumed), (0, 1));
+}
+
+/// Speed of tailing (`cargo test --release --lib tail_speed -- --ignored --nocapture`): a
+/// 1 M-line file beside rotated siblings (plain and `.gz`, as on a log host), followed from
+/// its start to its end under the default byte budget per poll.
+#[test]
+#[ignore = "timing: run by hand"]
+fn tail_speed() {
+    use crate::ingest::gz::tests::gzip;
+    const LINES: usize = 1_000_000;
+    let (_d, p) = setup();
+    let line = "Mon Mar  2 10:00:00 2026 [pid 4242] [alice] OK DOWNLOAD: Client \"192.0.2.7\", \"/pub/file.iso\", 1048576 bytes, 9000.00Kbyte/sec\n";
+    fs::write(&p, line.repeat(LINES)).unwrap();
+    for k in 1..=3 {
+        fs::write(sib(&p, &format!(".{k}")), line.repeat(100)).unwrap();
+        fs::write(
+            sib(&p, &format!(".{}.gz", k + 3)),
+            gzip(line.repeat(100).as_bytes()),
+        )
+        .unwrap();
+    }
+    let mut t = start(&p, vec![]);
+    let began = std::time::Instant::now();
+    let (mut lines, mut polls) = (0, 0);
+    loop {
+        let blocks = t.poll().unwrap();
+        polls += 1;
+        let n: usize = blocks.iter().map(|b| b.block.lines.len()).sum();
+        if n == 0 {
+            break;
+        }
+        lines += n;
+    }
+    let secs = began.elapsed().as_secs_f64();
+    assert_eq!(lines, LINES);
+    println!(
+        "tail_speed: {lines} lines ({} MB) in {polls} polls, {secs:.3} s, {:.2} M lines/s",
+        line.len() * LINES / 1_000_000,
+        lines as f64 / secs / 1e6
+    );
+}
