@@ -77,6 +77,9 @@ pub(super) fn parse_tag(s: &str) -> Option<(Tag, usize)> {
     if i == 0 {
         return None;
     }
+    if let Some(quick) = quick_tag(b, i) {
+        return Some(quick);
+    }
     let vendor = [&b"ASA-"[..], b"PIX-", b"FTD-", b"FWSM-"]
         .into_iter()
         .find(|v| b[i..].starts_with(v))?;
@@ -110,6 +113,35 @@ pub(super) fn parse_tag(s: &str) -> Option<(Tag, usize)> {
         .iter()
         .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
     let mut next = end;
+    if b.get(next) == Some(&b':') {
+        next += 1;
+    }
+    while b.get(next) == Some(&b' ') {
+        next += 1;
+    }
+    Some((Tag { severity, id }, next))
+}
+
+// %ASA-6-302013: Built   →   the common tag read at fixed places (`i` is past the `%`)
+/// `ASA-<sev>-<id>` followed by `:`, a space or the end: what [`parse_tag`] reads, without its
+/// search for the vendor and the tag's end. `None` for every other tag.
+fn quick_tag(b: &[u8], i: usize) -> Option<(Tag, usize)> {
+    let t = b.get(i..i + 12)?;
+    let severity = match t[4] {
+        d @ b'0'..=b'7' => d - b'0',
+        _ => return None,
+    };
+    if &t[..4] != b"ASA-" || t[5] != b'-' || !matches!(b.get(i + 12), None | Some(b':' | b' ')) {
+        return None;
+    }
+    let mut id = 0u32;
+    for &c in &t[6..] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        id = id * 10 + u32::from(c - b'0');
+    }
+    let mut next = i + 12;
     if b.get(next) == Some(&b':') {
         next += 1;
     }
@@ -162,18 +194,12 @@ fn parse_cisco_stamp(b: &[u8]) -> Option<AsaStamp> {
 
 /// Up to `max` leading ASCII digits of `b` as a number, and how many there were (at least 1).
 fn digits(b: &[u8], max: usize) -> Option<(u32, usize)> {
-    let n = b
-        .iter()
-        .take(max)
-        .take_while(|c| c.is_ascii_digit())
-        .count();
-    if n == 0 {
-        return None;
+    let (mut v, mut n) = (0u32, 0);
+    while n < max && n < b.len() && b[n].is_ascii_digit() {
+        v = v * 10 + u32::from(b[n] - b'0');
+        n += 1;
     }
-    let v = b[..n]
-        .iter()
-        .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
-    Some((v, n))
+    (n > 0).then_some((v, n))
 }
 
 /// `hh:mm:ss` with an optional `.fraction` (milliseconds when `logging timestamp` asks).
@@ -302,7 +328,8 @@ pub(super) fn parse_header<'a>(s: &'a str, ctx: &ParseContext) -> Result<Parsed<
         if rest.starts_with('%') {
             break;
         }
-        let len = memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+        // Header words are short: a plain loop beats a `memchr` call.
+        let len = rest.bytes().position(|c| c == b' ').unwrap_or(rest.len());
         let word = &rest[..len];
         if word.is_empty() {
             break; // the end of the line: no tag follows
@@ -560,6 +587,18 @@ mod tests {
                 22
             ))
         );
+        assert_eq!(
+            parse_tag("%ASA-7-710005"),
+            Some((
+                Tag {
+                    severity: 7,
+                    id: 710005
+                },
+                13
+            ))
+        );
+        assert_eq!(parse_tag("%ASA-6-3020134:"), None);
+        assert_eq!(parse_tag("%ASA-6-30201x:"), None);
         assert_eq!(parse_tag("%ASA-9-302013:"), None);
         assert_eq!(parse_tag("%ASA-6-30201:"), None);
         assert_eq!(parse_tag("%ASA-a-b-6-302013:"), None);

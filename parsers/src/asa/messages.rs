@@ -24,7 +24,8 @@ pub(super) fn has_ports(t: Option<Transport>) -> bool {
 }
 
 /// An event from the two ends of a packet: addresses, ports (when the protocol has them),
-/// interfaces, and the source's user.
+/// interfaces, and the source's user. Inlined like [`Meta::event`].
+#[inline(always)]
 fn packet(
     meta: &Meta,
     action: Action,
