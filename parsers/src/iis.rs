@@ -107,6 +107,8 @@ fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
 pub struct State {
     layout: Option<IisLayout>,
     date: Option<NaiveDateTime>,
+    /// The last `date` column read and its value: lines share a date for a whole day.
+    last_date: Option<([u8; 10], NaiveDate)>,
     users: SessionTable<Option<CompactString>>,
 }
 
@@ -159,6 +161,38 @@ fn split_session(method: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && id.bytes().all(|c| c.is_ascii_digit())).then(|| (id, &rest[close + 1..]))
 }
 
+// ab3a48eb-256b-44ac-bff3-d9e50d457d48   →   the key `session_key` gives it
+/// The session key of an `x-session` value. IIS writes GUIDs (`8-4-4-4-12` hex digits): read
+/// here in one pass over the bytes, with the key [`session_key`] gives a GUID; any other id
+/// goes to it.
+fn x_session_key(id: &str) -> u128 {
+    let b = id.as_bytes();
+    let dashes = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
+    let hex = |digits: &[u8], v: u64| {
+        digits.iter().try_fold(v, |v, &c| {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return None,
+            };
+            Some(v << 4 | u64::from(d))
+        })
+    };
+    let halves = dashes
+        .then(|| {
+            let hi = hex(&b[14..18], hex(&b[9..13], hex(&b[..8], 0)?)?)?;
+            let lo = hex(&b[24..], hex(&b[19..23], 0)?)?;
+            Some((hi, lo))
+        })
+        .flatten();
+    match halves {
+        // As `session_key` marks a GUID.
+        Some((hi, lo)) => (u128::from(hi) << 64 | u128::from(lo)) ^ (1 << 127),
+        None => session_key(id),
+    }
+}
+
 /// Fits a line's columns to a layout (see the module notes).
 fn fit<'a>(cols: Columns<'a>, state: &State) -> Result<Row<'a>, ParseError> {
     // By shape, not by value: a line with a bad date is still an IIS 7 line.
@@ -190,7 +224,10 @@ fn fit<'a>(cols: Columns<'a>, state: &State) -> Result<Row<'a>, ParseError> {
         }
     };
     if cols.len() == layout.columns() {
-        place(&mut row, &layout, 0);
+        // Every column of the layout is on the line.
+        for (id, at) in row.at.iter_mut().enumerate() {
+            *at = layout.column(id);
+        }
         return Ok(row);
     }
     let anchor = (0..cols.len()).find(|&i| cols.get(i).and_then(split_session).is_some());
@@ -227,7 +264,7 @@ fn fit<'a>(cols: Columns<'a>, state: &State) -> Result<Row<'a>, ParseError> {
 /// The UTC instant of a line (see the module notes for lines without a date).
 fn timestamp(
     row: &Row<'_>,
-    state: &State,
+    state: &mut State,
     ctx: &ParseContext,
 ) -> Result<DateTime<Utc>, ParseError> {
     let bad = |id| {
@@ -242,7 +279,14 @@ fn timestamp(
         .and_then(w3c::parse_time)
         .ok_or_else(|| bad(f::TIME))?;
     if let Some(d) = row.value(f::DATE) {
-        let date = w3c::parse_date(d).ok_or_else(|| bad(f::DATE))?;
+        let date = match state.last_date {
+            Some((raw, date)) if raw == d.as_bytes() => date,
+            _ => {
+                let date = w3c::parse_date(d).ok_or_else(|| bad(f::DATE))?;
+                state.last_date = d.as_bytes().try_into().ok().map(|raw| (raw, date));
+                date
+            }
+        };
         return Ok(date.and_time(time).and_utc());
     }
     if let Some(header) = state.date {
@@ -378,7 +422,10 @@ pub fn parse_iis_line(
     let status = row.number::<u16>(f::SC_STATUS)?;
     let sent = row.number::<u64>(f::SC_BYTES)?;
     let received = row.number::<u64>(f::CS_BYTES)?;
-    let session = row.value(f::X_SESSION).or(bracket_session).map(session_key);
+    let session = match row.value(f::X_SESSION) {
+        Some(id) => Some(x_session_key(id)),
+        None => bracket_session.map(session_key),
+    };
     let line_user = row.value(f::CS_USERNAME);
     let arg = row.value(f::CS_URI_STEM);
 

@@ -24,8 +24,7 @@ pub(super) fn has_ports(t: Option<Transport>) -> bool {
 }
 
 /// An event from the two ends of a packet: addresses, ports (when the protocol has them),
-/// interfaces, and the source's user. Inlined like [`Meta::event`].
-#[inline(always)]
+/// interfaces, and the source's user.
 fn packet(
     meta: &Meta,
     action: Action,

@@ -62,9 +62,6 @@ struct Meta<'a> {
 
 impl Meta<'_> {
     /// An ASA event with the line's time and host; the outcome follows from the action.
-    /// Inlined so the event is built where the caller keeps it, not copied out (an event is
-    /// a few hundred bytes).
-    #[inline(always)]
     fn event(&self, action: Action) -> Event {
         let mut e = Event::new(self.timestamp, Dataset::Asa, action);
         e.outcome = match action {
