@@ -167,31 +167,46 @@ fn split_session(method: &str) -> Option<(&str, &str)> {
 /// goes to it.
 fn x_session_key(id: &str) -> u128 {
     let b = id.as_bytes();
-    let dashes = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
-    let hex = |digits: &[u8], v: u64| {
-        digits.iter().try_fold(v, |v, &c| {
-            let d = match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => c - b'A' + 10,
-                _ => return None,
-            };
-            Some(v << 4 | u64::from(d))
-        })
-    };
-    let halves = dashes
-        .then(|| {
-            let hi = hex(&b[14..18], hex(&b[9..13], hex(&b[..8], 0)?)?)?;
-            let lo = hex(&b[24..], hex(&b[19..23], 0)?)?;
-            Some((hi, lo))
-        })
-        .flatten();
-    match halves {
-        // As `session_key` marks a GUID.
-        Some((hi, lo)) => (u128::from(hi) << 64 | u128::from(lo)) ^ (1 << 127),
-        None => session_key(id),
+    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+        return session_key(id);
     }
+    // Branch-free: each digit's value from a table, a bad byte remembered in `bad`; GUID
+    // digits are random, so a branch per digit class would be mispredicted often.
+    let (mut hi, mut lo, mut bad) = (0u64, 0u64, 0u8);
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        let d = HEX[usize::from(c)];
+        bad |= d;
+        let half = if i < 19 { &mut hi } else { &mut lo };
+        *half = *half << 4 | u64::from(d & 0xf);
+    }
+    if bad & NOT_HEX != 0 {
+        return session_key(id);
+    }
+    (u128::from(hi) << 64 | u128::from(lo)) ^ (1 << 127) // as `session_key` marks a GUID
 }
+
+/// Marks a byte that is no hex digit in [`HEX`].
+const NOT_HEX: u8 = 0x80;
+
+/// The value of each hex digit byte, [`NOT_HEX`] for every other byte.
+const HEX: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Fits a line's columns to a layout (see the module notes).
 fn fit<'a>(cols: Columns<'a>, state: &State) -> Result<Row<'a>, ParseError> {

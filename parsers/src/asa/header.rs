@@ -9,7 +9,6 @@ use crate::syslog::{parse_syslog_header, MAX_PRIORITY};
 use crate::time::{parse_iso_datetime, parse_month, Stamp};
 use crate::{ErrorKind, Format, ParseContext, ParseError};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
-use memchr::memchr;
 
 /// Words between the timestamp and the message tag: a host, a program tag, a lone `:`.
 const MAX_HEADER_WORDS: usize = 3;
@@ -279,10 +278,11 @@ pub(super) fn parse_header<'a>(s: &'a str, ctx: &ParseContext) -> Result<Parsed<
     let b = s.as_bytes();
     let mut pos = 0;
     if b.first() == Some(&b'<') {
-        let close = memchr(b'>', &b[..b.len().min(5)])
-            .ok_or_else(|| err(ErrorKind::Syntax, 0, "<PRI> of 0..191"))?;
-        match s[1..close].parse::<u8>() {
-            Ok(p) if p <= MAX_PRIORITY && close > 1 => pos = close + 1,
+        // `<` and one to three digits, read by hand: every relayed line has one.
+        let close = b.iter().take(5).position(|&c| c == b'>');
+        let pri = close.and_then(|close| digits(&b[1..close], 3).filter(|&(_, n)| n == close - 1));
+        match (close, pri) {
+            (Some(close), Some((p, _))) if p <= u32::from(MAX_PRIORITY) => pos = close + 1,
             _ => return Err(err(ErrorKind::Syntax, 0, "<PRI> of 0..191")),
         }
     }
@@ -443,6 +443,14 @@ mod tests {
                 "UDP request",
             ),
             (
+                "<0>Jul 05 2004 00:58:00: %PIX-4-400011: IDS:2001",
+                "2004-07-05T00:58:00Z",
+                None,
+                4,
+                400011,
+                "IDS:2001",
+            ),
+            (
                 "<164>Jul 05 2004 00:58:00: %PIX-4-400011: IDS:2001",
                 "2004-07-05T00:58:00Z",
                 None,
@@ -536,6 +544,32 @@ mod tests {
                 ErrorKind::Syntax,
                 0,
             ),
+            (
+                "<192>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<1x>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<+5>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<1234>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            ("<16", ErrorKind::Syntax, 0),
             (
                 "Feb 30 2013 09:36:50: %ASA-4-106023: x",
                 ErrorKind::BadTimestamp,
