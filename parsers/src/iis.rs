@@ -172,16 +172,19 @@ fn x_session_key(id: &str) -> u128 {
     }
     // Branch-free: each digit's value from a table, a bad byte remembered in `bad`; GUID
     // digits are random, so a branch per digit class would be mispredicted often.
-    let (mut hi, mut lo, mut bad) = (0u64, 0u64, 0u8);
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
-        }
-        let d = HEX[usize::from(c)];
-        bad |= d;
-        let half = if i < 19 { &mut hi } else { &mut lo };
-        *half = *half << 4 | u64::from(d & 0xf);
-    }
+    let mut bad = 0u8;
+    let mut hex = |v: u64, digits: &[u8]| {
+        digits.iter().fold(v, |v, &c| {
+            let d = HEX[usize::from(c)];
+            bad |= d;
+            v << 4 | u64::from(d & 0xf)
+        })
+    };
+    let hi = hex(0, &b[..8]);
+    let hi = hex(hi, &b[9..13]);
+    let hi = hex(hi, &b[14..18]);
+    let lo = hex(0, &b[19..23]);
+    let lo = hex(lo, &b[24..]);
     if bad & NOT_HEX != 0 {
         return session_key(id);
     }
@@ -192,7 +195,7 @@ fn x_session_key(id: &str) -> u128 {
 const NOT_HEX: u8 = 0x80;
 
 /// The value of each hex digit byte, [`NOT_HEX`] for every other byte.
-const HEX: [u8; 256] = {
+static HEX: [u8; 256] = {
     let mut t = [NOT_HEX; 256];
     let mut i = 0;
     while i < 10 {
