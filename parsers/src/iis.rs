@@ -107,6 +107,8 @@ fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
 pub struct State {
     layout: Option<IisLayout>,
     date: Option<NaiveDateTime>,
+    /// The last `date` column read and its value: lines share a date for a whole day.
+    last_date: Option<([u8; 10], NaiveDate)>,
     users: SessionTable<Option<CompactString>>,
 }
 
@@ -159,6 +161,56 @@ fn split_session(method: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && id.bytes().all(|c| c.is_ascii_digit())).then(|| (id, &rest[close + 1..]))
 }
 
+// ab3a48eb-256b-44ac-bff3-d9e50d457d48   →   the key `session_key` gives it
+/// The session key of an `x-session` value. IIS writes GUIDs (`8-4-4-4-12` hex digits): read
+/// here in one pass over the bytes, with the key [`session_key`] gives a GUID; any other id
+/// goes to it.
+fn x_session_key(id: &str) -> u128 {
+    let b = id.as_bytes();
+    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+        return session_key(id);
+    }
+    // Branch-free: each digit's value from a table, a bad byte remembered in `bad`; GUID
+    // digits are random, so a branch per digit class would be mispredicted often.
+    let mut bad = 0u8;
+    let mut hex = |v: u64, digits: &[u8]| {
+        digits.iter().fold(v, |v, &c| {
+            let d = HEX[usize::from(c)];
+            bad |= d;
+            v << 4 | u64::from(d & 0xf)
+        })
+    };
+    let hi = hex(0, &b[..8]);
+    let hi = hex(hi, &b[9..13]);
+    let hi = hex(hi, &b[14..18]);
+    let lo = hex(0, &b[19..23]);
+    let lo = hex(lo, &b[24..]);
+    if bad & NOT_HEX != 0 {
+        return session_key(id);
+    }
+    (u128::from(hi) << 64 | u128::from(lo)) ^ (1 << 127) // as `session_key` marks a GUID
+}
+
+/// Marks a byte that is no hex digit in [`HEX`].
+const NOT_HEX: u8 = 0x80;
+
+/// The value of each hex digit byte, [`NOT_HEX`] for every other byte.
+static HEX: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Fits a line's columns to a layout (see the module notes).
 fn fit<'a>(cols: Columns<'a>, state: &State) -> Result<Row<'a>, ParseError> {
     // By shape, not by value: a line with a bad date is still an IIS 7 line.
@@ -190,7 +242,10 @@ fn fit<'a>(cols: Columns<'a>, state: &State) -> Result<Row<'a>, ParseError> {
         }
     };
     if cols.len() == layout.columns() {
-        place(&mut row, &layout, 0);
+        // Every column of the layout is on the line.
+        for (id, at) in row.at.iter_mut().enumerate() {
+            *at = layout.column(id);
+        }
         return Ok(row);
     }
     let anchor = (0..cols.len()).find(|&i| cols.get(i).and_then(split_session).is_some());
@@ -227,7 +282,7 @@ fn fit<'a>(cols: Columns<'a>, state: &State) -> Result<Row<'a>, ParseError> {
 /// The UTC instant of a line (see the module notes for lines without a date).
 fn timestamp(
     row: &Row<'_>,
-    state: &State,
+    state: &mut State,
     ctx: &ParseContext,
 ) -> Result<DateTime<Utc>, ParseError> {
     let bad = |id| {
@@ -242,7 +297,14 @@ fn timestamp(
         .and_then(w3c::parse_time)
         .ok_or_else(|| bad(f::TIME))?;
     if let Some(d) = row.value(f::DATE) {
-        let date = w3c::parse_date(d).ok_or_else(|| bad(f::DATE))?;
+        let date = match state.last_date {
+            Some((raw, date)) if raw == d.as_bytes() => date,
+            _ => {
+                let date = w3c::parse_date(d).ok_or_else(|| bad(f::DATE))?;
+                state.last_date = d.as_bytes().try_into().ok().map(|raw| (raw, date));
+                date
+            }
+        };
         return Ok(date.and_time(time).and_utc());
     }
     if let Some(header) = state.date {
@@ -378,7 +440,10 @@ pub fn parse_iis_line(
     let status = row.number::<u16>(f::SC_STATUS)?;
     let sent = row.number::<u64>(f::SC_BYTES)?;
     let received = row.number::<u64>(f::CS_BYTES)?;
-    let session = row.value(f::X_SESSION).or(bracket_session).map(session_key);
+    let session = match row.value(f::X_SESSION) {
+        Some(id) => Some(x_session_key(id)),
+        None => bracket_session.map(session_key),
+    };
     let line_user = row.value(f::CS_USERNAME);
     let arg = row.value(f::CS_URI_STEM);
 

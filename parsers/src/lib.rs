@@ -18,6 +18,7 @@ pub mod pf;
 pub mod proftpd;
 pub mod proftpd_extended;
 pub mod pureftpd;
+mod scan;
 pub mod servu;
 pub mod sshd;
 pub mod syslog;

@@ -31,6 +31,7 @@ use crate::proftpd::{is_anonymous_user, parse_client_ip};
 use crate::{line_text, ErrorKind, Format, ParseContext, ParseError};
 use compact_str::CompactString;
 use logformat::{CompileError, Field, LogFormat, Match};
+use std::net::IpAddr;
 use std::str::FromStr;
 
 const FORMAT: Format = Format::ProftpdExtended;
@@ -129,6 +130,15 @@ fn outcome_of(action: Action, status: Option<u16>, transfer: Option<&str>) -> Ou
     }
 }
 
+/// An address field: a dotted quad read in place (most are), else as
+/// [`parse_client_ip`] reads addresses.
+fn address(v: &str) -> Option<IpAddr> {
+    match crate::scan::ipv4_prefix(v.as_bytes()) {
+        Some((ip, n)) if n == v.len() => Some(IpAddr::V4(ip)),
+        _ => parse_client_ip(v),
+    }
+}
+
 /// Builds the event of a matched line.
 fn event_of(m: &Match<'_>, line: &str, ctx: &ParseContext) -> Result<Event, ParseError> {
     let stamp = m
@@ -152,12 +162,12 @@ fn event_of(m: &Match<'_>, line: &str, ctx: &ParseContext) -> Result<Event, Pars
     e.source_ip = m
         .get(Field::ClientIp)
         .or_else(|| m.get(Field::ClientHost))
-        .and_then(parse_client_ip);
+        .and_then(address);
     e.source_port = number(m, line, Field::RemotePort, "a port")?;
     e.destination_ip = m
         .get(Field::LocalIp)
         .or_else(|| m.get(Field::VhostIp))
-        .and_then(parse_client_ip)
+        .and_then(address)
         .or(ctx.host);
     e.destination_port = number(m, line, Field::LocalPort, "a port")?;
     let user = m.get(Field::User).or_else(|| m.get(Field::OrigUser)).or({
@@ -197,7 +207,8 @@ pub fn parse_extended_line(
         Err((kind, expected)) => return Err(err(*kind, 0, expected)),
     };
     let s = line_text(FORMAT, line)?;
-    let m = logformat::match_line(format, s).map_err(|f| err(f.kind, f.offset, f.expected))?;
+    let mut m = Match::EMPTY;
+    logformat::match_line(format, s, &mut m).map_err(|f| err(f.kind, f.offset, f.expected))?;
     event_of(&m, s, ctx).map(Some)
 }
 

@@ -161,23 +161,36 @@ fn icmp_ends<'a>(b: &Body<'a>, at: usize) -> Result<(Endpoint<'a>, Endpoint<'a>)
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 // 1:23:45   →   5025 (seconds; hours may exceed 24)
+/// `h:mm:ss` of digits only, read in one pass over the bytes (every teardown has one).
 fn parse_duration(b: &Body, at: usize) -> Result<u64, ParseError> {
     let (w, w_at) = b.word(at);
     let bad = || b.err(ErrorKind::BadNumber, w_at, "a duration h:mm:ss");
-    let mut parts = w.split(':');
-    let mut secs = 0u64;
-    for _ in 0..3 {
-        let p = parts.next().ok_or_else(bad)?;
-        let n: u64 = p.parse().map_err(|_| bad())?;
-        secs = secs
-            .checked_mul(60)
-            .and_then(|s| s.checked_add(n))
-            .ok_or_else(bad)?;
+    let (mut secs, mut part, mut digits, mut colons) = (0u64, 0u64, 0, 0);
+    for c in w.bytes() {
+        match c {
+            b'0'..=b'9' => {
+                part = part
+                    .checked_mul(10)
+                    .and_then(|p| p.checked_add(u64::from(c - b'0')))
+                    .ok_or_else(bad)?;
+                digits += 1;
+            }
+            b':' if digits > 0 && colons < 2 => {
+                secs = secs
+                    .checked_mul(60)
+                    .and_then(|s| s.checked_add(part))
+                    .ok_or_else(bad)?;
+                (part, digits, colons) = (0, 0, colons + 1);
+            }
+            _ => return Err(bad()),
+        }
     }
-    if parts.next().is_some() {
+    if digits == 0 || colons != 2 {
         return Err(bad());
     }
-    Ok(secs)
+    secs.checked_mul(60)
+        .and_then(|s| s.checked_add(part))
+        .ok_or_else(bad)
 }
 
 // Built outbound TCP connection 89743274 for outside:192.0.2.43/443 (192.0.2.43/443) to
@@ -228,7 +241,7 @@ fn split<'a>(b: &Body<'a>) -> Result<Option<Line<'a>>, ParseError> {
     }
     pos = kw_at + kw.len();
     let transport = transport_word(proto);
-    let (first, second, rest) = if b.word(pos).0 == "faddr" {
+    let (first, second, rest) = if b.word_is(pos, "faddr") {
         let (f, l) = icmp_ends(b, pos)?;
         (f, l, b.text.len())
     } else {
@@ -341,4 +354,39 @@ pub(super) fn parse_connection(
         e.outcome = Outcome::Failure;
     }
     Ok(Some(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let ok = [
+            ("0:00:00", 0),
+            ("1:23:45", 5025),
+            ("100:00:01", 360_001),
+            ("0:01:08 bytes", 68),
+        ];
+        for (w, secs) in ok {
+            let b = Body { text: w, base: 0 };
+            assert_eq!(parse_duration(&b, 0), Ok(secs), "{w}");
+        }
+        let bad = [
+            "",
+            "1:2",
+            "1:2:3:4",
+            "::",
+            "1::3",
+            "1:2:",
+            "a:00:00",
+            "+1:00:00",
+            "99999999999999999999:00:00",
+        ];
+        for w in bad {
+            let b = Body { text: w, base: 10 };
+            let e = parse_duration(&b, 0).unwrap_err();
+            assert_eq!((e.kind, e.offset), (ErrorKind::BadNumber, 10), "{w}");
+        }
+    }
 }

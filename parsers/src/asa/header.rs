@@ -9,7 +9,6 @@ use crate::syslog::{parse_syslog_header, MAX_PRIORITY};
 use crate::time::{parse_iso_datetime, parse_month, Stamp};
 use crate::{ErrorKind, Format, ParseContext, ParseError};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
-use memchr::memchr;
 
 /// Words between the timestamp and the message tag: a host, a program tag, a lone `:`.
 const MAX_HEADER_WORDS: usize = 3;
@@ -77,6 +76,9 @@ pub(super) fn parse_tag(s: &str) -> Option<(Tag, usize)> {
     if i == 0 {
         return None;
     }
+    if let Some(quick) = quick_tag(b, i) {
+        return Some(quick);
+    }
     let vendor = [&b"ASA-"[..], b"PIX-", b"FTD-", b"FWSM-"]
         .into_iter()
         .find(|v| b[i..].starts_with(v))?;
@@ -110,6 +112,35 @@ pub(super) fn parse_tag(s: &str) -> Option<(Tag, usize)> {
         .iter()
         .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
     let mut next = end;
+    if b.get(next) == Some(&b':') {
+        next += 1;
+    }
+    while b.get(next) == Some(&b' ') {
+        next += 1;
+    }
+    Some((Tag { severity, id }, next))
+}
+
+// %ASA-6-302013: Built   →   the common tag read at fixed places (`i` is past the `%`)
+/// `ASA-<sev>-<id>` followed by `:`, a space or the end: what [`parse_tag`] reads, without its
+/// search for the vendor and the tag's end. `None` for every other tag.
+fn quick_tag(b: &[u8], i: usize) -> Option<(Tag, usize)> {
+    let t = b.get(i..i + 12)?;
+    let severity = match t[4] {
+        d @ b'0'..=b'7' => d - b'0',
+        _ => return None,
+    };
+    if &t[..4] != b"ASA-" || t[5] != b'-' || !matches!(b.get(i + 12), None | Some(b':' | b' ')) {
+        return None;
+    }
+    let mut id = 0u32;
+    for &c in &t[6..] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        id = id * 10 + u32::from(c - b'0');
+    }
+    let mut next = i + 12;
     if b.get(next) == Some(&b':') {
         next += 1;
     }
@@ -162,18 +193,12 @@ fn parse_cisco_stamp(b: &[u8]) -> Option<AsaStamp> {
 
 /// Up to `max` leading ASCII digits of `b` as a number, and how many there were (at least 1).
 fn digits(b: &[u8], max: usize) -> Option<(u32, usize)> {
-    let n = b
-        .iter()
-        .take(max)
-        .take_while(|c| c.is_ascii_digit())
-        .count();
-    if n == 0 {
-        return None;
+    let (mut v, mut n) = (0u32, 0);
+    while n < max && n < b.len() && b[n].is_ascii_digit() {
+        v = v * 10 + u32::from(b[n] - b'0');
+        n += 1;
     }
-    let v = b[..n]
-        .iter()
-        .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
-    Some((v, n))
+    (n > 0).then_some((v, n))
 }
 
 /// `hh:mm:ss` with an optional `.fraction` (milliseconds when `logging timestamp` asks).
@@ -253,10 +278,11 @@ pub(super) fn parse_header<'a>(s: &'a str, ctx: &ParseContext) -> Result<Parsed<
     let b = s.as_bytes();
     let mut pos = 0;
     if b.first() == Some(&b'<') {
-        let close = memchr(b'>', &b[..b.len().min(5)])
-            .ok_or_else(|| err(ErrorKind::Syntax, 0, "<PRI> of 0..191"))?;
-        match s[1..close].parse::<u8>() {
-            Ok(p) if p <= MAX_PRIORITY && close > 1 => pos = close + 1,
+        // `<` and one to three digits, read by hand: every relayed line has one.
+        let close = b.iter().take(5).position(|&c| c == b'>');
+        let pri = close.and_then(|close| digits(&b[1..close], 3).filter(|&(_, n)| n == close - 1));
+        match (close, pri) {
+            (Some(close), Some((p, _))) if p <= u32::from(MAX_PRIORITY) => pos = close + 1,
             _ => return Err(err(ErrorKind::Syntax, 0, "<PRI> of 0..191")),
         }
     }
@@ -302,7 +328,8 @@ pub(super) fn parse_header<'a>(s: &'a str, ctx: &ParseContext) -> Result<Parsed<
         if rest.starts_with('%') {
             break;
         }
-        let len = memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+        // Header words are short: a plain loop beats a `memchr` call.
+        let len = rest.bytes().position(|c| c == b' ').unwrap_or(rest.len());
         let word = &rest[..len];
         if word.is_empty() {
             break; // the end of the line: no tag follows
@@ -416,6 +443,14 @@ mod tests {
                 "UDP request",
             ),
             (
+                "<0>Jul 05 2004 00:58:00: %PIX-4-400011: IDS:2001",
+                "2004-07-05T00:58:00Z",
+                None,
+                4,
+                400011,
+                "IDS:2001",
+            ),
+            (
                 "<164>Jul 05 2004 00:58:00: %PIX-4-400011: IDS:2001",
                 "2004-07-05T00:58:00Z",
                 None,
@@ -510,6 +545,32 @@ mod tests {
                 0,
             ),
             (
+                "<192>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<1x>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<+5>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            (
+                "<1234>Apr 15 2013 09:36:50: %ASA-4-106023:",
+                ErrorKind::Syntax,
+                0,
+            ),
+            ("<16", ErrorKind::Syntax, 0),
+            (
                 "Feb 30 2013 09:36:50: %ASA-4-106023: x",
                 ErrorKind::BadTimestamp,
                 0,
@@ -560,6 +621,18 @@ mod tests {
                 22
             ))
         );
+        assert_eq!(
+            parse_tag("%ASA-7-710005"),
+            Some((
+                Tag {
+                    severity: 7,
+                    id: 710005
+                },
+                13
+            ))
+        );
+        assert_eq!(parse_tag("%ASA-6-3020134:"), None);
+        assert_eq!(parse_tag("%ASA-6-30201x:"), None);
         assert_eq!(parse_tag("%ASA-9-302013:"), None);
         assert_eq!(parse_tag("%ASA-6-30201:"), None);
         assert_eq!(parse_tag("%ASA-a-b-6-302013:"), None);

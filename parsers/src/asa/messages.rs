@@ -51,20 +51,30 @@ fn packet(
 /// The first protocol named in the words before index `end`: a protocol name, or a number
 /// after the word `protocol`.
 fn scan_transport(b: &Body, end: usize) -> Option<Transport> {
-    let head = b.text.get(..end)?;
-    let mut words = head
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .take(MAX_PROTOCOL_WORDS);
-    while let Some(w) = words.next() {
+    let head = Body {
+        text: b.text.get(..end)?,
+        base: b.base,
+    };
+    let mut pos = 0;
+    let mut words = 0;
+    // The next word before `end`, counted against the limit; `None` past either.
+    let mut next = || {
+        let (w, at) = head.word(pos);
+        if w.is_empty() || words == MAX_PROTOCOL_WORDS {
+            return None;
+        }
+        (pos, words) = (at + w.len(), words + 1);
+        Some(w)
+    };
+    while let Some(w) = next() {
         if w.eq_ignore_ascii_case("protocol") {
-            let next = words.next()?;
-            if next.bytes().all(|c| c.is_ascii_digit()) {
-                return transport_word(next);
+            let number = next()?;
+            if number.bytes().all(|c| c.is_ascii_digit()) {
+                return transport_word(number);
             }
             continue;
         }
-        if w.bytes().all(|c| c.is_ascii_alphanumeric()) && !w.as_bytes()[0].is_ascii_digit() {
+        if !w.as_bytes()[0].is_ascii_digit() && w.bytes().all(|c| c.is_ascii_alphanumeric()) {
             if let Some(t) = transport_word(w) {
                 return Some(t);
             }
@@ -133,7 +143,8 @@ fn with_flags(b: &Body, meta: &Meta, action: Action) -> Result<Event, ParseError
 fn access_group_deny(b: &Body, meta: &Meta) -> Result<Event, ParseError> {
     let mut e = simple(b, meta, Deny, SRC_DST, None)?;
     if let Some(at) = b.after(0, "access-group \"") {
-        let name = b.text[at..].split('"').next().unwrap_or("");
+        let rest = &b.text[at..];
+        let name = &rest[..rest.bytes().position(|c| c == b'"').unwrap_or(rest.len())];
         e.rule_name = Some(name)
             .filter(|n| !n.is_empty())
             .map(CompactString::from);
@@ -145,12 +156,15 @@ fn access_group_deny(b: &Body, meta: &Meta) -> Result<Event, ParseError> {
 /// An `iface/address(port)` end of a 106100 message (text between known delimiters).
 fn acl_end<'a>(b: &Body<'a>, at: usize, end: usize) -> Result<Endpoint<'a>, ParseError> {
     let t = b.text.get(at..end).unwrap_or("").trim();
-    let (iface, rest) = t
-        .split_once('/')
+    // Byte scans for the two delimiters: the pieces are a few bytes long.
+    let slash = t
+        .bytes()
+        .position(|c| c == b'/')
         .ok_or_else(|| b.err(ErrorKind::Syntax, at, "interface/address(port)"))?;
+    let (iface, rest) = (&t[..slash], &t[slash + 1..]);
     let addr_at = at + iface.len() + 1;
-    let (addr, port) = match rest.split_once('(') {
-        Some((a, p)) => (a, p.strip_suffix(')')),
+    let (addr, port) = match rest.bytes().position(|c| c == b'(') {
+        Some(open) => (&rest[..open], rest[open + 1..].strip_suffix(')')),
         None => (rest, None),
     };
     let ip = super::fields::parse_addr(b, addr, addr_at)?;

@@ -45,6 +45,7 @@ mod messages;
 pub use conn::{State, MAX_OPEN_CONNECTIONS};
 
 use crate::event::{Action, Dataset, Event, Outcome};
+use crate::filterlog::parse_ip;
 use crate::{line_text, ErrorKind, Format, ParseContext, ParseError};
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;
@@ -71,9 +72,16 @@ impl Meta<'_> {
             _ => Outcome::Unknown,
         };
         e.host_name = self.host.map(CompactString::from);
-        e.observer_ip = self.host.and_then(crate::filterlog::parse_ip);
+        e.observer_ip = self.host.filter(|h| could_be_ip(h)).and_then(parse_ip);
         e
     }
+}
+
+/// False for a host name that cannot be an address (a letter past `f`, a `-`): most hosts are
+/// names, and this answers at their first such byte instead of trying to parse them.
+fn could_be_ip(host: &str) -> bool {
+    host.bytes()
+        .all(|c| c.is_ascii_hexdigit() || c == b'.' || c == b':')
 }
 
 // Apr 30 2013 09:23:40: %ASA-4-106023: Deny tcp src outside:192.0.2.126/53638 dst

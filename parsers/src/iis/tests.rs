@@ -552,3 +552,19 @@ fn other_formats_are_not_iis_events() {
         assert!(got.is_err(), "{line}: {got:?}");
     }
 }
+
+#[test]
+fn x_session_keys_agree_with_session_key() {
+    for id in [
+        "ab3a48eb-256b-44ac-bff3-d9e50d457d48",
+        "AB3A48EB-256B-44AC-BFF3-D9E50D457D48",
+        "123456789012345678901234567890123456",
+        "ab3a48eb2-56b-44ac-bff3-d9e50d457d48",
+        "ab3a48eb-256b-44ac-bff3-d9e50d457d4g",
+        "ab3a48eb-256b-44ac-bff3-d9e50d457d4",
+        "62",
+        "-",
+    ] {
+        assert_eq!(x_session_key(id), session_key(id), "{id}");
+    }
+}
