@@ -56,45 +56,12 @@ pub(crate) fn parse_client_ip(s: &str) -> Option<IpAddr> {
 }
 
 // 192.0.2.1   →   Some(192.0.2.1)
-/// The common case of [`parse_client_ip`] without the standard parser's generality: four
-/// decimal octets, no leading zeros (as `Ipv4Addr::from_str` requires). `None` for anything
-/// else, which then goes to the standard parser.
+/// The common case of [`parse_client_ip`] without the standard parser's generality: the
+/// whole of `b` is a dotted quad. `None` for anything else, which goes to the standard parser.
 fn parse_dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
-    dotted_quad_prefix(b)
+    crate::scan::ipv4_prefix(b)
         .filter(|&(_, used)| used == b.len())
-        .map(|(octets, _)| std::net::Ipv4Addr::from(octets))
-}
-
-// 192.0.2.1.443   →   Some(([192, 0, 2, 1], 9))
-/// Four decimal octets (no leading zeros) at the start of `b`, and the bytes they took. Shared
-/// with pf, whose tcpdump text appends the port after another dot.
-pub(crate) fn dotted_quad_prefix(b: &[u8]) -> Option<([u8; 4], usize)> {
-    let digit = |i: usize| {
-        b.get(i)
-            .filter(|c| c.is_ascii_digit())
-            .map(|c| u16::from(c - b'0'))
-    };
-    let (mut octets, mut i) = ([0u8; 4], 0);
-    for (n, octet) in octets.iter_mut().enumerate() {
-        if n > 0 {
-            if b.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-        let mut v = digit(i)?;
-        i += 1;
-        // Up to two more digits, none after a leading zero.
-        for _ in 0..2 {
-            match digit(i) {
-                Some(d) if v != 0 => (v, i) = (v * 10 + d, i + 1),
-                Some(_) => return None,
-                None => break,
-            }
-        }
-        *octet = u8::try_from(v).ok()?;
-    }
-    Some((octets, i))
+        .map(|(ip, _)| ip)
 }
 
 /// The last occurrence of `needle` in `hay`, found from the right by the needle's first byte

@@ -218,54 +218,7 @@ pub fn parse_ip(s: &str) -> Option<std::net::IpAddr> {
             return Some(ip.into());
         }
     }
-    match parse_ipv4(s.as_bytes()) {
-        Ipv4::Yes(octets) => Some(std::net::IpAddr::from(octets)),
-        Ipv4::No => None,
-        Ipv4::NotDotted => s.parse().ok(),
-    }
-}
-
-/// What the IPv4 fast path made of a column.
-enum Ipv4 {
-    Yes([u8; 4]),
-    /// Digits and dots, but not a valid address.
-    No,
-    /// Something else (IPv6): for the standard parser.
-    NotDotted,
-}
-
-/// Dotted-quad IPv4 with the standard parser's rules: four parts of 1–3 digits, at most 255,
-/// no leading zero.
-fn parse_ipv4(b: &[u8]) -> Ipv4 {
-    let (mut octets, mut n, mut v, mut digits) = ([0u8; 4], 0, 0u32, 0);
-    let mut bad = false;
-    for &c in b {
-        match c {
-            b'0'..=b'9' => {
-                bad |= digits > 0 && v == 0; // a leading zero
-                v = v * 10 + u32::from(c - b'0');
-                digits += 1;
-                bad |= v > 255;
-                if bad {
-                    v = 0; // keep the arithmetic small; the verdict is already No
-                }
-            }
-            b'.' => {
-                bad |= digits == 0 || n == 3;
-                if !bad {
-                    octets[n] = v as u8;
-                    n += 1;
-                }
-                (v, digits) = (0, 0);
-            }
-            _ => return Ipv4::NotDotted,
-        }
-    }
-    if bad || digits == 0 || n != 3 {
-        return Ipv4::No;
-    }
-    octets[3] = v as u8;
-    Ipv4::Yes(octets)
+    s.parse().ok()
 }
 
 /// A directive line: `#Name: value`.

@@ -4,7 +4,8 @@
 use super::{err, Cur};
 use crate::event::{Event, TcpFlags, Transport};
 use crate::filterlog::parse_ip;
-use crate::proftpd::{dotted_quad_prefix, find_str};
+use crate::proftpd::find_str;
+use crate::scan::ipv4_prefix;
 use crate::{ErrorKind, ParseError};
 use memchr::memchr;
 use std::net::IpAddr;
@@ -14,8 +15,8 @@ use std::net::IpAddr;
 /// anything else (the caller then tries the general forms).
 fn v4_with_port(s: &str) -> Option<(IpAddr, Option<u16>)> {
     let b = s.as_bytes();
-    let (octets, used) = dotted_quad_prefix(b)?;
-    let ip = IpAddr::from(octets);
+    let (ip, used) = ipv4_prefix(b)?;
+    let ip = IpAddr::V4(ip);
     let port = match &b[used..] {
         [] => return Some((ip, None)),
         [b'.', port @ ..] if (1..=5).contains(&port.len()) => port,
