@@ -13,9 +13,10 @@
 //! * `Client is receiving file '<path>'.` → [`Action::FtpDownload`] success, for the same reason
 //!   (the file was opened for reading).
 //!
-//! Login and transfer lines name no client: the client is remembered per process from its
-//! `Incoming connection` line (bftpd forks one process per connection), see [`State`]. A
-//! login whose connection line was not seen is still an event, without `source.ip`. A client
+//! Login and transfer lines name no client, and transfer lines no user: both are remembered
+//! per process (bftpd forks one process per connection) from its `Incoming connection` and
+//! successful login lines, see [`State`]. A login whose connection line was not seen is still
+//! an event, without `source.ip`. A client
 //! shown by host name (`RESOLVE_CLIENT_IP=yes`) gives no `source.ip` either.
 //! `ftp.anonymous` is set for the users `anonymous` and `ftp`.
 //!
@@ -53,65 +54,91 @@ fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
 /// the process id, so two servers relayed into one file do not share pids.
 type ConnKey = (Option<CompactString>, u32);
 
+/// What one connection (one bftpd process) is known by.
+#[derive(Debug)]
+struct Conn {
+    /// The client from the connection line (`None`: shown by host name, or not seen).
+    client: Option<IpAddr>,
+    /// The user of the last successful login, for the transfer lines that follow it.
+    user: Option<CompactString>,
+    /// Sequence number of the line that opened this entry.
+    seq: u64,
+}
+
 /// What this format remembers between lines of one source: each live process's client, from
-/// its `Incoming connection` line, at most [`MAX_CONNECTIONS`] of them.
+/// its `Incoming connection` line, and its logged-in user, at most [`MAX_CONNECTIONS`] of
+/// them.
 #[derive(Debug, Default)]
 pub struct State {
-    /// Client of each connection (`None`: shown by host name), with the sequence number of
-    /// the line that set it.
-    clients: HashMap<ConnKey, (Option<IpAddr>, u64)>,
-    /// Connections in the order they were set, for evicting the oldest; an entry whose
-    /// sequence number no longer matches `clients` was overwritten and is skipped.
+    /// The connections by (host, pid).
+    conns: HashMap<ConnKey, Conn>,
+    /// Connections in the order they were opened, for evicting the oldest; an entry whose
+    /// sequence number no longer matches `conns` was replaced and is skipped.
     order: VecDeque<(ConnKey, u64)>,
-    /// Sequence number of the next connection line.
+    /// Sequence number of the next entry.
     next_seq: u64,
 }
 
 impl State {
-    /// Remembers the client of a new connection, forgetting the oldest one when full.
-    fn connect(&mut self, key: ConnKey, client: Option<IpAddr>) {
+    /// Opens the entry of a new connection, forgetting the oldest one when full.
+    fn open(&mut self, key: ConnKey, client: Option<IpAddr>) -> &mut Conn {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.clients.insert(key.clone(), (client, seq));
-        self.order.push_back((key, seq));
-        while self.clients.len() > MAX_CONNECTIONS {
+        self.order.push_back((key.clone(), seq));
+        self.conns.insert(
+            key.clone(),
+            Conn {
+                client,
+                user: None,
+                seq,
+            },
+        );
+        while self.conns.len() > MAX_CONNECTIONS {
             self.evict_oldest();
         }
         // Reused pids leave stale order entries; keep the queue within twice the map.
         if self.order.len() > 2 * MAX_CONNECTIONS {
-            let clients = &self.clients;
+            let conns = &self.conns;
             self.order
-                .retain(|(k, s)| clients.get(k).is_some_and(|(_, cur)| cur == s));
+                .retain(|(k, s)| conns.get(k).is_some_and(|c| c.seq == *s));
         }
+        self.conns
+            .get_mut(&key)
+            .expect("just inserted, newest is never evicted")
     }
 
     fn evict_oldest(&mut self) {
         while let Some((key, seq)) = self.order.pop_front() {
-            if self.clients.get(&key).is_some_and(|(_, cur)| *cur == seq) {
-                self.clients.remove(&key);
+            if self.conns.get(&key).is_some_and(|c| c.seq == seq) {
+                self.conns.remove(&key);
                 return;
             }
         }
     }
 
-    /// The client of a connection, if its connection line was seen and named an address.
-    fn client(&self, key: &ConnKey) -> Option<IpAddr> {
-        self.clients.get(key).and_then(|(ip, _)| *ip)
+    /// Remembers the user a connection logged in as (opening an entry without client when
+    /// its connection line was not seen).
+    fn logged_in(&mut self, key: ConnKey, user: &str) {
+        let conn = match self.conns.get_mut(&key) {
+            Some(conn) => conn,
+            None => self.open(key, None),
+        };
+        conn.user = Some(CompactString::from(user));
     }
 
     /// How many connections are remembered.
     pub fn len(&self) -> usize {
-        self.clients.len()
+        self.conns.len()
     }
 
     /// True when no connection is remembered.
     pub fn is_empty(&self) -> bool {
-        self.clients.is_empty()
+        self.conns.is_empty()
     }
 }
 
 /// What a message reports.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Message<'a> {
     /// A new connection from a client (address or host name).
     Connect(&'a str),
@@ -175,31 +202,39 @@ fn message_event(
     let key = origin
         .pid
         .map(|pid| (origin.host.map(CompactString::from), pid));
-    let (action, outcome, source_ip) = match &msg {
-        Message::Connect(client) => {
-            let ip = parse_client_ip(client);
-            if let Some(key) = &key {
-                state.connect(key.clone(), ip);
-            }
-            (Action::FtpConnect, Outcome::Success, ip)
-        }
-        Message::Login(outcome, _) => (Action::FtpLogin, *outcome, None),
-        Message::Transfer(action, _) => (*action, Outcome::Success, None),
+    let (action, outcome) = match msg {
+        Message::Connect(_) => (Action::FtpConnect, Outcome::Success),
+        Message::Login(outcome, _) => (Action::FtpLogin, outcome),
+        Message::Transfer(action, _) => (action, Outcome::Success),
     };
     let mut e = Event::new(origin.timestamp, Dataset::Bftpd, action);
     e.outcome = outcome;
-    e.source_ip = source_ip.or_else(|| key.as_ref().and_then(|k| state.client(k)));
     e.destination_ip = ctx.host;
     e.host_name = origin.host.map(CompactString::from);
     e.process_pid = origin.pid;
     match msg {
-        Message::Login(_, user) => {
-            e.ftp_anonymous = is_anonymous_user(user);
+        Message::Connect(client) => {
+            e.source_ip = parse_client_ip(client);
+            if let Some(key) = key {
+                state.open(key, e.source_ip);
+            }
+            return Some(e);
+        }
+        Message::Login(outcome, user) => {
             e.user_name = Some(CompactString::from(user));
+            if let (Some(key), Outcome::Success) = (&key, outcome) {
+                state.logged_in(key.clone(), user);
+            }
         }
         Message::Transfer(_, path) => e.file_path = Some(path.to_owned()),
-        Message::Connect(_) => {}
     }
+    if let Some(conn) = key.as_ref().and_then(|k| state.conns.get(k)) {
+        e.source_ip = conn.client;
+        if e.user_name.is_none() {
+            e.user_name.clone_from(&conn.user);
+        }
+    }
+    e.ftp_anonymous = e.user_name.as_deref().is_some_and(is_anonymous_user);
     Some(e)
 }
 

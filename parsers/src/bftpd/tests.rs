@@ -92,8 +92,24 @@ fn anonymous_login_and_upload() {
     assert_eq!((e.action, e.outcome), (Action::FtpUpload, Outcome::Success));
     assert_eq!(e.file_path.as_deref(), Some("/incoming/x.rar"));
     assert_eq!(e.source_ip, ip("203.0.113.5"));
-    // The transfer line names no user; the anonymous flag comes with the login line only.
+    // The transfer line names no user: it is the one this process logged in as.
+    assert_eq!(e.user_name.as_deref(), Some("ftp"));
+    assert!(e.ftp_anonymous);
+    // A new connection of the same pid is a new process: no user until it logs in.
+    let e = event(&[
+        CONNECT,
+        "Fri Nov 20 14:03:06 2026 bftpd[4711]: Successfully logged in as user 'ftp'.",
+        CONNECT,
+        "Fri Nov 20 14:03:09 2026 bftpd[4711]: Client is storing file '/incoming/x.rar'.",
+    ]);
     assert_eq!(e.user_name, None);
+    assert!(!e.ftp_anonymous);
+    // A login without its connection line still gives its transfers a user.
+    let e = event(&[
+        "Fri Nov 20 14:03:06 2026 bftpd[5]: Successfully logged in as user 'alice'.",
+        "Fri Nov 20 14:03:09 2026 bftpd[5]: Client is storing file '/x'.",
+    ]);
+    assert_eq!((e.user_name.as_deref(), e.source_ip), (Some("alice"), None));
     let e = event(&[
         CONNECT,
         "Fri Nov 20 14:03:10 2026 bftpd[4711]: Client is receiving file '/pub/it's.txt'.",
