@@ -252,3 +252,19 @@ fn odd_user_names_are_kept_whole() {
     ]);
     assert_eq!(e.user_name.as_deref(), Some("a' failed.' \u{1b}[31m"));
 }
+
+/// Regression from the fuzz target's first run (crash-e1c90265): a transfer line carries the
+/// user of the earlier login line, which may be longer than the transfer line itself. Correct
+/// behaviour; the fuzz check was the thing to change.
+#[test]
+fn a_long_user_rides_on_a_short_transfer_line() {
+    let user = "a".repeat(300);
+    let login =
+        format!("Fri Nov 20 14:03:07 2026 bftpd[4712]: Successfully logged in as user '{user}'.");
+    let e = event(&[
+        &login,
+        "Fri Nov 20 14:03:08 2026 bftpd[4712]: Client is storing file 'x'.",
+    ]);
+    assert_eq!(e.user_name.as_deref(), Some(user.as_str()));
+    assert_eq!(e.file_path.as_deref(), Some("x"));
+}
