@@ -8,7 +8,8 @@ mod common;
 use common::*;
 
 /// 192.0.2.50: nine connections, each with one failed login, 10 s apart (the brute-force rule
-/// needs 8 within 120 s). 192.0.2.60: an anonymous login, then an upload.
+/// needs 8 within 120 s); the last user name carries a terminal escape. 192.0.2.60: an
+/// anonymous login, then an upload.
 fn bftpd_log() -> String {
     let mut log = String::new();
     for i in 0..9u32 {
@@ -16,8 +17,9 @@ fn bftpd_log() -> String {
         let (m, s) = (i * 10 / 60, i * 10 % 60);
         log.push_str(&format!(
             "Mon Mar  2 10:{m:02}:{s:02} 2026 bftpd[{pid}]: Incoming connection from 192.0.2.50.\n\
-             Mon Mar  2 10:{m:02}:{:02} 2026 bftpd[{pid}]: Login as user 'admin' failed.\n",
-            s + 1
+             Mon Mar  2 10:{m:02}:{:02} 2026 bftpd[{pid}]: Login as user '{}' failed.\n",
+            s + 1,
+            if i == 8 { "admin\u{1b}[2J" } else { "admin" }
         ));
     }
     log.push_str(
@@ -72,6 +74,23 @@ fn bftpd_replay_raises_the_ftp_incidents() {
             r#"ftp.anonymous_upload {"destination.ip":"203.0.113.10","source.ip":"192.0.2.60"} count=1 2026-03-02T10:05:09.000000Z..2026-03-02T10:05:09.000000Z"#,
             r#"ftp.brute_force {"source.ip":"192.0.2.50"} count=9 2026-03-02T10:00:01.000000Z..2026-03-02T10:01:21.000000Z"#,
         ]
+    );
+    // The evidence lines print the escaped user name, never the raw escape.
+    let text = portcullis_ok(
+        &[
+            "incidents",
+            "--evidence",
+            "--rule",
+            "ftp.brute_force",
+            "--db",
+            db.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(
+        text.contains(r"bftpd[3008]: Login as user 'admin\u{1b}[2J' failed."),
+        "{text}"
     );
 }
 
