@@ -1,5 +1,5 @@
 //! Throughput of the Unix FTP server parsers (xferlog, ProFTPD syslog, ProFTPD ExtendedLog,
-//! Pure-FTPd, and OpenSSH's sshd which shares their syslog form) on ~200k synthetic but realistic lines each, read through one `LineParser` per
+//! Pure-FTPd, Bftpd, and OpenSSH's sshd which shares their syslog form) on ~200k synthetic but realistic lines each, read through one `LineParser` per
 //! source as the pipeline does. Run: `cargo bench -p portcullis-parsers --bench ftp_unix`.
 //! `FTP_BENCH=<part of a name>` selects benches, `FTP_BENCH_ROUNDS=n` sets the rounds.
 
@@ -245,6 +245,40 @@ fn bench(name: &str, format: Format, lines: &[String], ctx: &ParseContext) {
     );
 }
 
+/// Bftpd log-file lines: sessions of six lines (connection, failed logins, a login, a
+/// transfer), one process id each, so logins find their client in the connection memory.
+fn bftpd_lines(rng: &mut Rng) -> Vec<String> {
+    let mut ip = String::new();
+    (0..LINES)
+        .map(|i| {
+            let (h, m, s, day) = clock(i);
+            let pid = 1000 + (i / 6) % 30_000;
+            let user = rng.pick(&USERS);
+            let file = rng.pick(&FILES);
+            let body = match i % 6 {
+                0 => {
+                    ip = rng.ip();
+                    format!("Incoming connection from {ip}.")
+                }
+                1 | 2 => format!("Login as user '{user}' failed."),
+                3 => format!("Successfully logged in as user '{user}'."),
+                4 => format!("Client is storing file '{file}'."),
+                _ => format!("Client is receiving file '{file}'."),
+            };
+            let wd = WEEKDAYS[(day % 7) as usize];
+            format!("{wd} Mar {day:2} {h:02}:{m:02}:{s:02} 2024 bftpd[{pid}]: {body}")
+        })
+        .collect()
+}
+
+/// The same Bftpd lines as syslog writes them (`LOGFILE="syslog"`).
+fn bftpd_syslog_lines(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| format!("{} ftp03 {}", &l[4..19], &l[25..]))
+        .collect()
+}
+
 /// OpenSSH server lines as auth.log holds them: failures, invalid users, acceptances, PAM.
 fn sshd_lines(rng: &mut Rng) -> Vec<String> {
     (0..LINES)
@@ -276,6 +310,7 @@ fn main() {
     let extended = extended_lines(&mut rng);
     let rich = rich_lines(&mut rng);
     let pureftpd = pureftpd_lines(&mut rng);
+    let bftpd = bftpd_lines(&mut rng);
     let utc = ParseContext {
         now: "2024-06-01T00:00:00Z".parse().unwrap(),
         host: Some("192.0.2.10".parse().unwrap()),
@@ -326,6 +361,14 @@ fn main() {
         "pure-ftpd via RFC 5424",
         Format::PureFtpd,
         &to_rfc5424(&pureftpd),
+        &utc,
+    );
+    bench("bftpd file (UTC)", Format::Bftpd, &bftpd, &utc);
+    bench("bftpd file (Europe/Berlin)", Format::Bftpd, &bftpd, &berlin);
+    bench(
+        "bftpd syslog (UTC)",
+        Format::Bftpd,
+        &bftpd_syslog_lines(&bftpd),
         &utc,
     );
     let sshd = sshd_lines(&mut rng);

@@ -41,6 +41,8 @@ pub enum Dataset {
     Sshd,
     /// Ipswitch WS_FTP Server.
     WsFtp,
+    /// Bftpd.
+    Bftpd,
 }
 
 impl Dataset {
@@ -60,6 +62,7 @@ impl Dataset {
         Dataset::Netflow,
         Dataset::Sshd,
         Dataset::WsFtp,
+        Dataset::Bftpd,
     ];
 
     /// The name used in rules, JSON output and the database.
@@ -74,6 +77,7 @@ impl Dataset {
             Dataset::Filezilla => "filezilla",
             Dataset::ServU => "servu",
             Dataset::WsFtp => "ws_ftp",
+            Dataset::Bftpd => "bftpd",
             Dataset::Pf => "pf",
             Dataset::Asa => "asa",
             Dataset::WindowsFirewall => "windows_firewall",

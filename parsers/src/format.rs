@@ -38,6 +38,8 @@ pub enum Format {
     Sshd,
     /// Ipswitch WS_FTP Server log (`FSyyyymmdd.log`).
     WsFtp,
+    /// Bftpd log file or syslog lines.
+    Bftpd,
 }
 
 impl Format {
@@ -52,6 +54,7 @@ impl Format {
         Format::Filezilla,
         Format::ServU,
         Format::WsFtp,
+        Format::Bftpd,
         Format::Iptables,
         Format::Pf,
         Format::Filterlog,
@@ -73,6 +76,7 @@ impl Format {
             Format::Filezilla => "filezilla",
             Format::ServU => "serv-u",
             Format::WsFtp => "ws-ftp",
+            Format::Bftpd => "bftpd",
             Format::Iptables => "iptables",
             Format::Pf => "pf",
             Format::Filterlog => "filterlog",

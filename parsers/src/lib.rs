@@ -5,6 +5,7 @@
 //! source's times and which host wrote it.
 
 pub mod asa;
+pub mod bftpd;
 pub mod event;
 pub mod filezilla;
 pub mod filterlog;

@@ -1,7 +1,9 @@
 //! A parser for one source: the format, the source's context, and whatever the format must
 //! remember between lines (the current `#Fields:` layout, logins spread over several lines).
 
-use crate::{asa, filezilla, filterlog, iis, iptables, nfdump, pf, proftpd, proftpd_extended};
+use crate::{
+    asa, bftpd, filezilla, filterlog, iis, iptables, nfdump, pf, proftpd, proftpd_extended,
+};
 use crate::{pureftpd, servu, sshd, vsftpd, winfw, wsftp, xferlog};
 use crate::{ErrorKind, Event, Format, ParseContext, ParseError, MAX_LINE_LEN};
 
@@ -16,6 +18,7 @@ struct States {
     servu: servu::State,
     proftpd_extended: proftpd_extended::State,
     nfdump: nfdump::State,
+    bftpd: bftpd::State,
 }
 
 /// Parses the lines of one source in order.
@@ -77,6 +80,7 @@ impl LineParser {
             Format::Filezilla => filezilla::parse_filezilla_line(line, ctx, &mut s.filezilla),
             Format::ServU => servu::parse_servu_line_with_state(line, ctx, &mut s.servu),
             Format::WsFtp => wsftp::parse_wsftp_line(line, ctx),
+            Format::Bftpd => bftpd::parse_bftpd_line(line, ctx, &mut s.bftpd),
             Format::Iptables => iptables::parse_iptables_line(line, ctx),
             Format::Pf => pf::parse_pf_line(line, ctx),
             Format::Filterlog => filterlog::parse_filterlog_line(line, ctx),

@@ -36,20 +36,22 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 const FAIL2BAN_NOW: &str = "2005-08-14T10:00:00Z";
 
 /// The formats of this group and their fixture folders.
-const MINE: [(Format, &str); 5] = [
+const MINE: [(Format, &str); 6] = [
     (Format::Xferlog, "xferlog"),
     (Format::Proftpd, "proftpd"),
     (Format::ProftpdExtended, "proftpd-extended"),
     (Format::PureFtpd, "pure-ftpd"),
     (Format::Sshd, "sshd"),
+    (Format::Bftpd, "bftpd"),
 ];
 
 /// The formats of this group.
-const ALL_MINE: [Format; 4] = [
+const ALL_MINE: [Format; 5] = [
     Format::Xferlog,
     Format::Proftpd,
     Format::ProftpdExtended,
     Format::PureFtpd,
+    Format::Bftpd,
 ];
 
 fn read_text(dir: &Path, rel: &str) -> String {
@@ -343,6 +345,16 @@ fn corpus_files_are_detected_as_their_format() {
     }
 }
 
+/// Both Bftpd fixtures (file and syslog form) are detected as bftpd.
+#[test]
+fn bftpd_fixtures_are_detected_as_bftpd() {
+    for file in ["logfile.log", "syslog.log"] {
+        let head = std::fs::read(Path::new(FIXTURES).join("bftpd").join(file)).unwrap();
+        let got = detect_format(&head, &ctx("2026-11-21T00:00:00Z"));
+        assert_eq!(got, Some(Format::Bftpd), "{file}");
+    }
+}
+
 /// Lines of every other corpus format, and of the other formats of this group, are never
 /// events of these formats.
 #[test]
@@ -356,6 +368,7 @@ fn other_formats_lines_are_not_events() {
                 Format::Proftpd,
                 Format::ProftpdExtended,
                 Format::PureFtpd,
+                Format::Bftpd,
             ],
         ),
         (
@@ -365,27 +378,53 @@ fn other_formats_lines_are_not_events() {
                 Format::Proftpd,
                 Format::ProftpdExtended,
                 Format::PureFtpd,
+                Format::Bftpd,
             ],
         ),
         (
             "vsftpd/ossec-docs-xferlog.log",
-            &[Format::Proftpd, Format::ProftpdExtended, Format::PureFtpd],
+            &[
+                Format::Proftpd,
+                Format::ProftpdExtended,
+                Format::PureFtpd,
+                Format::Bftpd,
+            ],
         ),
         (
             "proftpd/fail2ban-proftpd.log",
-            &[Format::Xferlog, Format::ProftpdExtended, Format::PureFtpd],
+            &[
+                Format::Xferlog,
+                Format::ProftpdExtended,
+                Format::PureFtpd,
+                Format::Bftpd,
+            ],
         ),
         (
             "proftpd/ossec-docs-proftpd.log",
-            &[Format::Xferlog, Format::ProftpdExtended, Format::PureFtpd],
+            &[
+                Format::Xferlog,
+                Format::ProftpdExtended,
+                Format::PureFtpd,
+                Format::Bftpd,
+            ],
         ),
         (
             "pureftpd/fail2ban-pure-ftpd.log",
-            &[Format::Xferlog, Format::Proftpd, Format::ProftpdExtended],
+            &[
+                Format::Xferlog,
+                Format::Proftpd,
+                Format::ProftpdExtended,
+                Format::Bftpd,
+            ],
         ),
         (
             "pureftpd/ossec-docs-pureftpd.log",
-            &[Format::Xferlog, Format::Proftpd, Format::ProftpdExtended],
+            &[
+                Format::Xferlog,
+                Format::Proftpd,
+                Format::ProftpdExtended,
+                Format::Bftpd,
+            ],
         ),
         ("iptables/beats-iptables.log", &ALL_MINE),
         ("iptables/beats-ubiquiti.log", &ALL_MINE),
