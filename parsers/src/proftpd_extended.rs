@@ -32,7 +32,6 @@ use crate::{line_text, ErrorKind, Format, ParseContext, ParseError};
 use compact_str::CompactString;
 use logformat::{CompileError, Field, LogFormat, Match};
 use std::net::IpAddr;
-use std::str::FromStr;
 
 const FORMAT: Format = Format::ProftpdExtended;
 
@@ -77,8 +76,21 @@ fn command_action(cmd: &str, arg: Option<&str>) -> Action {
     }
 }
 
+/// The value of a field of [`logformat`]'s number shape (ASCII digits) as a `T`; `None` when
+/// it does not fit (what `str::parse` says for digits, without its sign and radix handling).
+fn digits_value<T: TryFrom<u64>>(v: &str) -> Option<T> {
+    let mut n: u64 = 0;
+    for &b in v.as_bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    T::try_from(n).ok()
+}
+
 /// A field's value parsed as a number; `BadNumber` at the value's offset when it does not fit.
-fn number<T: FromStr>(
+fn number<T: TryFrom<u64>>(
     m: &Match<'_>,
     line: &str,
     field: Field,
@@ -87,7 +99,7 @@ fn number<T: FromStr>(
     let Some(v) = m.get(field) else {
         return Ok(None);
     };
-    v.parse().map(Some).map_err(|_| {
+    digits_value(v).map(Some).ok_or_else(|| {
         let offset = v.as_ptr() as usize - line.as_ptr() as usize;
         err(ErrorKind::BadNumber, offset, expected)
     })

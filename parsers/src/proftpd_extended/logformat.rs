@@ -298,36 +298,34 @@ struct Matcher<'f, 'a> {
 
 // "RETR /pub/a b.iso" 226   →   the `" ` after `b.iso`, found from the start of `/pub`
 /// Where `lit` starts in `hay` at or after `from`. Values between literals are a few bytes
-/// long: a byte scan for the literal's first byte costs less than setting up a vectorized
-/// substring search for each of them.
+/// long: a byte scan for the literal's first byte costs less than a `memchr` call for each.
 fn find_lit(hay: &[u8], lit: &[u8], from: usize) -> Option<usize> {
     let first = *lit.first()?;
     let mut at = from;
-    loop {
-        let start = at + hay.get(at..)?.iter().position(|&c| c == first)?;
-        if starts_with(&hay[start..], lit) {
-            return Some(start);
+    while at < hay.len() {
+        if hay[at] == first && starts_with(&hay[at..], lit) {
+            return Some(at);
         }
-        at = start + 1;
+        at += 1;
     }
+    None
 }
 
+/// Whether `v` has `shape` (ProFTPD's `-` has every shape).
 fn valid(shape: Shape, v: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    v == "-"
-        || match shape {
-            Shape::Text => true,
-            Shape::Number => digits(v),
-            Shape::Decimal => {
-                let (a, b) = v.split_once('.').unwrap_or((v, "0"));
-                digits(a) && digits(b)
-            }
-            Shape::Address => {
-                !v.is_empty()
-                    && v.bytes()
-                        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-            }
+    let all = |s: &str, ok: fn(&u8) -> bool| !s.is_empty() && s.as_bytes().iter().all(ok);
+    match shape {
+        Shape::Text => true,
+        Shape::Number => all(v, u8::is_ascii_digit) || v == "-",
+        Shape::Decimal => {
+            let (a, b) = match memchr(b'.', v.as_bytes()) {
+                Some(dot) => (&v[..dot], &v[dot + 1..]),
+                None => (v, "0"),
+            };
+            (all(a, u8::is_ascii_digit) && all(b, u8::is_ascii_digit)) || v == "-"
         }
+        Shape::Address => all(v, |b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.')) || v == "-",
+    }
 }
 
 /// `hay.starts_with(lit)` for the short literals of a LogFormat (one to three bytes, mostly),

@@ -4,6 +4,50 @@
 
 use super::Stamp;
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use std::cell::Cell;
+
+/// Bytes of a date as the fixed-layout readers key it: `10/Oct/2000` (CLF) or `2024-03-04`
+/// and a zero byte (ISO); the two layouts cannot be mistaken for each other.
+type DayKey = [u8; 11];
+
+thread_local! {
+    /// The last date read by a fixed-layout reader: consecutive lines of a log share their
+    /// day, so most lines skip the month name and calendar checks.
+    static LAST_DAY: Cell<Option<(DayKey, NaiveDate)>> = const { Cell::new(None) };
+}
+
+/// The date named by `key`, from [`LAST_DAY`] or else read by `read` (and then remembered).
+fn cached_day(key: DayKey, read: impl FnOnce() -> Option<NaiveDate>) -> Option<NaiveDate> {
+    if let Some((k, date)) = LAST_DAY.with(Cell::get) {
+        if k == key {
+            return Some(date);
+        }
+    }
+    let date = read()?;
+    LAST_DAY.with(|c| c.set(Some((key, date))));
+    Some(date)
+}
+
+/// The two ASCII digits at `b[i]`, `b[i + 1]` as a number.
+fn two_digits(b: &[u8], i: usize) -> Option<u32> {
+    let (h, l) = (*b.get(i)?, *b.get(i + 1)?);
+    (h.is_ascii_digit() && l.is_ascii_digit())
+        .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+}
+
+/// `hh:mm:ss` at `b[i..i + 8]` as hours, minutes, seconds; `None` for a leap second (the
+/// general readers take it) or anything else.
+fn fixed_clock(b: &[u8], i: usize) -> Option<(u32, u32, u32)> {
+    if b.get(i + 2) != Some(&b':') || b.get(i + 5) != Some(&b':') {
+        return None;
+    }
+    let (h, m, s) = (
+        two_digits(b, i)?,
+        two_digits(b, i + 3)?,
+        two_digits(b, i + 6)?,
+    );
+    (s < 60).then_some((h, m, s))
+}
 
 /// Month number (1–12) of an English three-letter month name, any case (`Jan`, `OCT`).
 pub fn parse_month(name: &[u8]) -> Option<u32> {
@@ -247,6 +291,46 @@ pub fn parse_iso_datetime(b: &[u8]) -> Option<(Stamp, usize)> {
 }
 
 fn parse_iso_with(b: &[u8], date_time_seps: &[u8], fraction_seps: &[u8]) -> Option<(Stamp, usize)> {
+    parse_iso_fixed(b, date_time_seps, fraction_seps)
+        .or_else(|| parse_iso_general(b, date_time_seps, fraction_seps))
+}
+
+/// Length of `yyyy-mm-dd hh:mm:ss`, the layout loggers write.
+const ISO_LEN: usize = 19;
+
+// 2024-03-04 10:20:30,123
+/// The ISO layout with a zero-padded date and time read at fixed positions (the date through
+/// [`LAST_DAY`]), then the optional fraction and offset as the general reader reads them.
+/// `None` sends the stamp to the general reader, which gives the same result for this layout.
+fn parse_iso_fixed(
+    b: &[u8],
+    date_time_seps: &[u8],
+    fraction_seps: &[u8],
+) -> Option<(Stamp, usize)> {
+    let f = b.get(..ISO_LEN)?;
+    if f[4] != b'-' || f[7] != b'-' || !date_time_seps.contains(&f[10]) {
+        return None;
+    }
+    let mut key = [0; 11];
+    key[..10].copy_from_slice(&f[..10]);
+    let date = cached_day(key, || {
+        let year = two_digits(f, 0)? * 100 + two_digits(f, 2)?;
+        NaiveDate::from_ymd_opt(year as i32, two_digits(f, 5)?, two_digits(f, 8)?)
+    })?;
+    let (h, m, s) = fixed_clock(f, 11)?;
+    let mut c = Cursor { b, i: ISO_LEN };
+    let nanos = c.fraction(fraction_seps)?;
+    let time = NaiveTime::from_hms_nano_opt(h, m, s, nanos)?;
+    let offset = c.offset()?;
+    Some((with_offset(date.and_time(time), offset)?, c.i))
+}
+
+/// [`parse_iso_with`] for any layout it accepts.
+fn parse_iso_general(
+    b: &[u8],
+    date_time_seps: &[u8],
+    fraction_seps: &[u8],
+) -> Option<(Stamp, usize)> {
     let mut c = Cursor::new(b);
     let year = c.digits(4, 4)?;
     c.byte(b'-')?;
@@ -268,6 +352,42 @@ fn parse_iso_with(b: &[u8], date_time_seps: &[u8], fraction_seps: &[u8]) -> Opti
 /// of `b`, as Apache and ProFTPD's ExtendedLog `%t` write it. The offset may be left out (then
 /// the stamp is [`Stamp::Local`]). Returns the stamp and the number of bytes it used.
 pub fn parse_clf_stamp(b: &[u8]) -> Option<(Stamp, usize)> {
+    parse_clf_fixed(b).or_else(|| parse_clf_general(b))
+}
+
+/// Length of `dd/Mon/yyyy:hh:mm:ss +hhmm`, the layout Apache and ProFTPD write.
+const CLF_LEN: usize = 26;
+
+// 10/Oct/2000:13:55:36 -0700
+/// The CLF layout with its offset read at fixed positions (the date through [`LAST_DAY`]).
+/// `None` sends the stamp to the general reader, which gives the same result for this layout.
+fn parse_clf_fixed(b: &[u8]) -> Option<(Stamp, usize)> {
+    let f = b.get(..CLF_LEN)?;
+    if f[2] != b'/' || f[6] != b'/' || f[11] != b':' || f[20] != b' ' {
+        return None;
+    }
+    let key: DayKey = f[..11].try_into().ok()?;
+    let date = cached_day(key, || {
+        let year = two_digits(f, 7)? * 100 + two_digits(f, 9)?;
+        NaiveDate::from_ymd_opt(year as i32, parse_month(&f[3..6])?, two_digits(f, 0)?)
+    })?;
+    let (h, m, s) = fixed_clock(f, 12)?;
+    let sign = match f[21] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (oh, om) = (two_digits(f, 22)?, two_digits(f, 24)?);
+    if oh > 23 || om > 59 {
+        return None;
+    }
+    let offset = FixedOffset::east_opt(sign * (oh * 3600 + om * 60) as i32)?;
+    let time = NaiveTime::from_hms_opt(h, m, s)?;
+    Some((with_offset(date.and_time(time), Some(offset))?, CLF_LEN))
+}
+
+/// [`parse_clf_stamp`] for any layout it accepts.
+fn parse_clf_general(b: &[u8]) -> Option<(Stamp, usize)> {
     let mut c = Cursor::new(b);
     let day = c.digits(1, 2)?;
     c.byte(b'/')?;
@@ -481,6 +601,51 @@ mod tests {
         }
         assert!(parse_ctime_fixed(b"Fri Jan 19 12:20:33 2007").is_some());
         assert!(!looks_like_ctime(b"Jan  8"));
+    }
+
+    #[test]
+    fn fixed_clf_and_iso_layouts_read_as_the_general_readers() {
+        let clf = [
+            "10/Oct/2000:13:55:36 -0700]",
+            "10/oct/2000:13:55:36 +0000",
+            "10/Oct/2000:13:55:36 +01:00",
+            "10/Oct/2000:13:55:36 -07]",
+            "10/Oct/2000:13:55:60 +0000",
+            "10/Oct/2000:24:00:00 +0000",
+            "10/Oct/2000:13:55:36 +2400",
+            "29/Feb/2023:13:55:36 +0000",
+            "10/Okt/2000:13:55:36 +0000",
+            "1x/Oct/2000:13:55:36 +0000",
+        ];
+        for input in clf {
+            let fixed = parse_clf_fixed(input.as_bytes());
+            let general = parse_clf_general(input.as_bytes());
+            if fixed.is_some() {
+                assert_eq!(fixed, general, "{input}");
+            }
+            assert_eq!(parse_clf_stamp(input.as_bytes()), general, "{input}");
+        }
+        assert!(parse_clf_fixed(b"10/Oct/2000:13:55:36 -0700]").is_some());
+        let iso = [
+            "2024-03-04 10:20:30,123 x",
+            "2024-03-04T10:20:30.5Z",
+            "2024-03-04 10:20:30+01:00",
+            "2024-03-04 10:20:60",
+            "2024-03-04 24:20:30",
+            "2023-02-29 10:20:30",
+            "2024-03-04_10:20:30",
+            "2024-3-04 10:20:30",
+        ];
+        for input in iso {
+            let (b, d, f) = (input.as_bytes(), b"Tt ", b".,");
+            let fixed = parse_iso_fixed(b, d, f);
+            let general = parse_iso_general(b, d, f);
+            if fixed.is_some() {
+                assert_eq!(fixed, general, "{input}");
+            }
+            assert_eq!(parse_iso_datetime(b), general, "{input}");
+        }
+        assert!(parse_iso_fixed(b"2024-03-04 10:20:30,123", b"Tt ", b".,").is_some());
     }
 
     #[test]
