@@ -196,42 +196,30 @@ mod tests {
         )
     }
 
+    /// Contact `i` of the source `key` with `outcome`, through [`TrwState::push`].
+    fn push(s: &mut TrwState, key: &[Value], i: u8, outcome: Outcome) -> Option<Verdict> {
+        let (c, r) = contact(i, outcome);
+        s.push(
+            Key::Values(key),
+            Key::Values(&c),
+            &Current::new(&r),
+            &Limits::default(),
+        )
+    }
+
     #[test]
     fn four_failed_first_contacts_decide_a_scanner() {
         let mut s = TrwState::default();
         let key = [Value::Ip("192.0.2.9".parse().unwrap())];
         for i in 1..=3 {
-            let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(
-                    Key::Values(&key),
-                    Key::Values(&c),
-                    &Current::new(&r),
-                    &Limits::default()
-                )
-                .is_none(),
+                push(&mut s, &key, i, Outcome::Failure).is_none(),
                 "decided after {i}"
             );
         }
         // A repeated contact is not a first contact.
-        let (c, r) = contact(3, Outcome::Failure);
-        assert!(s
-            .push(
-                Key::Values(&key),
-                Key::Values(&c),
-                &Current::new(&r),
-                &Limits::default()
-            )
-            .is_none());
-        let (c, r) = contact(4, Outcome::Failure);
-        let v = s
-            .push(
-                Key::Values(&key),
-                Key::Values(&c),
-                &Current::new(&r),
-                &Limits::default(),
-            )
-            .expect("scanner after 4 failures");
+        assert!(push(&mut s, &key, 3, Outcome::Failure).is_none());
+        let v = push(&mut s, &key, 4, Outcome::Failure).expect("scanner after 4 failures");
         assert_eq!(v.contacts, 4);
         assert_eq!(v.evidence.len(), 4);
     }
@@ -241,26 +229,11 @@ mod tests {
         let mut s = TrwState::default();
         let key = [Value::Ip("198.51.100.1".parse().unwrap())];
         for i in 1..=4 {
-            let (c, r) = contact(i, Outcome::Success);
-            assert!(s
-                .push(
-                    Key::Values(&key),
-                    Key::Values(&c),
-                    &Current::new(&r),
-                    &Limits::default()
-                )
-                .is_none());
+            assert!(push(&mut s, &key, i, Outcome::Success).is_none());
         }
         for i in 10..30 {
-            let (c, r) = contact(i, Outcome::Failure);
             assert!(
-                s.push(
-                    Key::Values(&key),
-                    Key::Values(&c),
-                    &Current::new(&r),
-                    &Limits::default()
-                )
-                .is_none(),
+                push(&mut s, &key, i, Outcome::Failure).is_none(),
                 "benign host re-walked at {i}"
             );
         }
@@ -279,15 +252,7 @@ mod tests {
         ];
         let mut decided_at = None;
         for (i, o) in outcomes.into_iter().enumerate() {
-            let (c, r) = contact(i as u8 + 1, o);
-            if s.push(
-                Key::Values(&key),
-                Key::Values(&c),
-                &Current::new(&r),
-                &Limits::default(),
-            )
-            .is_some()
-            {
+            if push(&mut s, &key, i as u8 + 1, o).is_some() {
                 decided_at = Some(i + 1);
                 break;
             }
@@ -296,15 +261,7 @@ mod tests {
             decided_at, None,
             "F S F F F sums to 3 failures net: not yet"
         );
-        let (c, r) = contact(9, Outcome::Failure);
-        assert!(s
-            .push(
-                Key::Values(&key),
-                Key::Values(&c),
-                &Current::new(&r),
-                &Limits::default()
-            )
-            .is_some());
+        assert!(push(&mut s, &key, 9, Outcome::Failure).is_some());
     }
 
     #[test]
