@@ -4,15 +4,17 @@
 //!
 //! `cargo bench --bench engine` (optionally `-- LINES SOURCES`).
 
-use chrono::{Duration, TimeZone, Utc};
 use portcullis::gen::{generate, GenOptions};
 use portcullis::record::{RawLine, Record};
+use portcullis::rules::default_rules;
 use portcullis::rules::engine::{Engine, DEFAULT_LATENESS};
-use portcullis::rules::{compile_rule, default_rules};
-use portcullis_parsers::{Action, Dataset, Event, Format, LineParser, ParseContext, SourceTz};
+use portcullis_parsers::{Format, LineParser, ParseContext, SourceTz};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
+
+#[path = "shared/slow_scan.rs"]
+mod slow_scan;
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -82,38 +84,10 @@ fn throughput(lines: u64) {
 }
 
 fn slow_scan_memory(sources: u32) {
-    let rule = compile_rule(
-        Path::new("bench.rule"),
-        "rule slow title \"slow\" severity medium where event.action == \"firewall.deny\"
-         distinct destination.port 15 within 72h by source.ip, destination.ip",
-    )
-    .expect("rule");
     let before = peak_rss_mib();
-    let mut engine = Engine::new(vec![rule.clone()], DEFAULT_LATENESS);
-    let raw = RawLine::from_text("probe");
-    let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
-    // Each source sends 8 refused probes to distinct ports, spread over 72 h: all stay in
-    // the window, none reaches the threshold, so every source's state is live at the end.
-    let probes = 8u32;
-    let step = Duration::microseconds(
-        72 * 3600 * 1_000_000 / (i64::from(sources) * i64::from(probes)).max(1),
-    );
+    let probes = slow_scan::PROBES;
     let t = Instant::now();
-    let mut now = t0;
-    for p in 0..probes {
-        for s in 0..sources {
-            let mut e = Event::new(now, Dataset::Iptables, Action::FirewallDeny);
-            e.source_ip = Some(std::net::Ipv4Addr::from(0x0b00_0000 + s).into());
-            e.destination_ip = Some("203.0.113.10".parse().unwrap());
-            e.destination_port = Some(1000 + (p as u16) * 7 + (s % 5) as u16);
-            engine.push(Record {
-                event: e,
-                raw: raw.clone(),
-            });
-            now += step;
-        }
-    }
-    engine.finish();
+    let engine = slow_scan::engine(sources);
     let secs = t.elapsed().as_secs_f64();
     println!(
         "slow scan, 72 h window: {sources} sources x {probes} probes in {secs:.2}s; {} groups live; peak RSS {:.0} MiB (before: {before:.0} MiB)",
@@ -125,7 +99,8 @@ fn slow_scan_memory(sources: u32) {
     let bytes = engine.snapshot();
     let encode = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let (again, _) = Engine::restore(vec![rule], DEFAULT_LATENESS, &bytes).expect("restore");
+    let (again, _) =
+        Engine::restore(vec![slow_scan::rule()], DEFAULT_LATENESS, &bytes).expect("restore");
     println!(
         "snapshot of that state: {:.1} MiB, encoded in {encode:.2}s ({:.1}% of feeding it), restored in {:.2}s ({} groups)",
         bytes.len() as f64 / (1024.0 * 1024.0),

@@ -8,15 +8,13 @@
 //!
 //! `cargo bench --bench snapshot_pause` (optionally `-- SOURCES`, default 1 000 000).
 
-use chrono::{Duration, TimeZone, Utc};
-use portcullis::record::{RawLine, Record};
-use portcullis::rules::compile_rule;
-use portcullis::rules::engine::{Engine, DEFAULT_LATENESS};
+use chrono::Utc;
 use portcullis::store::snapshots::CHUNK_BYTES;
 use portcullis::store::Store;
-use portcullis_parsers::{Action, Dataset, Event};
-use std::path::Path;
 use std::time::Instant;
+
+#[path = "shared/slow_scan.rs"]
+mod slow_scan;
 
 /// Current resident memory in MiB (the copy's cost in memory while it is encoded).
 fn rss_mib() -> f64 {
@@ -36,34 +34,7 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let rule = compile_rule(
-        Path::new("bench.rule"),
-        "rule slow title \"slow\" severity medium where event.action == \"firewall.deny\"
-         distinct destination.port 15 within 72h by source.ip, destination.ip",
-    )
-    .expect("rule");
-    let mut engine = Engine::new(vec![rule], DEFAULT_LATENESS);
-    let raw = RawLine::from_text("probe");
-    let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
-    let probes = 8u32;
-    let step = Duration::microseconds(
-        72 * 3600 * 1_000_000 / (i64::from(sources) * i64::from(probes)).max(1),
-    );
-    let mut now = t0;
-    for p in 0..probes {
-        for s in 0..sources {
-            let mut e = Event::new(now, Dataset::Iptables, Action::FirewallDeny);
-            e.source_ip = Some(std::net::Ipv4Addr::from(0x0b00_0000 + s).into());
-            e.destination_ip = Some("203.0.113.10".parse().unwrap());
-            e.destination_port = Some(1000 + (p as u16) * 7 + (s % 5) as u16);
-            engine.push(Record {
-                event: e,
-                raw: raw.clone(),
-            });
-            now += step;
-        }
-    }
-    engine.finish();
+    let engine = slow_scan::engine(sources);
 
     let t = Instant::now();
     let bytes = engine.snapshot();
