@@ -115,7 +115,8 @@ struct RuleOut<'a> {
     first_seen: &'a FirstSeenState,
 }
 
-#[derive(Deserialize)]
+/// One rule's state: read from a snapshot, or copied out of the engine ([`Engine::freeze`]).
+#[derive(Clone, Deserialize)]
 struct RuleIn {
     name: String,
     hash: u64,
@@ -145,19 +146,6 @@ struct StateIn {
     rules: Vec<RuleIn>,
 }
 
-/// One rule's state, copied out of the engine.
-#[derive(Clone)]
-struct FrozenRule {
-    name: String,
-    hash: u64,
-    windows: Windows,
-    join: JoinState,
-    sequence: SequenceState,
-    long: LongDistinct,
-    trw: TrwState,
-    first_seen: FirstSeenState,
-}
-
 /// A copy of the engine's correlation state at one moment, to encode on another thread
 /// while the engine goes on ([`Engine::freeze`]). Records and evidence lines are shared
 /// with the engine (reference counted), so the copy costs the maps and lists, not the text.
@@ -166,7 +154,7 @@ pub struct Frozen {
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     stats: EngineStats,
-    rules: Vec<FrozenRule>,
+    rules: Vec<RuleIn>,
 }
 
 impl Frozen {
@@ -241,7 +229,7 @@ impl Engine {
             rules: self
                 .rules
                 .iter()
-                .map(|r| FrozenRule {
+                .map(|r| RuleIn {
                     name: r.rule.name.clone(),
                     hash: rule_hash(&r.rule),
                     windows: r.windows.clone(),
