@@ -202,6 +202,11 @@ impl Config {
         for s in &mut cfg.sources {
             rebase(&mut s.path);
         }
+        if let Some(f) = cfg.forward.as_mut() {
+            for p in [&mut f.ca_file, &mut f.cert_file, &mut f.key_file] {
+                p.as_mut().map(rebase);
+            }
+        }
         Ok(cfg)
     }
 

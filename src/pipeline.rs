@@ -196,6 +196,7 @@ pub fn replay(opts: ReplayOptions) -> Result<ReplaySummary, PipelineError> {
             Some(ForwardStats {
                 sent: after.sent - before.sent,
                 failed_attempts: after.failed_attempts - before.failed_attempts,
+                tls_failures: after.tls_failures - before.tls_failures,
                 coalesced: after.coalesced - before.coalesced,
                 dropped: after.dropped - before.dropped,
                 queued: after.queued,

@@ -89,7 +89,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "snapshot_age_secs": (g("snapshot_at") > 0).then(|| age(g("snapshot_at"))),
             "checkpoints": cps,
             "forward": forward.map(|f| serde_json::json!({
-                "sent": f.sent, "failed_attempts": f.failed_attempts, "queued": f.queued,
+                "sent": f.sent, "failed_attempts": f.failed_attempts,
+                "tls_failures": f.tls_failures, "queued": f.queued,
                 "coalesced": f.coalesced, "dropped": f.dropped,
             })),
         });
@@ -99,8 +100,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let forward_line = forward.map(|f| {
         format!(
-            "forward     {} sent, {} queued, {} failed attempts, {} coalesced, {} dropped (outbox full)",
-            f.sent, f.queued, f.failed_attempts, f.coalesced, f.dropped
+            "forward     {} sent, {} queued, {} failed attempts ({} TLS), {} coalesced, {} dropped (outbox full)",
+            f.sent, f.queued, f.failed_attempts, f.tls_failures, f.coalesced, f.dropped
         )
     });
     if counters.is_empty() {

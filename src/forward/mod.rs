@@ -4,21 +4,25 @@
 //! commit (daemon or replay) ─► incidents + outbox rows, one transaction
 //!                                   │ polled
 //!                                   ▼
-//!              forwarder thread: oldest rows ─► syslog (TCP / UDP) ─► rows deleted
+//!              forwarder thread: oldest rows ─► syslog (TCP / TLS / RELP / UDP) ─► rows deleted
 //! ```
 //!
 //! The forwarder runs on its own thread with its own SQLite connection, off the
 //! correlation path. A row is deleted (counted `sent`) only after the receiver took it: the
-//! TCP write or the UDP send succeeded. While the receiver is down rows wait and the
-//! forwarder retries with a doubling backoff; every failed attempt is counted. A crash after
-//! a send and before the delete sends that row again: messages arrive at least once, and
-//! carry the incident id and count to tell a repeat.
+//! TCP or TLS write or the UDP send succeeded, or for RELP the receiver acknowledged it.
+//! While the receiver is down rows wait and the forwarder retries with a doubling backoff;
+//! every failed attempt is counted, and an error is logged when it differs from the last
+//! one (not at every retry). A crash after a send and before the delete sends that row
+//! again: messages arrive at least once, and carry the incident id and count to tell a
+//! repeat.
 
 pub mod message;
+pub mod relp;
 pub mod settings;
+pub mod tls;
 pub mod transport;
 
-pub use settings::{ForwardSection, ForwardSettings};
+pub use settings::{ForwardSection, ForwardSettings, TlsSettings};
 
 use crate::escape::escape_text;
 use crate::store::{Store, StoreError};
@@ -90,6 +94,39 @@ struct Worker {
     conn: Option<Connection>,
     hostname: String,
     backoff: Duration,
+    /// The error of the current failure streak, as logged; `None` while sending works.
+    last_error: Option<String>,
+}
+
+/// Why a round failed.
+struct Failure {
+    /// What to log.
+    text: String,
+    /// A TLS problem (certificate, handshake refused, TLS files): also counted apart.
+    tls: bool,
+}
+
+impl Failure {
+    /// A connection or send error: TLS problems in words a user can act on.
+    fn io(what: &str, e: &std::io::Error, s: &ForwardSettings) -> Failure {
+        match s.tls.as_ref().and_then(|t| tls::describe(e, t)) {
+            Some(text) => Failure {
+                text: format!("tls: {text}"),
+                tls: true,
+            },
+            None => Failure {
+                text: format!("{what}: {e}"),
+                tls: false,
+            },
+        }
+    }
+
+    fn store(e: StoreError) -> Failure {
+        Failure {
+            text: format!("database: {e}"),
+            tls: false,
+        }
+    }
 }
 
 impl Worker {
@@ -102,10 +139,18 @@ impl Worker {
             conn: None,
             hostname: message::local_hostname(),
             backoff: MIN_BACKOFF,
+            last_error: None,
         }
     }
 
     fn run(mut self) {
+        self.send_loop();
+        if let Some(conn) = self.conn.take() {
+            conn.close();
+        }
+    }
+
+    fn send_loop(&mut self) {
         loop {
             // Asked to finish while rows kept coming: the deadline holds all the same.
             if let Ok(deadline) = self.finish.try_recv() {
@@ -120,16 +165,18 @@ impl Worker {
                     self.wait(POLL);
                 }
                 Err(e) => {
-                    // The first failure of a streak is logged; the rest are counted.
-                    if self.backoff == MIN_BACKOFF {
+                    // An error is logged when it differs from the last one; repeats are
+                    // only counted.
+                    if self.last_error.as_deref() != Some(e.text.as_str()) {
                         tracing::warn!(
                             receiver = self.settings.target(),
-                            error = escape_text(&e),
+                            error = escape_text(&e.text),
                             retry_at_most = ?MAX_BACKOFF,
                             "forward failed"
                         );
+                        self.last_error = Some(e.text);
                     }
-                    let _ = self.store.forward_failed();
+                    let _ = self.store.forward_failed(e.tls);
                     self.conn = None;
                     self.wait(self.backoff);
                     self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
@@ -166,41 +213,36 @@ impl Worker {
 
     /// Sends one batch. `Ok(true)`: rows were sent, more may wait; `Ok(false)`: nothing
     /// queued; `Err`: the receiver or the database failed (retried after the backoff).
-    fn round(&mut self) -> Result<bool, String> {
+    fn round(&mut self) -> Result<bool, Failure> {
         let rows = self
             .store
             .outbox_pending(BATCH)
-            .map_err(|e| e.to_string())?;
+            .map_err(Failure::store)?;
         if rows.is_empty() {
             return Ok(false);
         }
-        if self.conn.as_ref().is_some_and(Connection::closed_by_peer) {
+        if self.conn.as_mut().is_some_and(Connection::closed_by_peer) {
             self.conn = None;
         }
         let conn = match &mut self.conn {
             Some(c) => c,
-            None => self
-                .conn
-                .insert(Connection::open(&self.settings).map_err(|e| format!("connect: {e}"))?),
+            None => self.conn.insert(
+                Connection::open(&self.settings)
+                    .map_err(|e| Failure::io("connect", &e, &self.settings))?,
+            ),
         };
         let pid = std::process::id();
-        let mut sent = Vec::with_capacity(rows.len());
-        let mut failure = None;
-        for row in &rows {
-            let msg = message::render(row, &self.settings, &self.hostname, pid);
-            match conn.send(&msg, &self.settings) {
-                Ok(()) => sent.push(row.seq),
-                Err(e) => {
-                    failure = Some(format!("send: {e}"));
-                    break;
-                }
-            }
-        }
-        self.store.outbox_sent(&sent).map_err(|e| e.to_string())?;
+        let msgs: Vec<String> = rows
+            .iter()
+            .map(|row| message::render(row, &self.settings, &self.hostname, pid))
+            .collect();
+        let (taken, failure) = conn.deliver(&msgs, &self.settings);
+        let sent: Vec<i64> = rows[..taken].iter().map(|r| r.seq).collect();
+        self.store.outbox_sent(&sent).map_err(Failure::store)?;
         match failure {
-            Some(e) => Err(e),
+            Some(e) => Err(Failure::io("send", &e, &self.settings)),
             None => {
-                if self.backoff != MIN_BACKOFF {
+                if self.last_error.take().is_some() {
                     tracing::info!(receiver = self.settings.target(), "forward works again");
                 }
                 self.backoff = MIN_BACKOFF;

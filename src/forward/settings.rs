@@ -2,8 +2,12 @@
 //!
 //! ```toml
 //! [forward]
-//! target = "tcp://127.0.0.1:6514"   # or udp://host:port
+//! target = "tcp://127.0.0.1:6514"   # or udp://, tls:// (RFC 5425), relp://
 //! framing = "octet-counting"        # tcp only; or "lf"
+//! ca_file = "/etc/ssl/siem-ca.pem"  # tls only; the system roots when absent
+//! cert_file = "client.pem"          # tls only, with key_file: mutual authentication
+//! key_file = "client-key.pem"
+//! server_name = "siem.example.net"  # tls only; default: the target's host
 //! format = "rfc5424"                # or "rfc3164"
 //! facility = "local0"
 //! app_name = "portcullis"
@@ -13,6 +17,7 @@
 use crate::rules::Severity;
 use crate::store::outbox::{OutboxPolicy, OUTBOX_CAP};
 use serde::Deserialize;
+use std::path::PathBuf;
 
 /// Default facility: local0, the first of the facilities RFC 5424 leaves to local use, so
 /// a receiver can route incidents apart from the host's own logs.
@@ -24,7 +29,7 @@ const MAX_APP_NAME: usize = 48;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardSection {
-    /// `tcp://host:port` or `udp://host:port`.
+    /// `tcp://`, `udp://`, `tls://` or `relp://` then `host:port`.
     pub target: String,
     /// TCP framing (RFC 6587): `octet-counting` (default) or `lf`.
     pub framing: Option<Framing>,
@@ -38,6 +43,14 @@ pub struct ForwardSection {
     pub min_severity: Option<String>,
     /// Most messages queued while the receiver is away; default [`OUTBOX_CAP`].
     pub queue_cap: Option<u64>,
+    /// TLS: PEM file of the CA certificates the receiver's certificate must chain to.
+    pub ca_file: Option<PathBuf>,
+    /// TLS: PEM file of our certificate chain, sent when the receiver asks for one.
+    pub cert_file: Option<PathBuf>,
+    /// TLS: PEM file of the private key of `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// TLS: the name the receiver's certificate must carry; default the target's host.
+    pub server_name: Option<String>,
 }
 
 /// Transport of the target.
@@ -47,6 +60,21 @@ pub enum Transport {
     Udp,
     /// A stream, framed.
     Tcp,
+    /// TLS over TCP, octet-counted (RFC 5425).
+    Tls,
+    /// rsyslog's Reliable Event Logging Protocol: each message acknowledged.
+    Relp,
+}
+
+/// What a `tls://` connection checks and presents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Trusted CAs (PEM); `None`: the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// Our certificate chain and key (PEM), for receivers that require client certificates.
+    pub client: Option<(PathBuf, PathBuf)>,
+    /// The DNS name or IP address the receiver's certificate must be valid for.
+    pub server_name: String,
 }
 
 /// TCP framing (RFC 6587 §3.4).
@@ -72,7 +100,7 @@ pub enum SyslogFormat {
 /// A validated `[forward]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardSettings {
-    /// UDP or TCP.
+    /// UDP, TCP, TLS or RELP.
     pub transport: Transport,
     /// `host:port`, resolved at every connection attempt.
     pub address: String,
@@ -86,6 +114,8 @@ pub struct ForwardSettings {
     pub app_name: String,
     /// What is queued.
     pub outbox: OutboxPolicy,
+    /// `tls://` only.
+    pub tls: Option<TlsSettings>,
 }
 
 /// Facility names of RFC 5424 §6.2.1 (and the usual spellings), by number.
@@ -116,11 +146,13 @@ const FACILITIES: &[(&str, u8)] = &[
 ];
 
 impl ForwardSettings {
-    /// The target as written: `tcp://host:port` or `udp://host:port`.
+    /// The target as written: `SCHEME://host:port`.
     pub fn target(&self) -> String {
         let scheme = match self.transport {
             Transport::Tcp => "tcp",
             Transport::Udp => "udp",
+            Transport::Tls => "tls",
+            Transport::Relp => "relp",
         };
         format!("{scheme}://{}", self.address)
     }
@@ -135,6 +167,10 @@ impl ForwardSettings {
             app_name: None,
             min_severity: None,
             queue_cap: None,
+            ca_file: None,
+            cert_file: None,
+            key_file: None,
+            server_name: None,
         }
         .validate()
     }
@@ -145,16 +181,18 @@ impl ForwardSection {
     pub fn validate(&self) -> Result<ForwardSettings, String> {
         let (scheme, address) = self.target.split_once("://").ok_or_else(|| {
             format!(
-                "forward.target `{}`: expected tcp://host:port or udp://host:port",
+                "forward.target `{}`: expected tcp://, udp://, tls:// or relp:// then host:port",
                 self.target
             )
         })?;
         let transport = match scheme {
             "tcp" => Transport::Tcp,
             "udp" => Transport::Udp,
+            "tls" => Transport::Tls,
+            "relp" => Transport::Relp,
             _ => {
                 return Err(format!(
-                    "forward.target: unknown scheme `{scheme}` (tcp or udp)"
+                    "forward.target: unknown scheme `{scheme}` (tcp, udp, tls or relp)"
                 ))
             }
         };
@@ -167,9 +205,10 @@ impl ForwardSection {
                 self.target
             ));
         }
-        if transport == Transport::Udp && self.framing.is_some() {
-            return Err("forward.framing applies to tcp targets only".into());
+        if transport != Transport::Tcp && self.framing.is_some() {
+            return Err("forward.framing applies to tcp targets only (tls is always octet-counted, RFC 5425)".into());
         }
+        let tls = self.tls_settings(transport, address)?;
         let facility = match &self.facility {
             None => DEFAULT_FACILITY,
             Some(toml::Value::Integer(n)) if (0..=23).contains(n) => *n as u8,
@@ -211,7 +250,50 @@ impl ForwardSection {
                 min_severity,
                 cap: self.queue_cap.unwrap_or(OUTBOX_CAP).max(1),
             },
+            tls,
         })
+    }
+
+    /// The TLS keys, checked: only on tls targets, cert and key together, a valid name.
+    fn tls_settings(
+        &self,
+        transport: Transport,
+        address: &str,
+    ) -> Result<Option<TlsSettings>, String> {
+        if transport != Transport::Tls {
+            let given = [
+                ("ca_file", self.ca_file.is_some()),
+                ("cert_file", self.cert_file.is_some()),
+                ("key_file", self.key_file.is_some()),
+                ("server_name", self.server_name.is_some()),
+            ];
+            return match given.iter().find(|(_, set)| *set) {
+                Some((key, _)) => Err(format!("forward.{key} applies to tls targets only")),
+                None => Ok(None),
+            };
+        }
+        let client = match (&self.cert_file, &self.key_file) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => return Err("forward.cert_file and forward.key_file go together".into()),
+        };
+        // The host of `host:port`, without the brackets of an IPv6 address.
+        let host = address
+            .rsplit_once(':')
+            .map_or(address, |(h, _)| h)
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let server_name = self.server_name.clone().unwrap_or_else(|| host.to_string());
+        if rustls::pki_types::ServerName::try_from(server_name.as_str()).is_err() {
+            return Err(format!(
+                "forward.server_name `{server_name}`: not a DNS name or IP address"
+            ));
+        }
+        Ok(Some(TlsSettings {
+            ca_file: self.ca_file.clone(),
+            client,
+            server_name,
+        }))
     }
 }
 
@@ -248,13 +330,52 @@ mod tests {
         assert_eq!((s.outbox.min_severity, s.outbox.cap), (Severity::High, 10));
         let s = section("target = \"tcp://h:1\"\nframing = \"lf\"\nfacility = 23\n").unwrap();
         assert_eq!((s.framing, s.facility), (Framing::Lf, 23));
+        assert_eq!(s.tls, None);
+        let s = section(
+            "target = \"tls://[::1]:6514\"\nca_file = \"ca.pem\"\n\
+             cert_file = \"c.pem\"\nkey_file = \"k.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.target(), "tls://[::1]:6514");
+        assert_eq!(
+            s.tls,
+            Some(TlsSettings {
+                ca_file: Some("ca.pem".into()),
+                client: Some(("c.pem".into(), "k.pem".into())),
+                server_name: "::1".into(),
+            })
+        );
+        let s = section("target = \"tls://10.0.0.5:6514\"\nserver_name = \"siem.example.net\"\n")
+            .unwrap();
+        let tls = s.tls.unwrap();
+        assert_eq!((tls.ca_file, tls.client), (None, None));
+        assert_eq!(tls.server_name, "siem.example.net");
+        let s = section("target = \"relp://h:2514\"\n").unwrap();
+        assert_eq!((s.transport, s.tls), (Transport::Relp, None));
     }
 
     #[test]
     fn bad_values_say_which_key() {
         let table = [
             ("target = \"127.0.0.1:514\"", "forward.target"),
-            ("target = \"tls://h:514\"", "unknown scheme"),
+            ("target = \"tlss://h:514\"", "unknown scheme"),
+            (
+                "target = \"tls://h:5\"\nframing = \"lf\"",
+                "tcp targets only",
+            ),
+            ("target = \"tcp://h:5\"\nca_file = \"c\"", "forward.ca_file applies"),
+            (
+                "target = \"relp://h:5\"\nserver_name = \"h\"",
+                "forward.server_name applies",
+            ),
+            (
+                "target = \"tls://h:5\"\ncert_file = \"c\"",
+                "go together",
+            ),
+            (
+                "target = \"tls://h:5\"\nserver_name = \"a b\"",
+                "not a DNS name",
+            ),
             ("target = \"tcp://h\"", "host:port"),
             ("target = \"tcp://h:0\"", "host:port"),
             (

@@ -66,6 +66,8 @@ pub struct ForwardStats {
     pub sent: u64,
     /// Connection or send attempts that failed (each is retried).
     pub failed_attempts: u64,
+    /// Of those, the TLS failures: certificate refused by either side, TLS files unusable.
+    pub tls_failures: u64,
     /// Rows waiting.
     pub queued: u64,
     /// News merged into a waiting row of the same incident (outbox full).
@@ -228,9 +230,14 @@ impl Store {
         Ok(())
     }
 
-    /// Counts one failed connection or send attempt.
-    pub fn forward_failed(&mut self) -> Result<(), StoreError> {
-        bump(self.conn(), "failed_attempts", 1)
+    /// Counts one failed connection or send attempt (`tls`: a TLS failure, also counted
+    /// apart).
+    pub fn forward_failed(&mut self, tls: bool) -> Result<(), StoreError> {
+        bump(self.conn(), "failed_attempts", 1)?;
+        if tls {
+            bump(self.conn(), "tls_failures", 1)?;
+        }
+        Ok(())
     }
 
     /// The forwarder's counters and the queue length.
@@ -249,6 +256,7 @@ impl Store {
         Ok(ForwardStats {
             sent: get("sent")?,
             failed_attempts: get("failed_attempts")?,
+            tls_failures: get("tls_failures")?,
             coalesced: get("coalesced")?,
             dropped: get("dropped")?,
             queued: conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))?
@@ -344,8 +352,10 @@ mod tests {
         s.outbox_sent(&[rows[0].seq]).unwrap();
         let st = s.forward_stats().unwrap();
         assert_eq!((st.sent, st.queued, st.dropped, st.coalesced), (1, 2, 0, 0));
-        s.forward_failed().unwrap();
-        assert_eq!(s.forward_stats().unwrap().failed_attempts, 1);
+        s.forward_failed(false).unwrap();
+        s.forward_failed(true).unwrap();
+        let st = s.forward_stats().unwrap();
+        assert_eq!((st.failed_attempts, st.tls_failures), (2, 1));
     }
 
     #[test]
@@ -450,7 +460,7 @@ mod concurrency_tests {
                         .map(|r| r.seq)
                         .collect();
                     sender.outbox_sent(&seqs).unwrap();
-                    sender.forward_failed().unwrap();
+                    sender.forward_failed(false).unwrap();
                 }
             });
         });
