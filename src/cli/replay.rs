@@ -34,7 +34,7 @@ pub struct Args {
     /// Address of the host that wrote the FILEs (FTP logs do not name their server).
     #[arg(long)]
     host: Option<std::net::IpAddr>,
-    /// Also send incidents to this syslog receiver: tcp://host:port or udp://host:port
+    /// Also send incidents to this syslog receiver: tcp://, udp://, tls:// or relp://host:port
     /// (other [forward] settings from the config, else defaults).
     #[arg(long, value_name = "TARGET")]
     forward: Option<String>,
@@ -82,6 +82,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         (None, Some((c, path))) => c.forward_settings(path)?,
         (None, None) => None,
     };
+    if forward.is_some() {
+        // The forwarder says why a receiver refuses (a certificate, a closed port) through
+        // `tracing`: warnings only, so the summary stays the output.
+        crate::logging::init(Some(
+            cfg.and_then(|c| c.log.level.as_deref()).unwrap_or("warn"),
+        ))?;
+    }
 
     let summary = replay(ReplayOptions {
         sources,

@@ -214,10 +214,7 @@ impl Worker {
     /// Sends one batch. `Ok(true)`: rows were sent, more may wait; `Ok(false)`: nothing
     /// queued; `Err`: the receiver or the database failed (retried after the backoff).
     fn round(&mut self) -> Result<bool, Failure> {
-        let rows = self
-            .store
-            .outbox_pending(BATCH)
-            .map_err(Failure::store)?;
+        let rows = self.store.outbox_pending(BATCH).map_err(Failure::store)?;
         if rows.is_empty() {
             return Ok(false);
         }

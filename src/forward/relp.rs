@@ -148,7 +148,9 @@ impl Relp {
                 .is_some_and(|c| c.split(',').any(|c| c == "syslog"))
         });
         if !syslog {
-            return Err(protocol("the receiver does not offer the syslog command".into()));
+            return Err(protocol(
+                "the receiver does not offer the syslog command".into(),
+            ));
         }
         Ok(relp)
     }
@@ -270,7 +272,10 @@ mod tests {
         );
         assert_eq!(read_frame(&mut r).unwrap().command, "close");
         let f = parse(b"0 serverclose 0\n").unwrap();
-        assert_eq!((f.txnr, f.command.as_str(), f.data.len()), (0, "serverclose", 0));
+        assert_eq!(
+            (f.txnr, f.command.as_str(), f.data.len()),
+            (0, "serverclose", 0)
+        );
         assert_eq!(parse(b"3 rsp 6 200 OK\n").unwrap().data, b"200 OK");
     }
 

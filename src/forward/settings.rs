@@ -363,15 +363,15 @@ mod tests {
                 "target = \"tls://h:5\"\nframing = \"lf\"",
                 "tcp targets only",
             ),
-            ("target = \"tcp://h:5\"\nca_file = \"c\"", "forward.ca_file applies"),
+            (
+                "target = \"tcp://h:5\"\nca_file = \"c\"",
+                "forward.ca_file applies",
+            ),
             (
                 "target = \"relp://h:5\"\nserver_name = \"h\"",
                 "forward.server_name applies",
             ),
-            (
-                "target = \"tls://h:5\"\ncert_file = \"c\"",
-                "go together",
-            ),
+            ("target = \"tls://h:5\"\ncert_file = \"c\"", "go together"),
             (
                 "target = \"tls://h:5\"\nserver_name = \"a b\"",
                 "not a DNS name",

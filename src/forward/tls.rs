@@ -61,9 +61,9 @@ pub fn client_config(t: &TlsSettings) -> io::Result<Arc<ClientConfig>> {
     match &t.ca_file {
         Some(path) => {
             for cert in certs(path, "ca_file")? {
-                roots.add(cert).map_err(|e| {
-                    setup_error(format!("forward.ca_file {}: {e}", path.display()))
-                })?;
+                roots
+                    .add(cert)
+                    .map_err(|e| setup_error(format!("forward.ca_file {}: {e}", path.display())))?;
             }
         }
         None => {
@@ -85,9 +85,8 @@ pub fn client_config(t: &TlsSettings) -> io::Result<Arc<ClientConfig>> {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {
             let chain = certs(cert, "cert_file")?;
-            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-                setup_error(format!("forward.key_file {}: {e}", key.display()))
-            })?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| setup_error(format!("forward.key_file {}: {e}", key.display())))?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| setup_error(format!("forward.cert_file/key_file: {e}")))?
@@ -107,19 +106,30 @@ pub fn connect(tcp: TcpStream, t: &TlsSettings) -> io::Result<TlsStream> {
         stream.conn.complete_io(&mut stream.sock)?;
     }
     stream.sock.set_read_timeout(Some(SETTLE))?;
+    // Receivers that check the client certificate themselves (rsyslog's x509 modes) just
+    // close the connection after the handshake.
+    let dropped = || {
+        setup_error(format!(
+            "the receiver closed the connection right after the handshake: {}",
+            client_hint(t)
+        ))
+    };
     let settled = match stream.conn.read_tls(&mut stream.sock) {
-        Ok(0) => Err(io::Error::new(
-            io::ErrorKind::ConnectionAborted,
-            "the receiver closed the connection after the handshake",
-        )),
+        Ok(0) => Err(dropped()),
         Ok(_) => stream
             .conn
             .process_new_packets()
             .map(|_| ())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
-        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
             Ok(())
         }
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Err(dropped()),
         Err(e) => Err(e),
     };
     settled?;
@@ -141,6 +151,15 @@ pub fn closed_by_peer(stream: &mut TlsStream) -> bool {
         Err(e) => e.kind() != io::ErrorKind::WouldBlock,
     };
     closed || stream.sock.set_nonblocking(false).is_err()
+}
+
+/// The likely cause when the receiver ends the session.
+fn client_hint(t: &TlsSettings) -> &'static str {
+    if t.client.is_some() {
+        "does it trust forward.cert_file?"
+    } else {
+        "does it require a client certificate (forward.cert_file)?"
+    }
 }
 
 /// What went wrong, in words a user can act on when it is a TLS problem; `None` otherwise.
@@ -174,12 +193,10 @@ pub fn describe(e: &io::Error, t: &TlsSettings) -> Option<String> {
             other => format!("the receiver's certificate is refused: {other:?}"),
         },
         rustls::Error::AlertReceived(alert) => {
-            let hint = if t.client.is_some() {
-                "does it trust forward.cert_file?"
-            } else {
-                "does it require a client certificate (forward.cert_file)?"
-            };
-            format!("the receiver refused the TLS session ({alert:?}): {hint}")
+            format!(
+                "the receiver refused the TLS session ({alert:?}): {}",
+                client_hint(t)
+            )
         }
         other => format!("TLS: {other}"),
     })

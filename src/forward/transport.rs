@@ -44,7 +44,10 @@ impl Connection {
             let opened = match s.transport {
                 Transport::Tcp => tcp().map(Connection::Tcp),
                 Transport::Tls => {
-                    let t = s.tls.as_ref().expect("validated: tls targets have TLS settings");
+                    let t = s
+                        .tls
+                        .as_ref()
+                        .expect("validated: tls targets have TLS settings");
                     // The handshake is bounded by the write timeout and a read timeout.
                     tcp().and_then(|sock| {
                         sock.set_read_timeout(Some(WRITE_TIMEOUT))?;
