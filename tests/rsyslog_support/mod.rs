@@ -148,6 +148,15 @@ impl Rsyslog {
         std::fs::read_to_string(self.work.join("rsyslogd.log")).unwrap_or_default()
     }
 
+    /// How many messages arrived so far (lines written), without parsing them.
+    pub fn count(&self) -> usize {
+        std::fs::read(&self.out)
+            .unwrap_or_default()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+    }
+
     /// What arrived so far, one entry per received message.
     pub fn messages(&self) -> Vec<Msg> {
         std::fs::read_to_string(&self.out)
