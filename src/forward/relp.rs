@@ -119,6 +119,18 @@ pub fn write_frame(buf: &mut Vec<u8>, txnr: u32, command: &str, data: &[u8]) {
     buf.push(b'\n');
 }
 
+/// Makes Linux acknowledge the receiver's segments at once instead of after the delayed-ACK
+/// timer. librelp writes one small response per command; its Nagle holds the second and
+/// later ones until our ACK of the first, which we delay about 40 ms because we have nothing
+/// to send while waiting: 40 ms per window, 20 000 messages in 8 s instead of 0.8 s. The
+/// kernel drops the mode again by itself, so it is set before each window's responses.
+fn quick_ack(sock: &TcpStream) {
+    #[cfg(target_os = "linux")]
+    let _ = socket2::SockRef::from(sock).set_quickack(true);
+    #[cfg(not(target_os = "linux"))]
+    let _ = sock;
+}
+
 /// An open RELP session.
 pub struct Relp {
     writer: TcpStream,
@@ -130,6 +142,8 @@ impl Relp {
     /// Opens a session on `tcp`: sends `open`, requires `200` and the `syslog` command.
     pub fn open(tcp: TcpStream) -> io::Result<Relp> {
         tcp.set_read_timeout(Some(ACK_TIMEOUT))?;
+        // A window is one write, sent whole at once.
+        tcp.set_nodelay(true)?;
         let reader = BufReader::new(tcp.try_clone()?);
         let mut relp = Relp {
             writer: tcp,
@@ -211,6 +225,7 @@ impl Relp {
                 Ok(t) => t,
                 Err(e) => return (acked, Some(e)),
             };
+            quick_ack(&self.writer);
             for txnr in txnrs {
                 match self.response(txnr) {
                     Ok(_) => acked += 1,
