@@ -189,7 +189,8 @@ fn tls_delivers_exactly_the_stored_incidents_and_escapes_a_hostile_name() {
         let table =
             format!("[forward]\ntarget = \"tls://127.0.0.1:{port}\"\nca_file = \"ca.pem\"\n");
         if case == "hostile" {
-            let db = hostile_replay(&sub, &table);
+            // An address target checked against a DNS name of the certificate.
+            let db = hostile_replay(&sub, &(table + "server_name = \"localhost\"\n"));
             assert_hostile_escaped(&rs.wait_messages(2), &db);
             continue;
         }
