@@ -366,3 +366,71 @@ fn overlay(left: &Event, right: &Event) -> Event {
     m.interface_out = m.interface_out.or_else(|| right.interface_out.clone());
     m
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RawLine;
+    use chrono::{TimeZone, Utc};
+    use portcullis_parsers::{Action, Dataset};
+
+    const SECOND: i64 = 1_000_000_000;
+
+    /// An event at `secs` from `src` with destination port `port` (none for 0).
+    fn rec(secs: i64, action: Action, src: &str, port: u16) -> Arc<Record> {
+        let t =
+            Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap() + chrono::Duration::seconds(secs);
+        let mut e = Event::new(t, Dataset::Iptables, action);
+        e.source_ip = Some(src.parse().unwrap());
+        e.destination_port = (port != 0).then_some(port);
+        Arc::new(Record {
+            raw: RawLine::from_text(&format!("{src} {port}")),
+            event: e,
+        })
+    }
+
+    fn push(j: &mut JoinState, r: &Arc<Record>, is_left: bool) {
+        let at = nanos(r.event.timestamp);
+        j.push(r, at, is_left, !is_left, &Limits::default());
+    }
+
+    #[test]
+    fn rights_are_indexed_only_when_a_left_is_decided() {
+        let mut j = JoinState::new(&[(Field::SourceIp, false)], false);
+        let mut out = Vec::new();
+        for i in 0..10 {
+            push(
+                &mut j,
+                &rec(i, Action::FirewallAllow, "198.51.100.5", 2000 + i as u16),
+                false,
+            );
+        }
+        let later = rec(30, Action::Flow, "198.51.100.5", 0);
+        j.advance(2 * SECOND, nanos(later.event.timestamp), &mut out);
+        assert_eq!(j.newest.len(), 0, "no left: nothing hashed");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_left_finds_rights_queued_before_and_after_an_earlier_decision() {
+        let tolerance = 2 * SECOND;
+        let mut j = JoinState::new(&[(Field::SourceIp, false)], false);
+        let mut out = Vec::new();
+        let a = "198.51.100.5";
+        push(&mut j, &rec(0, Action::FirewallAllow, a, 2121), false);
+        push(&mut j, &rec(1, Action::FtpConnect, a, 0), true);
+        // Decides the first left: indexes the one right so far.
+        let at = |s| nanos(rec(s, Action::Flow, a, 0).event.timestamp);
+        j.advance(tolerance, at(4), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].merged.destination_port, Some(2121));
+        // Rights queued after that decision join the chain behind the indexed one.
+        push(&mut j, &rec(5, Action::FirewallAllow, a, 3131), false);
+        push(&mut j, &rec(6, Action::FtpConnect, a, 0), true);
+        push(&mut j, &rec(7, Action::FirewallAllow, a, 4141), false);
+        j.finish(tolerance, &mut out);
+        assert_eq!(out.len(), 2);
+        // 5 s and 7 s are both 1 s from 6 s: the earlier one wins the tie.
+        assert_eq!(out[1].merged.destination_port, Some(3131));
+    }
+}

@@ -16,6 +16,7 @@ use crate::incident::Evidence;
 use chrono::{DateTime, Utc};
 use portcullis_parsers::{Action, Event, Outcome, TcpFlags};
 use serde::{Deserialize, Serialize};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// P(success | benign).
@@ -112,13 +113,18 @@ impl TrwState {
     ) -> Option<Verdict> {
         let outcome = contact_outcome(&rec.event)?;
         let k = key.stable_hash();
-        if !self.walks.contains_key(&k) && self.walks.len() >= limits.compact_groups {
-            self.cap_hits += 1;
-            return None;
-        }
+        let full = self.walks.len() >= limits.compact_groups;
         let (up, down, upper, lower) =
             (self.step_failure, self.step_success, self.upper, self.lower);
-        let walk = self.walks.entry(k).or_default();
+        // One lookup: most events come from a source already walking.
+        let walk = match self.walks.entry(k) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(_) if full => {
+                self.cap_hits += 1;
+                return None;
+            }
+            Entry::Vacant(v) => v.insert(Walk::default()),
+        };
         walk.last = secs(rec.event.timestamp);
         if walk.decided == Some(false) {
             return None;
