@@ -535,35 +535,29 @@ mod tests {
         assert!(matches!(tcp, Cond::Byte(Field::Transport, _)), "{tcp:?}");
         assert!(matches!(ack, Cond::Byte(Field::TcpFlags, _)), "{ack:?}");
         let mut e = firewall_event();
-        let table: &[(Option<Transport>, Option<u8>, bool, bool, bool)] = &[
-            // transport, flags, tcp, ack, not udp
-            (Some(Transport::Tcp), Some(TcpFlags::SYN), true, false, true),
+        // (transport, flags), then what `tcp`, `ack` and `not udp` say.
+        type Row = ((Option<Transport>, Option<u8>), (bool, bool, bool));
+        let table: &[Row] = &[
             (
-                Some(Transport::Udp),
-                Some(TcpFlags::SYN | TcpFlags::ACK),
-                false,
-                true,
-                false,
+                (Some(Transport::Tcp), Some(TcpFlags::SYN)),
+                (true, false, true),
             ),
             (
-                Some(Transport::Other(47)),
-                Some(TcpFlags::ACK),
-                false,
-                true,
-                true,
+                (Some(Transport::Udp), Some(TcpFlags::SYN | TcpFlags::ACK)),
+                (false, true, false),
+            ),
+            (
+                (Some(Transport::Other(47)), Some(TcpFlags::ACK)),
+                (false, true, true),
             ),
             // Missing fields match nothing; `!=` holds for them.
-            (None, None, false, false, true),
+            ((None, None), (false, false, true)),
         ];
-        for &(transport, flags, want_tcp, want_ack, want_not_udp) in table {
+        for &((transport, flags), want) in table {
             e.transport = transport;
             e.tcp_flags = flags.map(TcpFlags);
             let got = (tcp.eval(&e), ack.eval(&e), not_udp.eval(&e));
-            assert_eq!(
-                got,
-                (want_tcp, want_ack, want_not_udp),
-                "{transport:?} {flags:?}"
-            );
+            assert_eq!(got, want, "{transport:?} {flags:?}");
         }
     }
 
