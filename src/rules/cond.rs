@@ -97,8 +97,20 @@ fn bit(discriminant: u8) -> u32 {
 }
 
 impl Cond {
-    /// Evaluates the condition on an event.
+    /// Evaluates the condition on an event. The one-test conditions most rules reduce to
+    /// (once their action tests are settled) are decided inline at the call site.
+    #[inline]
     pub fn eval(&self, e: &Event) -> bool {
+        match self {
+            Cond::True => true,
+            Cond::Outcome(mask) => mask & bit(e.outcome as u8) != 0,
+            Cond::Byte(field, set) => byte_in(*field, set, e),
+            _ => self.eval_tree(e),
+        }
+    }
+
+    /// [`Cond::eval`] for every kind of condition.
+    fn eval_tree(&self, e: &Event) -> bool {
         match self {
             Cond::True => true,
             Cond::And(a, b) => a.eval(e) && b.eval(e),
@@ -130,9 +142,7 @@ impl Cond {
                 ValueRef::Text(t) => re.0.is_match(t),
                 _ => false,
             },
-            Cond::Byte(field, set) => {
-                byte_of(*field, e).is_some_and(|b| set[usize::from(b >> 6)] >> (b & 63) & 1 != 0)
-            }
+            Cond::Byte(field, set) => byte_in(*field, set, e),
         }
     }
 
@@ -157,13 +167,16 @@ impl Cond {
     }
 }
 
-/// The byte a [`Cond::Byte`] field reads: the protocol number, the TCP flag bits.
-fn byte_of(field: Field, e: &Event) -> Option<u8> {
-    match field {
+/// True when the byte `field` reads from `e` (the protocol number, the TCP flag bits) is
+/// in `set`; false when the event lacks the field.
+#[inline]
+fn byte_in(field: Field, set: &ByteSet, e: &Event) -> bool {
+    let b = match field {
         Field::Transport => e.transport.map(|t| t.number()),
         Field::TcpFlags => e.tcp_flags.map(|f| f.0),
         _ => None,
-    }
+    };
+    b.is_some_and(|b| set[usize::from(b >> 6)] >> (b & 63) & 1 != 0)
 }
 
 /// `leaf` as a [`Cond::Byte`] when it tests a byte-valued field: evaluated once on an

@@ -406,7 +406,7 @@ impl Engine {
                     if contact.has_missing() {
                         continue;
                     }
-                    if let Some(v) = r.trw.push(key, contact, &cur, limits) {
+                    if let Some(v) = r.trw.push(key, contact, &cur, now, limits) {
                         let report = Report {
                             ts,
                             start: None,

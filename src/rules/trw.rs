@@ -30,6 +30,8 @@ pub const ALPHA: f32 = 0.01;
 pub const BETA: f32 = 0.99;
 /// Contacts remembered per undecided source; a decision comes long before.
 pub const MAX_CONTACTS: usize = 32;
+/// Nanoseconds in a second.
+const NANOS_PER_SEC: i64 = 1_000_000_000;
 /// Evidence places kept per source.
 const TRW_EVIDENCE: usize = 8;
 
@@ -108,13 +110,15 @@ impl TrwState {
         self.walks.len()
     }
 
-    /// Feeds an event of source `key` contacting `contact`. Returns a verdict when the
-    /// walk decides "scanner" with this event, or when a declared scanner makes a new contact.
+    /// Feeds an event of source `key` contacting `contact`, at event time `at` (ns).
+    /// Returns a verdict when the walk decides "scanner" with this event, or when a declared
+    /// scanner makes a new contact.
     pub fn push(
         &mut self,
         key: Key<'_>,
         contact: Key<'_>,
         rec: &Current<'_>,
+        at: i64,
         limits: &Limits,
     ) -> Option<Verdict> {
         let outcome = contact_outcome(&rec.event)?;
@@ -131,7 +135,8 @@ impl TrwState {
             }
             Entry::Vacant(v) => v.insert(Walk::default()),
         };
-        walk.last = secs(rec.event.timestamp);
+        // `secs` of the event time, from the nanoseconds the engine already has.
+        walk.last = at.div_euclid(NANOS_PER_SEC).clamp(0, i64::from(u32::MAX)) as u32;
         if walk.decided == Some(false) {
             return None;
         }
@@ -215,6 +220,7 @@ mod tests {
             Key::Values(key),
             Key::Values(&c),
             &Current::new(&r),
+            crate::rules::time::nanos(r.event.timestamp),
             &Limits::default(),
         )
     }
