@@ -346,6 +346,10 @@ impl Engine {
                     let is_right = action_in(right.0, action) && right.1.eval(e);
                     if is_left || is_right {
                         r.join.push(rec, now, is_left, is_right, limits);
+                    }
+                    // Only a new left can bring the join's next decision forward: its
+                    // pruning time moves only when `tick` runs it.
+                    if is_left {
                         *next_tick = (*next_tick).min(r.join.due(r.within_ns));
                     }
                     continue;
