@@ -81,7 +81,14 @@ pub enum Cond {
     InCidr(Field, Vec<Cidr>),
     /// A text field matched by a regular expression (unanchored, like `grep -E`).
     Matches(Field, Pattern),
+    /// A test on a field with at most 256 values ([`Field::Transport`] by protocol number,
+    /// [`Field::TcpFlags`] by flag bits), compiled to the set of values that pass: one bit
+    /// test per event instead of a text comparison or a regular expression.
+    Byte(Field, Box<ByteSet>),
 }
+
+/// A set of byte values, one bit each.
+pub type ByteSet = [u64; 4];
 
 /// The bit of a keyword value in a mask built over its `ALL` list: the enums list their
 /// variants in declaration order, so the discriminant is the index (checked by a test).
@@ -90,8 +97,20 @@ fn bit(discriminant: u8) -> u32 {
 }
 
 impl Cond {
-    /// Evaluates the condition on an event.
+    /// Evaluates the condition on an event. The one-test conditions most rules reduce to
+    /// (once their action tests are settled) are decided inline at the call site.
+    #[inline]
     pub fn eval(&self, e: &Event) -> bool {
+        match self {
+            Cond::True => true,
+            Cond::Outcome(mask) => mask & bit(e.outcome as u8) != 0,
+            Cond::Byte(field, set) => byte_in(*field, set, e),
+            _ => self.eval_tree(e),
+        }
+    }
+
+    /// [`Cond::eval`] for every kind of condition.
+    fn eval_tree(&self, e: &Event) -> bool {
         match self {
             Cond::True => true,
             Cond::And(a, b) => a.eval(e) && b.eval(e),
@@ -123,8 +142,67 @@ impl Cond {
                 ValueRef::Text(t) => re.0.is_match(t),
                 _ => false,
             },
+            Cond::Byte(field, set) => byte_in(*field, set, e),
         }
     }
+
+    /// The condition for events whose action is in `actions` (a mask from
+    /// [`Cond::actions`]): action tests that every such event passes become `True`, so a
+    /// rule whose filter only names actions costs nothing once the engine's action
+    /// prefilter has passed the event.
+    pub fn given_actions(&self, actions: u32) -> Cond {
+        match self {
+            Cond::Action(mask) if mask & actions == actions => Cond::True,
+            Cond::And(a, b) => match (a.given_actions(actions), b.given_actions(actions)) {
+                (Cond::True, c) | (c, Cond::True) => c,
+                (a, b) => Cond::And(Box::new(a), Box::new(b)),
+            },
+            Cond::Or(a, b) => match (a.given_actions(actions), b.given_actions(actions)) {
+                (Cond::True, _) | (_, Cond::True) => Cond::True,
+                (a, b) => Cond::Or(Box::new(a), Box::new(b)),
+            },
+            Cond::Not(a) => Cond::Not(Box::new(a.given_actions(actions))),
+            c => c.clone(),
+        }
+    }
+}
+
+/// True when the byte `field` reads from `e` (the protocol number, the TCP flag bits) is
+/// in `set`; false when the event lacks the field.
+#[inline]
+fn byte_in(field: Field, set: &ByteSet, e: &Event) -> bool {
+    let b = match field {
+        Field::Transport => e.transport.map(|t| t.number()),
+        Field::TcpFlags => e.tcp_flags.map(|f| f.0),
+        _ => None,
+    };
+    b.is_some_and(|b| set[usize::from(b >> 6)] >> (b & 63) & 1 != 0)
+}
+
+/// `leaf` as a [`Cond::Byte`] when it tests a byte-valued field: evaluated once on an
+/// event carrying each of the 256 values (protocol numbers read as events carry them).
+fn as_byte_set(leaf: Cond) -> Cond {
+    let field = match &leaf {
+        Cond::In(f, _) | Cond::Matches(f, _) => *f,
+        _ => return leaf,
+    };
+    if !matches!(field, Field::Transport | Field::TcpFlags) {
+        return leaf;
+    }
+    let mut set: ByteSet = [0; 4];
+    for b in 0..=255u8 {
+        let mut probe = Event::new(
+            chrono::DateTime::UNIX_EPOCH,
+            Dataset::Iptables,
+            Action::Flow,
+        );
+        probe.transport = Some(portcullis_parsers::Transport::from_number(b));
+        probe.tcp_flags = Some(portcullis_parsers::TcpFlags(b));
+        if leaf.eval(&probe) {
+            set[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+    }
+    Cond::Byte(field, Box::new(set))
 }
 
 impl Cond {
@@ -145,7 +223,8 @@ impl Cond {
             | Cond::In(..)
             | Cond::Num(..)
             | Cond::InCidr(..)
-            | Cond::Matches(..) => u32::MAX,
+            | Cond::Matches(..)
+            | Cond::Byte(..) => u32::MAX,
         }
     }
 }
@@ -225,7 +304,7 @@ pub fn compile_expr(expr: &Expr) -> Result<Cond, CondError> {
                     at: *at,
                     message: format!("bad regular expression: {e}"),
                 })?;
-            Cond::Matches(field, Pattern(re))
+            as_byte_set(Cond::Matches(field, Pattern(re)))
         }
     })
 }
@@ -300,7 +379,7 @@ fn membership(field: Field, lits: &[Literal], at: usize) -> Result<Cond, CondErr
         };
         values.push(v);
     }
-    Ok(Cond::In(field, values))
+    Ok(as_byte_set(Cond::In(field, values)))
 }
 
 /// An event carrying only a transport, to normalise transport literals the way events read.
@@ -458,6 +537,60 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn byte_fields_compile_to_sets_that_read_as_written() {
+        use portcullis_parsers::{TcpFlags, Transport};
+        let tcp = cond(r#"network.transport == "tcp""#).unwrap();
+        let ack = cond(r#"tcp.flags matches "ACK""#).unwrap();
+        let not_udp = cond(r#"network.transport != "udp""#).unwrap();
+        assert!(matches!(tcp, Cond::Byte(Field::Transport, _)), "{tcp:?}");
+        assert!(matches!(ack, Cond::Byte(Field::TcpFlags, _)), "{ack:?}");
+        let mut e = firewall_event();
+        // (transport, flags), then what `tcp`, `ack` and `not udp` say.
+        type Row = ((Option<Transport>, Option<u8>), (bool, bool, bool));
+        let table: &[Row] = &[
+            (
+                (Some(Transport::Tcp), Some(TcpFlags::SYN)),
+                (true, false, true),
+            ),
+            (
+                (Some(Transport::Udp), Some(TcpFlags::SYN | TcpFlags::ACK)),
+                (false, true, false),
+            ),
+            (
+                (Some(Transport::Other(47)), Some(TcpFlags::ACK)),
+                (false, true, true),
+            ),
+            // Missing fields match nothing; `!=` holds for them.
+            ((None, None), (false, false, true)),
+        ];
+        for &((transport, flags), want) in table {
+            e.transport = transport;
+            e.tcp_flags = flags.map(TcpFlags);
+            let got = (tcp.eval(&e), ack.eval(&e), not_udp.eval(&e));
+            assert_eq!(got, want, "{transport:?} {flags:?}");
+        }
+    }
+
+    #[test]
+    fn action_tests_settled_by_the_prefilter_are_left_out() {
+        let given = |text: &str| {
+            let c = cond(text).unwrap();
+            c.given_actions(c.actions())
+        };
+        assert_eq!(given(r#"event.action == "firewall.deny""#), Cond::True);
+        assert_eq!(
+            given(r#"event.action == "ftp.login" and event.outcome == "failure""#),
+            cond(r#"event.outcome == "failure""#).unwrap()
+        );
+        // Each side of an `or` names only part of the mask: both stay.
+        let either = r#"event.action == "flow" or event.action == "firewall.deny""#;
+        assert_eq!(given(either), cond(either).unwrap());
+        let e = firewall_event();
+        let deny_and_port = r#"event.action == "firewall.deny" and destination.port == 445"#;
+        assert!(given(deny_and_port).eval(&e));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! than the watermark is counted as late and still processed at its own time.
 
 use super::compact::{Current, LongDistinct};
-use super::cond::action_in;
+use super::cond::{action_in, Cond};
 use super::field::Value;
 use super::first_seen::FirstSeenState;
 use super::join::{JoinState, Joined};
@@ -63,6 +63,10 @@ struct Running {
     /// Actions of the events the rule can look at (its filter's, for a join both sides'):
     /// every other event skips the rule after one AND.
     actions: u32,
+    /// The rule's tests for an event that passed `actions`: the filter, or for a join the
+    /// left and right conditions with their own action masks. Action tests the mask
+    /// already settles are left out ([`Cond::given_actions`]).
+    tests: Tests,
     windows: Windows,
     join: JoinState,
     sequence: SequenceState,
@@ -124,6 +128,7 @@ impl Engine {
                     Shape::Join { left, right, .. } => left.actions() | right.actions(),
                     _ => rule.filter.actions(),
                 },
+                tests: Tests::new(&rule),
                 windows: Windows::new(&rule),
                 join: match &rule.shape {
                     Shape::Join {
@@ -333,16 +338,30 @@ impl Engine {
         for &i in &by_action[e.action as usize] {
             let r = &mut rules[i];
             let within = r.within;
-            if let Shape::Join { left, right, .. } = &r.rule.shape {
-                // The allowlist applies to the joined pair (`record_join`).
-                let (is_left, is_right) = (left.eval(e), right.eval(e));
-                if is_left || is_right {
-                    r.join.push(rec, now, is_left, is_right, limits);
-                    *next_tick = (*next_tick).min(r.join.due(r.within_ns));
+            let action = e.action;
+            match &r.tests {
+                Tests::Join { left, right } => {
+                    // The allowlist applies to the joined pair (`record_join`).
+                    let is_left = action_in(left.0, action) && left.1.eval(e);
+                    let is_right = action_in(right.0, action) && right.1.eval(e);
+                    if is_left || is_right {
+                        r.join.push(rec, now, is_left, is_right, limits);
+                    }
+                    // Only a new left can bring the join's next decision forward: its
+                    // pruning time moves only when `tick` runs it.
+                    if is_left {
+                        *next_tick = (*next_tick).min(r.join.due(r.within_ns));
+                    }
+                    continue;
                 }
-                continue;
+                Tests::Filter(Cond::True) => {}
+                Tests::Filter(filter) => {
+                    if !filter.eval(e) {
+                        continue;
+                    }
+                }
             }
-            if !r.rule.filter.eval(e) || r.rule.allow.iter().any(|c| c.eval(e)) {
+            if r.rule.allow.iter().any(|c| c.eval(e)) {
                 continue;
             }
             let key = Key::Event(&r.rule.by, e);
@@ -391,7 +410,7 @@ impl Engine {
                     if contact.has_missing() {
                         continue;
                     }
-                    if let Some(v) = r.trw.push(key, contact, &cur, limits) {
+                    if let Some(v) = r.trw.push(key, contact, &cur, now, limits) {
                         let report = Report {
                             ts,
                             start: None,
@@ -422,6 +441,30 @@ impl Engine {
                     r.windows.add(&r.rule, key, rec, now, limits);
                 }
             }
+        }
+    }
+}
+
+/// A rule's conditions prepared for the engine's action prefilter.
+enum Tests {
+    /// A rule's filter, given its action mask.
+    Filter(Cond),
+    /// A join's sides: each action mask with its condition given that mask.
+    Join {
+        left: (u32, Cond),
+        right: (u32, Cond),
+    },
+}
+
+impl Tests {
+    fn new(rule: &Rule) -> Tests {
+        let side = |c: &Cond| (c.actions(), c.given_actions(c.actions()));
+        match &rule.shape {
+            Shape::Join { left, right, .. } => Tests::Join {
+                left: side(left),
+                right: side(right),
+            },
+            _ => Tests::Filter(rule.filter.given_actions(rule.filter.actions())),
         }
     }
 }

@@ -5,11 +5,13 @@
 //! from the same address seconds apart, and only the record closest in time to the session's
 //! CONNECT is the control connection.
 //!
-//! Right events wait in one queue in arrival (time) order; each carries the hash of its
-//! required keys and the position of the previous right with the same hash, and a table
-//! maps each hash to its newest right. A left walks its chain; old rights leave from the
-//! front. Nothing is allocated per key: an accepted TCP record, the commonest event, costs a
-//! queue slot and a table update.
+//! Right events wait in one queue in arrival (time) order; old rights leave from the front.
+//! The key index is built lazily, when a left is decided: each right indexed then carries the
+//! position of the previous right with the same key hash, and a table maps each hash to its
+//! newest right, so a left walks its chain. Lefts are rare next to rights (an FTP session
+//! per many firewall records), so a right that leaves before any left is decided was never
+//! hashed: an accepted TCP record, the commonest event, costs a queue slot. Nothing is
+//! allocated per key.
 
 use super::field::Field;
 use super::key::{random_seed, Key, ValueRef};
@@ -64,7 +66,9 @@ pub struct JoinState {
     /// Right events in arrival order; the first has sequence number `base`.
     rights: VecDeque<Right>,
     base: u64,
-    /// (key hash, sequence number of the newest right with it).
+    /// Sequence number of the first right not yet in the key index.
+    indexed: u64,
+    /// (key hash, sequence number of the newest indexed right with it).
     newest: HashTable<(u64, u64)>,
     /// Seed of the key hashes.
     seed: u64,
@@ -85,6 +89,7 @@ impl Default for JoinState {
             lefts: VecDeque::new(),
             rights: VecDeque::new(),
             base: 0,
+            indexed: 0,
             newest: HashTable::new(),
             seed: random_seed(),
             next_prune: None,
@@ -126,27 +131,42 @@ impl JoinState {
             self.cap_hits += 1;
             return;
         }
-        let Some(hash) = self.key_hash(&rec.event) else {
+        if Key::Event(&self.required, &rec.event).has_missing() {
             return;
-        };
+        }
         if is_left {
             self.lefts.push_back(rec.clone());
         }
         if is_right {
-            self.push_right(rec.clone(), at, hash);
+            self.rights.push_back(Right {
+                rec: rec.clone(),
+                at,
+                prev: NO_PREVIOUS,
+            });
         }
     }
 
-    fn push_right(&mut self, rec: Arc<Record>, at: i64, hash: u64) {
-        let seq = self.base + self.rights.len() as u64;
-        let prev = match self.newest.find_mut(hash, |e| e.0 == hash) {
-            Some(slot) => std::mem::replace(&mut slot.1, seq),
-            None => {
-                self.newest.insert_unique(hash, (hash, seq), |e| e.0);
-                NO_PREVIOUS
-            }
-        };
-        self.rights.push_back(Right { rec, at, prev });
+    /// Puts every right not yet indexed into the key index, oldest first.
+    fn index(&mut self) {
+        self.indexed = self.indexed.max(self.base);
+        let end = self.base + self.rights.len() as u64;
+        while self.indexed < end {
+            let seq = self.indexed;
+            self.indexed += 1;
+            let i = (seq - self.base) as usize;
+            // Rights are only queued with their required keys present.
+            let Some(hash) = self.key_hash(&self.rights[i].rec.event) else {
+                continue;
+            };
+            let prev = match self.newest.find_mut(hash, |e| e.0 == hash) {
+                Some(slot) => std::mem::replace(&mut slot.1, seq),
+                None => {
+                    self.newest.insert_unique(hash, (hash, seq), |e| e.0);
+                    NO_PREVIOUS
+                }
+            };
+            self.rights[i].prev = prev;
+        }
     }
 
     /// Event time (ns) at which [`JoinState::advance`] has work: a left's tolerance has
@@ -170,6 +190,7 @@ impl JoinState {
             .is_some_and(|l| nanos(l.event.timestamp) < decided_before)
         {
             let left = self.lefts.pop_front().expect("checked above");
+            self.index();
             self.decide(tolerance, &left, out);
         }
         // Forgetting old right events: once per tolerance of event time.
@@ -197,6 +218,7 @@ impl JoinState {
 
     /// Decides every pending left event (end of input).
     pub fn finish(&mut self, tolerance: i64, out: &mut Vec<Joined>) {
+        self.index();
         while let Some(left) = self.lefts.pop_front() {
             self.decide(tolerance, &left, out);
         }
@@ -254,17 +276,15 @@ impl JoinState {
     /// Rebuilds the key table after a restore, for a join on `keys` (the table's hashes
     /// are not saved: they depend on this process's hash seed).
     pub fn reindex(&mut self, keys: &[(Field, bool)]) {
-        let rights = std::mem::take(&mut self.rights);
         let restored = JoinState::new(keys, self.unmatched);
         self.required = restored.required;
         self.optional = restored.optional;
         self.newest = HashTable::new();
         self.base = 0;
-        for r in rights {
-            if let Some(hash) = self.key_hash(&r.rec.event) {
-                self.push_right(r.rec, r.at, hash);
-            }
-        }
+        self.indexed = 0;
+        let required = &self.required;
+        self.rights
+            .retain(|r| !Key::Event(required, &r.rec.event).has_missing());
     }
 }
 
@@ -345,4 +365,72 @@ fn overlay(left: &Event, right: &Event) -> Event {
     m.interface_in = m.interface_in.or_else(|| right.interface_in.clone());
     m.interface_out = m.interface_out.or_else(|| right.interface_out.clone());
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RawLine;
+    use chrono::{TimeZone, Utc};
+    use portcullis_parsers::{Action, Dataset};
+
+    const SECOND: i64 = 1_000_000_000;
+
+    /// An event at `secs` from `src` with destination port `port` (none for 0).
+    fn rec(secs: i64, action: Action, src: &str, port: u16) -> Arc<Record> {
+        let t =
+            Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap() + chrono::Duration::seconds(secs);
+        let mut e = Event::new(t, Dataset::Iptables, action);
+        e.source_ip = Some(src.parse().unwrap());
+        e.destination_port = (port != 0).then_some(port);
+        Arc::new(Record {
+            raw: RawLine::from_text(&format!("{src} {port}")),
+            event: e,
+        })
+    }
+
+    fn push(j: &mut JoinState, r: &Arc<Record>, is_left: bool) {
+        let at = nanos(r.event.timestamp);
+        j.push(r, at, is_left, !is_left, &Limits::default());
+    }
+
+    #[test]
+    fn rights_are_indexed_only_when_a_left_is_decided() {
+        let mut j = JoinState::new(&[(Field::SourceIp, false)], false);
+        let mut out = Vec::new();
+        for i in 0..10 {
+            push(
+                &mut j,
+                &rec(i, Action::FirewallAllow, "198.51.100.5", 2000 + i as u16),
+                false,
+            );
+        }
+        let later = rec(30, Action::Flow, "198.51.100.5", 0);
+        j.advance(2 * SECOND, nanos(later.event.timestamp), &mut out);
+        assert_eq!(j.newest.len(), 0, "no left: nothing hashed");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_left_finds_rights_queued_before_and_after_an_earlier_decision() {
+        let tolerance = 2 * SECOND;
+        let mut j = JoinState::new(&[(Field::SourceIp, false)], false);
+        let mut out = Vec::new();
+        let a = "198.51.100.5";
+        push(&mut j, &rec(0, Action::FirewallAllow, a, 2121), false);
+        push(&mut j, &rec(1, Action::FtpConnect, a, 0), true);
+        // Decides the first left: indexes the one right so far.
+        let at = |s| nanos(rec(s, Action::Flow, a, 0).event.timestamp);
+        j.advance(tolerance, at(4), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].merged.destination_port, Some(2121));
+        // Rights queued after that decision join the chain behind the indexed one.
+        push(&mut j, &rec(5, Action::FirewallAllow, a, 3131), false);
+        push(&mut j, &rec(6, Action::FtpConnect, a, 0), true);
+        push(&mut j, &rec(7, Action::FirewallAllow, a, 4141), false);
+        j.finish(tolerance, &mut out);
+        assert_eq!(out.len(), 2);
+        // 5 s and 7 s are both 1 s from 6 s: the earlier one wins the tie.
+        assert_eq!(out[1].merged.destination_port, Some(3131));
+    }
 }

@@ -15,6 +15,7 @@ use crate::record::{EvidenceRef, Record};
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::collections::{HashMap, VecDeque};
 
 /// Most step events one group remembers. A sequence that needs more than this many events
@@ -100,11 +101,18 @@ impl SequenceState {
     }
 }
 
+/// Indexes of the events a completed sequence used: inline up to this many, so the walk
+/// back that fails (every success with too few failures before it) allocates nothing.
+const INLINE_USED: usize = 8;
+
 /// Walks back from the newest event, taking for the last step, then the one before, ...,
 /// the latest events that match it, as many as the step needs. Returns the indexes used,
 /// newest first, or `None` if some step cannot be satisfied.
-fn match_backwards(history: &History, steps: &[(Cond, u64)]) -> Option<Vec<usize>> {
-    let mut used = Vec::new();
+fn match_backwards(
+    history: &History,
+    steps: &[(Cond, u64)],
+) -> Option<SmallVec<[usize; INLINE_USED]>> {
+    let mut used = SmallVec::new();
     let mut i = history.len();
     for (step, (_, times)) in steps.iter().enumerate().rev() {
         let mut need = *times;
