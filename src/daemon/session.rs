@@ -237,6 +237,8 @@ impl<'a> Session<'a> {
                 f.fingerprint,
                 f.sample,
             );
+            self.files
+                .note_pending((f.pattern, f.dev, f.inode), f.pending_since);
             if !f.records.is_empty() {
                 self.merge.add(f.source, f.records, now);
             }
