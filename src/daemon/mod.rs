@@ -212,9 +212,11 @@ pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, Daemon
     let (tx, rx) = crossbeam_channel::bounded(LISTENER_BATCHES);
     // Listeners keep the numbers the last snapshot gave them (its state's evidence names
     // sources by number), whatever the configuration's order; new ones come after.
-    let previous = crate::store::Store::open(&opts.db)?
-        .load_snapshot()?
-        .and_then(|(bytes, _)| saved::names(&bytes))
+    // Read once: the first session restores from the same bytes.
+    let snapshot = crate::store::Store::open(&opts.db)?.load_snapshot()?;
+    let previous = snapshot
+        .as_ref()
+        .and_then(|(bytes, _)| saved::names(bytes))
         .unwrap_or_default();
     let wanted: Vec<String> = opts.listeners.iter().map(ListenerSpec::name).collect();
     let (names, sources) = saved::number_sources(previous, &wanted);
@@ -231,24 +233,33 @@ pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, Daemon
         .as_ref()
         .map(|f| crate::forward::Forwarder::spawn(&opts.db, f.clone()))
         .transpose()?;
-    let result = run_sessions(opts, control, &listen);
+    let result = run_sessions(opts, control, &listen, snapshot);
     if let Some(f) = forwarder {
         f.finish(crate::forward::DRAIN_LIMIT);
     }
     result
 }
 
-/// Runs sessions until a stop; a reload starts the next one with the new rules.
+/// Runs sessions until a stop; a reload starts the next one with the new rules. The first
+/// session restores `snapshot` (the one in force at the start, already read); later ones
+/// read the snapshot their predecessor committed.
 fn run_sessions(
     opts: &DaemonOptions,
     control: &Control,
     listen: &Listen,
+    snapshot: Option<(Vec<u8>, String)>,
 ) -> Result<RunSummary, DaemonError> {
     let mut rules = opts.rules.clone();
     let mut total = RunSummary::default();
+    let mut first = Some(snapshot);
     loop {
+        let snapshot = match first.take() {
+            Some(s) => s,
+            None => crate::store::Store::open(&opts.db)?.load_snapshot()?,
+        };
         let (summary, next) =
-            session::Session::start(opts, rules, control, total.reloads, listen)?.run()?;
+            session::Session::start(opts, rules, control, total.reloads, listen, snapshot)?
+                .run()?;
         total.lines += summary.lines;
         total.events += summary.events;
         total.commits += summary.commits;

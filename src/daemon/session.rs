@@ -67,14 +67,15 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// Opens the store, restores its snapshot, resumes from its checkpoint and starts the
-    /// tail thread.
+    /// Opens the store, restores `snapshot` (the one in force, with when it was taken),
+    /// resumes from the checkpoint and starts the tail thread.
     pub fn start(
         opts: &'a DaemonOptions,
         rules: Vec<Rule>,
         control: &'a Control,
         reloads: u64,
         listen: &'a Listen,
+        snapshot: Option<(Vec<u8>, String)>,
     ) -> Result<Session<'a>, DaemonError> {
         let mut store = Store::open(&opts.db)?;
         store.set_outbox(opts.forward.as_ref().map(|f| f.outbox));
@@ -87,7 +88,7 @@ impl<'a> Session<'a> {
         let (files, plan) = Files::resume(patterns, &rows);
         let mut merge = LiveMerge::default();
         let listeners = listen.names.clone();
-        let (engine, names) = match store.load_snapshot()? {
+        let (engine, names) = match snapshot {
             None => (
                 Engine::with_limits(rules.clone(), opts.lateness, opts.limits),
                 listeners,
