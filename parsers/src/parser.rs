@@ -130,8 +130,14 @@ mod tests {
             format!("({id:06}) 21/12/2021 14:07:00 PM - (not logged in) (203.0.113.5)> {msg}")
         };
         let lines = [
-            (100, line(1, "Connected on port 21, sending welcome message...")),
-            (200, line(2, "Connected on port 21, sending welcome message...")),
+            (
+                100,
+                line(1, "Connected on port 21, sending welcome message..."),
+            ),
+            (
+                200,
+                line(2, "Connected on port 21, sending welcome message..."),
+            ),
             (300, line(1, "USER www")),
             (400, line(1, "disconnected.")),
         ];

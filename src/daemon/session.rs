@@ -25,9 +25,10 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// An idle daemon still commits its counters this often, so `portcullis stats` tells a
 /// live daemon (a recent commit) from a dead one.
 const HEARTBEAT: Duration = Duration::from_secs(10);
-/// The main loop's pause for a snapshot (copying the state) times this is the least time
+/// The main loop's pause for a snapshot (freezing the state) times this is the least time
 /// between two snapshots, so snapshots never take more than 2% of the loop's time however
-/// large the state grows (at a million slow-scan sources the copy takes about 0.5 s).
+/// large the state grows (at a million slow-scan sources the freeze takes a few ms; the
+/// short-window state it still copies is what can make it longer).
 const PAUSE_SHARE: u32 = 50;
 
 /// The main loop's state.
@@ -384,8 +385,8 @@ impl<'a> Session<'a> {
             })
     }
 
-    /// Copies the correlation state, the merge's records and the source names at this
-    /// moment and hands them to the snapshot thread.
+    /// Freezes the correlation state, copies the merge's records and the source names at
+    /// this moment and hands them to the snapshot thread.
     fn freeze(&mut self) -> Result<(), DaemonError> {
         let started = Instant::now();
         let job = Job {

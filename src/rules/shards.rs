@@ -215,7 +215,9 @@ mod tests {
         let bytes = postcard::to_stdvec(&s).unwrap();
         let map: HashMap<u64, u64> = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(map.len(), 10_000);
-        assert!(map.iter().all(|(k, v)| *k == v.wrapping_mul(0x1234_5678_9abc_def1)));
+        assert!(map
+            .iter()
+            .all(|(k, v)| *k == v.wrapping_mul(0x1234_5678_9abc_def1)));
         let back: Shards<u64> = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(postcard::to_stdvec(&back).unwrap().len(), bytes.len());
         assert_eq!(back.values().sum::<u64>(), (0..10_000).sum::<u64>());
