@@ -8,6 +8,9 @@
 //! mark (`VmHWM`), reset before each snapshot. For comparison, the old on-loop way: encode
 //! on the loop, then write.
 //!
+//! Last, a start: a fresh process reads the snapshot in force and restores the engine from
+//! it, as the daemon does, and reports its peak memory.
+//!
 //! `cargo bench --bench snapshot_pause` (optionally `-- SOURCES`, default 1 000 000).
 
 use chrono::{Duration, Utc};
@@ -115,7 +118,37 @@ fn snapshot(engine: &mut Engine, probes: &mut Probes, store: &mut Option<Store>,
     );
 }
 
+/// The start of a daemon in this process: read the snapshot in force in `db`, restore.
+fn restore(db: &str) {
+    let t = Instant::now();
+    let mut store = Store::open(std::path::Path::new(db)).expect("store");
+    let (bytes, _) = store
+        .load_snapshot()
+        .expect("load")
+        .expect("a snapshot in force");
+    let (engine, _) = Engine::restore(
+        vec![slow_scan::rule()],
+        portcullis::rules::engine::DEFAULT_LATENESS,
+        &bytes,
+    )
+    .expect("restore");
+    drop(bytes);
+    println!(
+        "a start (fresh process): read and restored {} groups in {:.3}s; peak RSS {:.0} MiB, \
+         then {:.0} MiB",
+        engine.groups(),
+        t.elapsed().as_secs_f64(),
+        status_mib("VmHWM:"),
+        status_mib("VmRSS:"),
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--restore") {
+        restore(&args[i + 1]);
+        return;
+    }
     let sources: u32 = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
@@ -154,4 +187,12 @@ fn main() {
         status_mib("VmHWM:"),
         status_mib("VmHWM:") - state,
     );
+    drop(engine);
+    let db = dir.path().join("bench.db");
+    let status = std::process::Command::new(std::env::current_exe().expect("this bench"))
+        .arg("--restore")
+        .arg(&db)
+        .status()
+        .expect("restore process");
+    assert!(status.success());
 }
