@@ -372,6 +372,37 @@ mod tests {
     }
 
     #[test]
+    fn the_parse_start_is_the_open_session_of_the_snapshot_in_force() {
+        let path = Path::new("/l/fz.log");
+        let id = (0, 1, 5);
+        let mut f = Files::resume(vec!["/l/*.log".into()], &[]).0;
+        let parse_at = |f: &Files| {
+            let r = &f.rows(at(0))[0];
+            (r.rewind_offset, r.parse_from)
+        };
+        f.note_read(id, path, 300, 42, Some((0, at(10))));
+        f.note_pending(id, Some(100));
+        f.apply_positions(0, &[pos(path, 5, 300)]);
+        f.mark_snapshot();
+        // Later lines close that session and open another; until its commit the staged
+        // snapshot changes nothing, then its offsets (300, session at 100) are in force.
+        f.note_read(id, path, 600, 42, Some((300, at(20))));
+        f.note_pending(id, Some(450));
+        f.apply_positions(0, &[pos(path, 5, 600)]);
+        assert_eq!(parse_at(&f), (0, None));
+        f.snapshot_in_force();
+        assert_eq!(parse_at(&f), (300, Some(100)));
+        f.mark_snapshot();
+        f.snapshot_in_force();
+        assert_eq!(parse_at(&f), (600, Some(450)));
+        // Nothing open at the next snapshot: only the look-back applies.
+        f.note_pending(id, None);
+        f.mark_snapshot();
+        f.snapshot_in_force();
+        assert_eq!(parse_at(&f), (600, None));
+    }
+
+    #[test]
     fn rewind_offset_is_the_last_snapshot_and_finished_files_stay_while_needed() {
         let (mut f, _) = Files::resume(vec!["p".into()], &[]);
         let path = Path::new("/l/x.log");

@@ -19,8 +19,9 @@ use std::sync::Arc;
 
 /// Average groups per shard before the shards double: what a write after a freeze copies
 /// (about 4 KiB of slow-scan groups). Fewer groups a shard means fewer copied while a
-/// snapshot is written (measured at a million groups: 32 a shard held +73 MiB with the loop
-/// correlating 10 k probes/s, 16 a shard ...), at ~80 bytes of `Arc` and map per shard.
+/// snapshot is written (`benches/snapshot_pause.rs`, a million groups, the loop correlating
+/// 10 k probes/s: 32 a shard held +73 MiB, 16 a shard +60-63 MiB), at ~80 bytes of `Arc`
+/// and map per shard.
 const GROUPS_PER_SHARD: usize = 16;
 /// At most 2^16 shards (1.5 MiB of `Arc`s and empty maps): the 4 M groups of
 /// `MAX_COMPACT_GROUPS` still average 61 a shard.
