@@ -1,8 +1,10 @@
 //! A login spread over several lines survives a crash between its lines: the daemon is
 //! killed (SIGKILL) after a snapshot that covers a FileZilla session's USER line and before
 //! its PASS line is written; after the restart the login is one event that knows its user,
-//! and every login's incident is stored exactly once. The parser's memory is rebuilt by parsing again
-//! from before the snapshot offset (events there are in the snapshot and are dropped).
+//! and every login's incident is stored exactly once, also when megabytes of other lines
+//! came between the USER line and the snapshot. The parser's memory is rebuilt by parsing
+//! again from where its oldest open session began (events before the snapshot offset are
+//! in the snapshot and are dropped).
 
 mod daemon_support;
 
@@ -13,6 +15,29 @@ use std::time::Duration;
 /// A FileZilla 0.9 line of session 1 from 203.0.113.5 at second `s` past 14:07:00.
 fn fz(s: u32, user: &str, msg: &str) -> String {
     format!("(000001) 21/12/2021 14:07:{s:02} PM - {user} (203.0.113.5)> {msg}\n")
+}
+
+/// Bytes of other sessions' lines written between the USER line and the snapshot: more
+/// than the 4 MiB look-back a restart always parses again.
+const FILLER_BYTES: usize = 5 << 20;
+
+/// Lines of sessions 2, 3, ... that log in as `guest` and leave, about `bytes` of them.
+fn filler(bytes: usize) -> String {
+    let mut out = String::new();
+    let mut id = 2;
+    while out.len() < bytes {
+        let line = |msg: &str| {
+            format!("({id:06}) 21/12/2021 14:07:01 PM - (not logged in) (198.51.100.7)> {msg}\n")
+        };
+        out += &line("Connected on port 21, sending welcome message...");
+        out += &line("USER guest");
+        out += &line("331 Password required for guest");
+        out += &line("PASS guest");
+        out += &line("230 Logged on");
+        out += &line("disconnected.");
+        id += 1;
+    }
+    out
 }
 
 fn config(root: &Path, log: &Path, rules: &Path, db: &Path) -> std::path::PathBuf {
@@ -36,8 +61,9 @@ fn rewind_offset(db: &Path, log: &Path) -> Option<u64> {
         .as_u64()
 }
 
-#[test]
-fn a_login_split_by_a_crash_is_one_incident_with_its_user() {
+/// Writes ann's login and www's USER line, then `filler_bytes` of other sessions, kills the
+/// daemon once a snapshot covers them, writes www's PASS line and checks the incidents.
+fn split_login(filler_bytes: usize) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let rules = root.join("rules");
@@ -63,7 +89,8 @@ fn a_login_split_by_a_crash_is_one_incident_with_its_user() {
             + &fz(0, out, "PASS ann")
             + &fz(0, out, "530 Login or password incorrect!")
             + &fz(1, out, "USER www")
-            + &fz(1, out, "331 Password required for www"))
+            + &fz(1, out, "331 Password required for www")
+            + &filler(filler_bytes))
             .as_bytes(),
     );
     let len = std::fs::metadata(&log).unwrap().len();
@@ -91,5 +118,31 @@ fn a_login_split_by_a_crash_is_one_incident_with_its_user() {
         let group = format!("user.name={user}");
         ("ftp.test_login".to_string(), group, 1, at.clone(), at)
     };
-    assert_eq!(keys, [key("ann", 0), key("www", 2)]);
+    let mut want = vec![key("ann", 0), key("www", 2)];
+    if filler_bytes > 0 {
+        // The other sessions' logins all succeed: one incident, never doubled.
+        let guest = "2021-12-21T14:07:01.000000Z".to_string();
+        let n = filler(filler_bytes).matches("USER guest").count() as u64;
+        want.insert(
+            1,
+            (
+                "ftp.test_login".into(),
+                "user.name=guest".into(),
+                n,
+                guest.clone(),
+                guest,
+            ),
+        );
+    }
+    assert_eq!(keys, want);
+}
+
+#[test]
+fn a_login_split_by_a_crash_is_one_incident_with_its_user() {
+    split_login(0);
+}
+
+#[test]
+fn a_login_begun_more_than_the_look_back_before_the_crash_keeps_its_user() {
+    split_login(FILLER_BYTES);
 }

@@ -33,17 +33,29 @@ pub fn engine(sources: u32) -> Engine {
     let mut now = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
     for p in 0..PROBES {
         for s in 0..sources {
-            let mut e = Event::new(now, Dataset::Iptables, Action::FirewallDeny);
-            e.source_ip = Some(std::net::Ipv4Addr::from(0x0b00_0000 + s).into());
-            e.destination_ip = Some("203.0.113.10".parse().unwrap());
-            e.destination_port = Some(1000 + (p as u16) * 7 + (s % 5) as u16);
-            engine.push(Record {
-                event: e,
-                raw: raw.clone(),
-            });
+            engine.push(probe(s, 1000 + (p as u16) * 7 + (s % 5) as u16, now, &raw));
             now += step;
         }
     }
     engine.finish();
     engine
+}
+
+/// A refused probe from scanner `source` (numbered as [`engine`] numbers them) to `port`.
+/// `raw` is its line (shared, as lines of one read buffer are).
+pub fn probe(source: u32, port: u16, at: chrono::DateTime<Utc>, raw: &RawLine) -> Record {
+    let mut e = Event::new(at, Dataset::Iptables, Action::FirewallDeny);
+    e.source_ip = Some(std::net::Ipv4Addr::from(0x0b00_0000 + source).into());
+    e.destination_ip = Some(std::net::Ipv4Addr::new(203, 0, 113, 10).into());
+    e.destination_port = Some(port);
+    Record {
+        event: e,
+        raw: raw.clone(),
+    }
+}
+
+/// The event time [`engine`] ended at: probes pushed later continue the scan.
+#[allow(dead_code)] // the engine bench shares this file but does not continue the scan
+pub fn end() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap()
 }

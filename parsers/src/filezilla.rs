@@ -71,7 +71,7 @@ enum DateOrder {
 /// date order of 0.9 dates.
 #[derive(Debug, Default)]
 pub struct State {
-    sessions: SessionTable<Dialog>,
+    pub(crate) sessions: SessionTable<Dialog>,
     date_order: DateOrder,
 }
 

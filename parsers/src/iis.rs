@@ -109,7 +109,7 @@ pub struct State {
     date: Option<NaiveDateTime>,
     /// The last `date` column read and its value: lines share a date for a whole day.
     last_date: Option<([u8; 10], NaiveDate)>,
-    users: SessionTable<Option<CompactString>>,
+    pub(crate) users: SessionTable<Option<CompactString>>,
 }
 
 /// The column of each field for one line, after fitting the line to a layout.

@@ -55,6 +55,32 @@ impl LineParser {
         self.ctx.now = now;
     }
 
+    /// Tells the parser where the line it reads next starts, in the caller's positions (a
+    /// byte offset in the file), so [`LineParser::pending_since`] can name where a record
+    /// still pending began. Optional: without it that position is 0.
+    pub fn note_position(&mut self, position: u64) {
+        match self.format {
+            Format::Filezilla => self.states.filezilla.sessions.stamp(position),
+            Format::ServU => self.states.servu.sessions.stamp(position),
+            Format::IisFtp => self.states.iis.users.stamp(position),
+            _ => {}
+        }
+    }
+
+    /// Where the oldest session this parser remembers began (a FileZilla or Serv-U
+    /// dialogue, an IIS session's user), as noted by [`LineParser::note_position`]:
+    /// parsing again from there rebuilds what it remembers of every session open now.
+    /// `None` when no session is open, and for formats whose memory is not per session (a
+    /// `#Fields:` layout, ASA connection builds): those keep a fixed look-back.
+    pub fn pending_since(&mut self) -> Option<u64> {
+        match self.format {
+            Format::Filezilla => self.states.filezilla.sessions.oldest_stamp(),
+            Format::ServU => self.states.servu.sessions.oldest_stamp(),
+            Format::IisFtp => self.states.iis.users.oldest_stamp(),
+            _ => None,
+        }
+    }
+
     /// Parses the next line (without its terminator). `Ok(None)`: a well-formed line that
     /// carries no event (a directive, another program's line, the first line of a multi-line
     /// login). `Err`: the line is rejected; the caller counts it and goes on.
@@ -96,6 +122,37 @@ impl LineParser {
 mod tests {
     use super::*;
     use crate::SourceTz;
+
+    #[test]
+    fn pending_since_names_the_first_line_of_the_oldest_open_session() {
+        let mut p = LineParser::new(Format::Filezilla, ParseContext::new(SourceTz::Utc));
+        let line = |id: u32, msg: &str| {
+            format!("({id:06}) 21/12/2021 14:07:00 PM - (not logged in) (203.0.113.5)> {msg}")
+        };
+        let lines = [
+            (
+                100,
+                line(1, "Connected on port 21, sending welcome message..."),
+            ),
+            (
+                200,
+                line(2, "Connected on port 21, sending welcome message..."),
+            ),
+            (300, line(1, "USER www")),
+            (400, line(1, "disconnected.")),
+        ];
+        let mut seen = Vec::new();
+        for (at, l) in &lines {
+            p.note_position(*at);
+            p.parse(l.as_bytes()).unwrap();
+            seen.push(p.pending_since());
+        }
+        // Session 1 began at 100 until it closed; then session 2 (begun at 200) is oldest.
+        assert_eq!(seen, [Some(100), Some(100), Some(100), Some(200)]);
+        let mut v = LineParser::new(Format::Vsftpd, ParseContext::new(SourceTz::Utc));
+        v.note_position(5);
+        assert_eq!(v.pending_since(), None);
+    }
 
     #[test]
     fn moving_now_redates_year_less_stamps_and_keeps_state() {

@@ -51,7 +51,7 @@ fn err(kind: ErrorKind, offset: usize, expected: &'static str) -> ParseError {
 /// What Serv-U lines of one source need from earlier lines: each session's dialogue.
 #[derive(Debug, Default)]
 pub struct State {
-    sessions: SessionTable<Dialog>,
+    pub(crate) sessions: SessionTable<Dialog>,
 }
 
 /// `n` ASCII digits at `b[at..]` as a number.

@@ -4,7 +4,7 @@
 //! `started_at`, `committed_at`, `newest_event`, `snapshot_at` (Unix microseconds);
 //! `snapshot_bytes`, `snapshot_micros`, `snapshot_pause_micros` (size of the snapshot in
 //! force, time the snapshot thread spent encoding and writing it, time the main loop
-//! stopped to copy the state for it);
+//! stopped to freeze the state for it);
 //! `pid`, `rules`, `commits`, `incident_updates`, `reloads`, `reload_errors`;
 //! engine: `events`, `late`, `buffered`, `held`, `group_cap_hits`, `value_cap_hits`,
 //! `join_cap_hits`; tail: `rotations`, `deletions`, `truncations`,
@@ -47,7 +47,7 @@ pub struct SnapshotInfo {
     pub bytes: u64,
     /// Time spent encoding and writing it (off the main loop), in microseconds.
     pub micros: u64,
-    /// Time the main loop stopped to copy the state for it, in microseconds.
+    /// Time the main loop stopped to freeze the state for it, in microseconds.
     pub pause_micros: u64,
 }
 

@@ -13,13 +13,13 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-/// How far before a file's snapshot offset a restart starts parsing again, so the parser
-/// regains what it remembers between lines (a login's USER line before the offset whose
-/// PASS line comes after it, an ASA connection's build, the current IIS `#Fields:`); events
-/// before the offset are in the snapshot and are not correlated again. USER and PASS are
-/// seconds apart: 4 MiB is ~25 000 lines, minutes of a busy FTP server, and re-parsing it
-/// costs a few tens of milliseconds per file at a start. A record begun further back is
-/// lost to a crash, as it was before.
+/// How far before a file's snapshot offset a restart starts parsing again at least, so the
+/// parser regains what it remembers between lines beyond sessions (the current IIS
+/// `#Fields:`, an ASA connection's build); sessions (a login's USER line before the offset,
+/// its PASS line after it) are re-read from where the oldest one began, however far back
+/// (`parse_from` of the checkpoint; at most `MAX_SESSIONS` of them are held). Events before
+/// the offset are in the snapshot and are not correlated again. 4 MiB is ~25 000 lines,
+/// minutes of a busy server, and re-parsing it costs a few tens of milliseconds a file.
 pub const PARSER_LOOKBACK: u64 = 4 << 20;
 
 /// A file: the index of the source pattern it was found by, its device and inode.
@@ -47,6 +47,12 @@ struct Entry {
     snap: u64,
     /// `snap` of the snapshot being staged, in force once a commit names it.
     pending: Option<u64>,
+    /// Where the oldest record the parser holds open began, after the lines received.
+    open_since: Option<u64>,
+    /// `open_since` when the snapshot in force was taken: a restart parses from there.
+    snap_open: Option<u64>,
+    /// `open_since` of the snapshot being staged.
+    pending_open: Option<u64>,
 }
 
 impl Entry {
@@ -141,6 +147,9 @@ impl Files {
                     live: true,
                     snap,
                     pending: None,
+                    open_since: row.parse_from,
+                    snap_open: row.parse_from,
+                    pending_open: None,
                 },
             );
         }
@@ -170,10 +179,21 @@ impl Files {
             // New since the snapshot: nothing before its first record is needed again.
             snap: sample.map_or(end, |(start, _)| start),
             pending: None,
+            open_since: None,
+            snap_open: None,
+            pending_open: None,
         });
         if end >= e.read_end {
             e.read_end = end;
             e.read_fp = fp;
+        }
+    }
+
+    /// After the lines received from file `id`, its parser holds records open since
+    /// `since` (`None`: nothing open).
+    pub fn note_pending(&mut self, id: FileId, since: Option<u64>) {
+        if let Some(e) = self.entries.get_mut(&id) {
+            e.open_since = since;
         }
     }
 
@@ -198,11 +218,16 @@ impl Files {
                 live: true,
                 snap: p.offset,
                 pending: None,
+                open_since: None,
+                snap_open: None,
+                pending_open: None,
             });
             if p.offset < e.pos {
                 // Truncated: its old lines are gone, and so is what the floor protected.
                 e.snap = e.snap.min(p.offset);
                 e.pending = e.pending.map(|s| s.min(p.offset));
+                e.snap_open = e.snap_open.map(|s| s.min(p.offset));
+                e.pending_open = e.pending_open.map(|s| s.min(p.offset));
                 e.floor = 0;
                 e.read_end = p.offset;
             }
@@ -218,6 +243,7 @@ impl Files {
     pub fn mark_snapshot(&mut self) {
         for e in self.entries.values_mut() {
             e.pending = Some(e.consumed().0.max(e.snap));
+            e.pending_open = e.open_since;
         }
     }
 
@@ -226,6 +252,7 @@ impl Files {
         for e in self.entries.values_mut() {
             if let Some(s) = e.pending.take() {
                 e.snap = s;
+                e.snap_open = e.pending_open.take();
             }
         }
     }
@@ -246,6 +273,7 @@ impl Files {
                     fingerprint: fp,
                     offset,
                     rewind_offset: rewind.min(offset),
+                    parse_from: e.snap_open.filter(|&p| p < rewind.min(offset)),
                     rewind_time: t,
                     committed_at: String::new(),
                 }
@@ -263,7 +291,8 @@ impl Files {
 }
 
 /// Where a restart starts reading a checkpointed file, and the fingerprint there: the first
-/// whole line within [`PARSER_LOOKBACK`] before its rewind offset. The fingerprint is the
+/// whole line within [`PARSER_LOOKBACK`] before its rewind offset, or where the oldest
+/// record its parser held open began (`parse_from`) if that is further back. The fingerprint is the
 /// committed one once both cover `FP_LEN` bytes, else read from the file (found at its path
 /// or among the files beside it by device and inode, and checked against the committed
 /// fingerprint). `None` when the file cannot be found or changed: it is then resumed at its
@@ -274,7 +303,8 @@ fn parse_start(row: &CheckpointRow) -> Option<(u64, u64)> {
     let from = file
         .as_ref()
         .and_then(|f| line_start_before(f, rewind))
-        .unwrap_or(rewind);
+        .unwrap_or(rewind)
+        .min(row.parse_from.unwrap_or(u64::MAX));
     if from >= FP_LEN as u64 {
         return Some((from, row.fingerprint));
     }
@@ -342,6 +372,37 @@ mod tests {
     }
 
     #[test]
+    fn the_parse_start_is_the_open_session_of_the_snapshot_in_force() {
+        let path = Path::new("/l/fz.log");
+        let id = (0, 1, 5);
+        let mut f = Files::resume(vec!["/l/*.log".into()], &[]).0;
+        let parse_at = |f: &Files| {
+            let r = &f.rows(at(0))[0];
+            (r.rewind_offset, r.parse_from)
+        };
+        f.note_read(id, path, 300, 42, Some((0, at(10))));
+        f.note_pending(id, Some(100));
+        f.apply_positions(0, &[pos(path, 5, 300)]);
+        f.mark_snapshot();
+        // Later lines close that session and open another; until its commit the staged
+        // snapshot changes nothing, then its offsets (300, session at 100) are in force.
+        f.note_read(id, path, 600, 42, Some((300, at(20))));
+        f.note_pending(id, Some(450));
+        f.apply_positions(0, &[pos(path, 5, 600)]);
+        assert_eq!(parse_at(&f), (0, None));
+        f.snapshot_in_force();
+        assert_eq!(parse_at(&f), (300, Some(100)));
+        f.mark_snapshot();
+        f.snapshot_in_force();
+        assert_eq!(parse_at(&f), (600, Some(450)));
+        // Nothing open at the next snapshot: only the look-back applies.
+        f.note_pending(id, None);
+        f.mark_snapshot();
+        f.snapshot_in_force();
+        assert_eq!(parse_at(&f), (600, None));
+    }
+
+    #[test]
     fn rewind_offset_is_the_last_snapshot_and_finished_files_stay_while_needed() {
         let (mut f, _) = Files::resume(vec!["p".into()], &[]);
         let path = Path::new("/l/x.log");
@@ -391,6 +452,7 @@ mod tests {
             fingerprint: fp_all,
             offset: 29,
             rewind_offset: 9,
+            parse_from: None,
             rewind_time: at(5),
             committed_at: String::new(),
         };

@@ -11,17 +11,19 @@
 //!
 //! # Crash consistency by snapshots
 //!
-//! Every [`Settings::snapshot_every`] (and at a clean stop) the main loop copies the whole
-//! correlation state ([`crate::rules::engine::Engine::freeze`]), the records still waiting
-//! in the merge and the source numbering, and marks every file's position at that moment:
-//! every line received from the tailer is then in the engine or in the merge, so those
-//! positions are exactly what the copy has consumed. The snapshot thread encodes the copy
-//! and stages it in the database in chunks while the loop goes on; the next commit after it
-//! is done puts it in force in the same transaction as the rewind offsets it was taken at
-//! (and the incidents and read positions of that commit). Until then commits keep the
-//! previous snapshot's rewind offsets, so a crash in between restarts from the previous
-//! snapshot. The loop's pause is the copy; snapshots are spaced so it stays under 2% of
-//! the loop's time.
+//! Every [`Settings::snapshot_every`] (and at a clean stop) the main loop freezes the whole
+//! correlation state ([`crate::rules::engine::Engine::freeze`]), copies the records still
+//! waiting in the merge and the source numbering, and marks every file's position at that
+//! moment: every line received from the tailer is then in the engine or in the merge, so
+//! those positions are exactly what the frozen state has consumed. The snapshot thread
+//! encodes it straight into chunks staged in the database while the loop goes on; the next
+//! commit after it is done puts it in force in the same transaction as the rewind offsets
+//! it was taken at (and the incidents and read positions of that commit). Until then
+//! commits keep the previous snapshot's rewind offsets, so a crash in between restarts from
+//! the previous snapshot. Freezing shares the long-window groups (the bulk of a large
+//! state) with the engine instead of copying them (`rules::shards`): the loop pauses for
+//! milliseconds, and the memory held on top of the state is what the loop writes while the
+//! thread has not encoded it yet, plus one chunk.
 //!
 //! On restart the snapshot is restored and every file is re-read from its rewind offset.
 //! The lines up to the committed offset go to the engine again (without being counted
@@ -31,12 +33,14 @@
 //! empty, and so does everything when no usable snapshot exists (a database written by an
 //! older build): the daemon says so on stderr.
 //!
-//! Parsers that join several lines (FileZilla, IIS and Serv-U logins, ASA build/teardown
+//! Parsers that join several lines (FileZilla, IIS and Serv-U sessions, ASA build/teardown
 //! pairs, the current `#Fields:` layout) keep state that is not in the snapshot: a restart
-//! parses each file again from up to `PARSER_LOOKBACK` (4 MiB) before its rewind offset,
-//! dropping the events found there (they are in the snapshot), so a login whose USER line
-//! came before the snapshot and whose PASS line after it is still one login. A record begun
-//! further back is lost to a crash.
+//! parses each file again from where the oldest session its parser held open at the
+//! snapshot began (the checkpoint's `parse_from`), and at least `PARSER_LOOKBACK` (4 MiB)
+//! before its rewind offset, dropping the events found before that offset (they are in the
+//! snapshot), so a login whose USER line came before the snapshot and whose PASS line after
+//! it is still one login. Layouts and ASA builds older than the look-back are lost to a
+//! crash.
 //!
 //! # Live event time
 //!
@@ -82,8 +86,8 @@ pub const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 pub const COMMIT_EVENTS: u64 = 50_000;
 /// Longest time between two snapshots of correlation state: what a crash costs in
 /// re-reading (30 s of lines take well under a second to correlate again), against the
-/// cost of writing the state (for a million slow-scan sources: 133 MiB, copied in 0.5-0.8 s
-/// on the main loop, then encoded and written off it in 2-3 s).
+/// cost of writing the state (for a million slow-scan sources: 133 MiB, encoded and written
+/// off the main loop in 2-8 s; the loop pauses for milliseconds).
 pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
 
 /// How the daemon polls, flushes and commits (`[run]` in the config).
@@ -212,9 +216,11 @@ pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, Daemon
     let (tx, rx) = crossbeam_channel::bounded(LISTENER_BATCHES);
     // Listeners keep the numbers the last snapshot gave them (its state's evidence names
     // sources by number), whatever the configuration's order; new ones come after.
-    let previous = crate::store::Store::open(&opts.db)?
-        .load_snapshot()?
-        .and_then(|(bytes, _)| saved::names(&bytes))
+    // Read once: the first session restores from the same bytes.
+    let snapshot = crate::store::Store::open(&opts.db)?.load_snapshot()?;
+    let previous = snapshot
+        .as_ref()
+        .and_then(|(bytes, _)| saved::names(bytes))
         .unwrap_or_default();
     let wanted: Vec<String> = opts.listeners.iter().map(ListenerSpec::name).collect();
     let (names, sources) = saved::number_sources(previous, &wanted);
@@ -231,24 +237,33 @@ pub fn run(opts: &DaemonOptions, control: &Control) -> Result<RunSummary, Daemon
         .as_ref()
         .map(|f| crate::forward::Forwarder::spawn(&opts.db, f.clone()))
         .transpose()?;
-    let result = run_sessions(opts, control, &listen);
+    let result = run_sessions(opts, control, &listen, snapshot);
     if let Some(f) = forwarder {
         f.finish(crate::forward::DRAIN_LIMIT);
     }
     result
 }
 
-/// Runs sessions until a stop; a reload starts the next one with the new rules.
+/// Runs sessions until a stop; a reload starts the next one with the new rules. The first
+/// session restores `snapshot` (the one in force at the start, already read); later ones
+/// read the snapshot their predecessor committed.
 fn run_sessions(
     opts: &DaemonOptions,
     control: &Control,
     listen: &Listen,
+    snapshot: Option<(Vec<u8>, String)>,
 ) -> Result<RunSummary, DaemonError> {
     let mut rules = opts.rules.clone();
     let mut total = RunSummary::default();
+    let mut first = Some(snapshot);
     loop {
+        let snapshot = match first.take() {
+            Some(s) => s,
+            None => crate::store::Store::open(&opts.db)?.load_snapshot()?,
+        };
         let (summary, next) =
-            session::Session::start(opts, rules, control, total.reloads, listen)?.run()?;
+            session::Session::start(opts, rules, control, total.reloads, listen, snapshot)?
+                .run()?;
         total.lines += summary.lines;
         total.events += summary.events;
         total.commits += summary.commits;

@@ -62,6 +62,9 @@ pub struct FileRecords {
     pub sample: Option<(u64, DateTime<Utc>)>,
     /// The records kept.
     pub records: Vec<Record>,
+    /// Where the oldest record the file's parser still holds open began, after this block
+    /// ([`LineParser::pending_since`]): a restart parses again from there.
+    pub pending_since: Option<u64>,
     /// Line counters.
     pub counts: LineCounts,
 }
@@ -136,6 +139,7 @@ impl Parsers {
             end: block_end(tb),
             sample: None,
             records: Vec::with_capacity(block.lines.len()),
+            pending_since: None,
             counts: LineCounts::default(),
         };
         let counted = |offset: u64| reread.is_none_or(|r| offset >= r.until);
@@ -170,6 +174,7 @@ impl Parsers {
                 out.counts.skipped += u64::from(count);
                 continue;
             }
+            parser.note_position(offset);
             match parser.parse(line) {
                 Ok(Some(_)) if reread.is_some_and(|r| offset < r.skip) => {}
                 Ok(Some(mut event)) => {
@@ -190,6 +195,7 @@ impl Parsers {
                 Err(e) => reject(fp, &mut out, offset, &e.to_string()),
             }
         }
+        out.pending_since = fp.parser.as_mut().and_then(LineParser::pending_since);
         out
     }
 

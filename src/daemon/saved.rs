@@ -28,14 +28,16 @@ pub struct Restored {
     pub report: String,
 }
 
-/// Encodes the daemon's state: source names, the records held in the merge, the engine's
-/// state (frozen at the same moment).
-pub fn encode(names: &[String], held: &[Record], engine: &Frozen) -> Vec<u8> {
-    // In-memory encoding of strings and records cannot fail.
-    let mut out =
-        postcard::to_stdvec(&(SAVED_VERSION, names, held)).expect("daemon state always encodes");
-    out.extend_from_slice(&engine.encode());
-    out
+/// Writes the daemon's state to `w` as it is encoded: source names, the records held in
+/// the merge, the engine's state (frozen at the same moment).
+pub fn encode_into<W: std::io::Write>(
+    names: &[String],
+    held: &[Record],
+    engine: Frozen,
+    w: &mut W,
+) -> std::io::Result<()> {
+    postcard::to_io(&(SAVED_VERSION, names, held), &mut *w).map_err(std::io::Error::other)?;
+    engine.encode_into(w)
 }
 
 /// The source names of a snapshot (`None` if it is not one this build reads).
@@ -128,7 +130,8 @@ mod tests {
     #[test]
     fn names_are_read_from_the_head_of_a_snapshot() {
         let frozen = Engine::new(Vec::new(), Duration::from_secs(5)).freeze();
-        let bytes = encode(&v(&["syslog+udp://a", "/l/x.log"]), &[], &frozen);
+        let mut bytes = Vec::new();
+        encode_into(&v(&["syslog+udp://a", "/l/x.log"]), &[], frozen, &mut bytes).unwrap();
         assert_eq!(names(&bytes), Some(v(&["syslog+udp://a", "/l/x.log"])));
         assert_eq!(names(b"\x07"), None);
     }

@@ -25,9 +25,10 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// An idle daemon still commits its counters this often, so `portcullis stats` tells a
 /// live daemon (a recent commit) from a dead one.
 const HEARTBEAT: Duration = Duration::from_secs(10);
-/// The main loop's pause for a snapshot (copying the state) times this is the least time
+/// The main loop's pause for a snapshot (freezing the state) times this is the least time
 /// between two snapshots, so snapshots never take more than 2% of the loop's time however
-/// large the state grows (at a million slow-scan sources the copy takes about 0.5 s).
+/// large the state grows (at a million slow-scan sources the freeze takes a few ms; the
+/// short-window state it still copies is what can make it longer).
 const PAUSE_SHARE: u32 = 50;
 
 /// The main loop's state.
@@ -67,14 +68,15 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// Opens the store, restores its snapshot, resumes from its checkpoint and starts the
-    /// tail thread.
+    /// Opens the store, restores `snapshot` (the one in force, with when it was taken),
+    /// resumes from the checkpoint and starts the tail thread.
     pub fn start(
         opts: &'a DaemonOptions,
         rules: Vec<Rule>,
         control: &'a Control,
         reloads: u64,
         listen: &'a Listen,
+        snapshot: Option<(Vec<u8>, String)>,
     ) -> Result<Session<'a>, DaemonError> {
         let mut store = Store::open(&opts.db)?;
         store.set_outbox(opts.forward.as_ref().map(|f| f.outbox));
@@ -87,7 +89,7 @@ impl<'a> Session<'a> {
         let (files, plan) = Files::resume(patterns, &rows);
         let mut merge = LiveMerge::default();
         let listeners = listen.names.clone();
-        let (engine, names) = match store.load_snapshot()? {
+        let (engine, names) = match snapshot {
             None => (
                 Engine::with_limits(rules.clone(), opts.lateness, opts.limits),
                 listeners,
@@ -237,6 +239,8 @@ impl<'a> Session<'a> {
                 f.fingerprint,
                 f.sample,
             );
+            self.files
+                .note_pending((f.pattern, f.dev, f.inode), f.pending_since);
             if !f.records.is_empty() {
                 self.merge.add(f.source, f.records, now);
             }
@@ -381,8 +385,8 @@ impl<'a> Session<'a> {
             })
     }
 
-    /// Copies the correlation state, the merge's records and the source names at this
-    /// moment and hands them to the snapshot thread.
+    /// Freezes the correlation state, copies the merge's records and the source names at
+    /// this moment and hands them to the snapshot thread.
     fn freeze(&mut self) -> Result<(), DaemonError> {
         let started = Instant::now();
         let job = Job {

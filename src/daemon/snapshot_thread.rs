@@ -1,6 +1,6 @@
-//! The snapshot thread: encodes a frozen copy of the correlation state and stages it in the
-//! database (its own connection, a transaction per chunk) while the main loop goes on
-//! correlating. The main loop pays only for the copy; its next commit after the thread is
+//! The snapshot thread: encodes a frozen copy of the correlation state straight into the
+//! database (its own connection, a transaction per 4 MiB chunk, so the encoded snapshot is
+//! never whole in memory) while the main loop goes on correlating. The main loop pays only for the copy; its next commit after the thread is
 //! done puts the staged snapshot in force together with the rewind offsets of the moment
 //! of the copy.
 
@@ -58,15 +58,16 @@ impl SnapshotThread {
             .spawn(move || {
                 for job in job_rx {
                     let started = Instant::now();
-                    let bytes = saved::encode(&job.names, &job.held, &job.frozen);
-                    drop(job.frozen);
-                    let result = store
-                        .stage_snapshot(&bytes, job.taken_at)
-                        .map(|staged| Done {
+                    let result = store.stager(job.taken_at).and_then(|mut stager| {
+                        let written =
+                            saved::encode_into(&job.names, &job.held, job.frozen, &mut stager);
+                        let bytes = stager.bytes();
+                        stager.finish(written).map(|staged| Done {
                             staged,
-                            bytes: bytes.len() as u64,
+                            bytes,
                             micros: started.elapsed().as_micros() as u64,
-                        });
+                        })
+                    });
                     if done_tx.send(result).is_err() {
                         return;
                     }

@@ -11,12 +11,12 @@
 use super::field::{stable_hash_refs, Value};
 use super::key::{Key, ValueRef};
 use super::limits::Limits;
+use super::shards::{Draining, Shards};
 use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
-use std::collections::HashMap;
 
 /// Most values one compact group remembers, so an incident reports how many distinct ports
 /// or hosts a slow scanner really reached: a day of one new port every 5 minutes is 288,
@@ -186,10 +186,11 @@ impl ValueSet {
     }
 }
 
-/// `distinct` over a long window, in compact state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// `distinct` over a long window, in compact state. Its groups are shared with a frozen
+/// copy until written (see [`super::shards`]).
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct LongDistinct {
-    groups: HashMap<u64, ValueSet, foldhash::fast::RandomState>,
+    groups: Shards<ValueSet>,
     next_sweep: u32,
     /// Values remembered over all groups.
     values: usize,
@@ -227,13 +228,13 @@ impl LongDistinct {
         limits: &Limits,
     ) -> Option<(u64, Vec<Evidence>, DateTime<Utc>)> {
         let k = key.stable_hash();
-        if !self.groups.contains_key(&k) && self.groups.len() >= limits.compact_groups {
+        if !self.groups.contains_key(k) && self.groups.len() >= limits.compact_groups {
             self.cap_hits += 1;
             return None;
         }
         let now = secs(rec.event.timestamp);
         let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
-        let set = self.groups.entry(k).or_default();
+        let set = self.groups.get_or_default(k);
         let cap = if self.values >= MAX_COMPACT_VALUES_TOTAL {
             limits.compact_values.min(BUDGET_EXHAUSTED_VALUES)
         } else {
@@ -259,8 +260,43 @@ impl LongDistinct {
         }
         self.next_sweep = now.saturating_add(sweep_every(window));
         let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
-        self.groups.retain(|_, s| s.last_seen() >= horizon);
+        self.groups.retain(|s| s.last_seen() >= horizon);
         self.values = self.groups.values().map(ValueSet::len).sum();
+    }
+}
+
+/// [`LongDistinct`] as encoded, field for field in the order its `Deserialize` reads.
+#[derive(Serialize)]
+pub struct LongOut<G> {
+    groups: G,
+    next_sweep: u32,
+    values: usize,
+    cap_hits: u64,
+    evictions: u64,
+}
+
+impl Serialize for LongDistinct {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.out(&self.groups).serialize(s)
+    }
+}
+
+impl LongDistinct {
+    fn out<G>(&self, groups: G) -> LongOut<G> {
+        LongOut {
+            groups,
+            next_sweep: self.next_sweep,
+            values: self.values,
+            cap_hits: self.cap_hits,
+            evictions: self.evictions,
+        }
+    }
+
+    /// This state for one encoding (a frozen copy's): the same bytes, each shard of groups
+    /// let go of once encoded, so the engine writes it without copying it.
+    pub fn into_draining(self) -> LongOut<Draining<ValueSet>> {
+        let draining = self.groups.clone().into_draining();
+        self.out(draining)
     }
 }
 

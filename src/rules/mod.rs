@@ -15,6 +15,7 @@ pub mod key;
 pub mod lang;
 pub mod limits;
 pub mod sequence;
+pub mod shards;
 pub mod template;
 pub mod time;
 pub mod trw;

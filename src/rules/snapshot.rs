@@ -32,6 +32,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::VecDeque;
 use std::fmt;
+use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,14 +104,16 @@ pub fn rule_hash(rule: &Rule) -> u64 {
     crate::rules::field::stable_hash(&[Value::Text(text.into())])
 }
 
+/// One rule's state to encode; `L` is its long-window state, borrowed from the engine or
+/// given up by a frozen copy shard by shard ([`LongDistinct::into_draining`]).
 #[derive(Serialize)]
-struct RuleOut<'a> {
+struct RuleOut<'a, L> {
     name: &'a str,
     hash: u64,
     windows: &'a Windows,
     join: &'a JoinState,
     sequence: &'a SequenceState,
-    long: &'a LongDistinct,
+    long: L,
     trw: &'a TrwState,
     first_seen: &'a FirstSeenState,
 }
@@ -129,12 +132,12 @@ struct RuleIn {
 }
 
 #[derive(Serialize)]
-struct StateOut<'a> {
+struct StateOut<'a, L> {
     buffer: Vec<&'a Arc<Record>>,
     max_seen: Option<DateTime<Utc>>,
     released: Option<DateTime<Utc>>,
     stats: EngineStats,
-    rules: Vec<RuleOut<'a>>,
+    rules: Vec<RuleOut<'a, L>>,
 }
 
 #[derive(Deserialize)]
@@ -148,7 +151,9 @@ struct StateIn {
 
 /// A copy of the engine's correlation state at one moment, to encode on another thread
 /// while the engine goes on ([`Engine::freeze`]). Records and evidence lines are shared
-/// with the engine (reference counted), so the copy costs the maps and lists, not the text.
+/// with the engine (reference counted), and so are the long-window groups (the bulk of a
+/// large state) until the engine writes them, so the copy costs the short-window maps and
+/// lists, not the text nor the slow-scan groups.
 pub struct Frozen {
     buffer: Vec<Arc<Record>>,
     max_seen: Option<DateTime<Utc>>,
@@ -159,43 +164,73 @@ pub struct Frozen {
 
 impl Frozen {
     /// The snapshot bytes, the same as [`Engine::snapshot`] gave at the moment of the copy.
-    pub fn encode(&self) -> Vec<u8> {
-        encode(&StateOut {
-            buffer: self.buffer.iter().collect(),
-            max_seen: self.max_seen,
-            released: self.released,
-            stats: self.stats,
-            rules: self
-                .rules
-                .iter()
-                .map(|r| RuleOut {
-                    name: &r.name,
-                    hash: r.hash,
-                    windows: &r.windows,
-                    join: &r.join,
-                    sequence: &r.sequence,
-                    long: &r.long,
-                    trw: &r.trw,
-                    first_seen: &r.first_seen,
-                })
-                .collect(),
-        })
+    pub fn encode(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing into memory cannot fail.
+        self.encode_into(&mut out)
+            .expect("engine state always encodes");
+        out
+    }
+
+    /// Writes the snapshot bytes to `w` as they are made, letting go of the long-window
+    /// groups as they are written (the engine then writes them without copying them).
+    pub fn encode_into<W: std::io::Write>(self, w: &mut W) -> std::io::Result<()> {
+        let mut rules = Vec::with_capacity(self.rules.len());
+        let mut longs = Vec::with_capacity(self.rules.len());
+        for mut r in self.rules {
+            longs.push(std::mem::take(&mut r.long).into_draining());
+            rules.push(r);
+        }
+        encode_into(
+            &StateOut {
+                buffer: self.buffer.iter().collect(),
+                max_seen: self.max_seen,
+                released: self.released,
+                stats: self.stats,
+                rules: rules
+                    .iter()
+                    .zip(longs)
+                    .map(|(r, long)| RuleOut {
+                        name: &r.name,
+                        hash: r.hash,
+                        windows: &r.windows,
+                        join: &r.join,
+                        sequence: &r.sequence,
+                        long,
+                        trw: &r.trw,
+                        first_seen: &r.first_seen,
+                    })
+                    .collect(),
+            },
+            w,
+        )
     }
 }
 
-/// Tag, version and the state in postcard.
-fn encode(state: &StateOut<'_>) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
-    // Every sequence here has a known length and no type fails to encode itself, so
-    // encoding into memory cannot fail.
-    postcard::to_extend(state, out).expect("engine state always encodes")
+/// Bytes gathered before a write to the snapshot's writer: postcard writes a byte at a time,
+/// which a buffer makes a memory copy; 64 KiB is a small slice of a 4 MiB staged chunk.
+const ENCODE_BUFFER: usize = 64 << 10;
+
+/// Tag, version and the state in postcard, written to `w`.
+fn encode_into<L: Serialize, W: std::io::Write>(
+    state: &StateOut<'_, L>,
+    w: &mut W,
+) -> std::io::Result<()> {
+    w.write_all(MAGIC)?;
+    w.write_all(&SNAPSHOT_VERSION.to_le_bytes())?;
+    // Every sequence here has a known length and no type fails to encode itself, so the
+    // only failure is the writer's (postcard reports it without its cause: a writer that
+    // can fail keeps the cause itself, see `store::snapshots::Stager`).
+    let mut buffered = std::io::BufWriter::with_capacity(ENCODE_BUFFER, w);
+    postcard::to_io(state, &mut buffered).map_err(std::io::Error::other)?;
+    buffered.flush()
 }
 
 impl Engine {
     /// The whole correlation state as bytes (see the module docs for the layout).
     pub fn snapshot(&self) -> Vec<u8> {
-        encode(&StateOut {
+        let mut out = Vec::new();
+        let state = StateOut {
             buffer: self.buffer.iter().map(|(_, r)| r).collect(),
             max_seen: self.max_seen.map(DateTime::from_timestamp_nanos),
             released: self.released.map(DateTime::from_timestamp_nanos),
@@ -214,12 +249,16 @@ impl Engine {
                     first_seen: &r.first_seen,
                 })
                 .collect(),
-        })
+        };
+        // Writing into memory cannot fail.
+        encode_into(&state, &mut out).expect("engine state always encodes");
+        out
     }
 
     /// A copy of the correlation state to encode elsewhere: [`Frozen::encode`] gives the
-    /// bytes [`Engine::snapshot`] gives now. Copying is several times cheaper than encoding
-    /// (see `benches/snapshot_pause.rs`), so the daemon's loop pays only the copy.
+    /// bytes [`Engine::snapshot`] gives now. The long-window groups are shared, not copied
+    /// (at a million slow-scan sources: milliseconds instead of 0.8 s and 281 MiB, see
+    /// `benches/snapshot_pause.rs`), so the daemon's loop barely pauses.
     pub fn freeze(&self) -> Frozen {
         Frozen {
             buffer: self.buffer.iter().map(|(_, r)| Arc::clone(r)).collect(),

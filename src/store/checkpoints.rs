@@ -26,6 +26,10 @@ pub struct CheckpointRow {
     pub offset: u64,
     /// A restart re-reads from here (a line boundary, at most `offset`).
     pub rewind_offset: u64,
+    /// Where the oldest record the file's parser held open at `rewind_offset` began (a
+    /// FileZilla session's first line): a restart parses from here, dropping the events
+    /// before `rewind_offset`, to rebuild it. `None`: nothing was open.
+    pub parse_from: Option<u64>,
     /// Events older than this are not correlated again when re-read.
     pub rewind_time: DateTime<Utc>,
     /// When the checkpoint was committed (RFC 3339, as stored).
@@ -72,7 +76,7 @@ impl Store {
     pub fn load_checkpoint(&mut self) -> Result<Vec<CheckpointRow>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT source, path, dev, inode, fingerprint, offset, rewind_offset, rewind_time,
-                    committed_at
+                    committed_at, parse_from
              FROM checkpoints ORDER BY source, path, rewind_offset",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -86,6 +90,7 @@ impl Store {
                 rewind_offset: r.get::<_, i64>(6)? as u64,
                 rewind_time: parse_time(r, 7)?,
                 committed_at: r.get(8)?,
+                parse_from: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -127,8 +132,9 @@ impl Store {
         {
             let mut add = tx.prepare_cached(
                 "INSERT OR REPLACE INTO checkpoints (source, path, dev, inode, fingerprint, offset,
-                                                     rewind_offset, rewind_time, committed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                                     rewind_offset, rewind_time, committed_at,
+                                                     parse_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for r in rows {
                 add.execute(params![
@@ -141,6 +147,7 @@ impl Store {
                     r.rewind_offset as i64,
                     db_time(r.rewind_time),
                     now,
+                    r.parse_from.map(|v| v as i64),
                 ])?;
             }
             let mut set = tx.prepare_cached(
@@ -195,6 +202,7 @@ mod tests {
             fingerprint: u64::MAX - 3,
             offset,
             rewind_offset: offset / 2,
+            parse_from: Some(offset / 4),
             rewind_time: DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
                 .unwrap()
                 .into(),

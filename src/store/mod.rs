@@ -29,6 +29,9 @@ pub enum StoreError {
     /// The schema could not be brought up to date.
     #[error(transparent)]
     Schema(#[from] schema::SchemaError),
+    /// Writing a snapshot failed outside the database (its encoder).
+    #[error("snapshot not written: {0}")]
+    Write(String),
     /// A stored JSON column did not parse.
     #[error("corrupt JSON in the database: {0}")]
     Json(#[from] serde_json::Error),

@@ -111,6 +111,9 @@ const MIGRATIONS: &[&str] = &[
         gen      INTEGER NOT NULL,
         taken_at TEXT NOT NULL                -- RFC 3339 UTC, wall clock
     );",
+    // 6: where a file's parser must start again after a restart to rebuild the sessions it
+    // held open at the rewind offset (NULL: none open; a 4 MiB look-back covers the rest).
+    "ALTER TABLE checkpoints ADD COLUMN parse_from INTEGER;",
 ];
 
 /// The schema version this build writes.

@@ -1,5 +1,6 @@
 //! Snapshots of correlation state, written apart from the checkpoint. The daemon's snapshot
-//! thread stages one in chunks, each chunk its own short transaction, while the daemon goes
+//! thread stages one in chunks as it encodes it ([`Stager`]), each chunk its own short
+//! transaction, while the daemon goes
 //! on committing; the daemon's next commit then makes it the one in force, in the same
 //! transaction as the rewind offsets it belongs to. A staged generation never made current
 //! (a crash in between) is deleted by the next staging, like the generation it replaced.
@@ -7,6 +8,7 @@
 use super::{db_time, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
+use std::io::Write;
 
 /// Bytes of one chunk, written in one transaction: a few milliseconds of writing, which is
 /// the longest a daemon commit waits for the lock; a 130 MiB snapshot takes 33 of them.
@@ -30,6 +32,15 @@ impl Store {
         state: &[u8],
         taken_at: DateTime<Utc>,
     ) -> Result<Staged, StoreError> {
+        let mut stager = self.stager(taken_at)?;
+        let written = stager.write_all(state);
+        stager.finish(written)
+    }
+
+    /// Deletes every generation not in force (a chunk per transaction) and returns a writer
+    /// that stages the next generation as its bytes come, a chunk per transaction, so a
+    /// snapshot is never whole in memory ([`Stager::finish`] ends it).
+    pub fn stager(&mut self, taken_at: DateTime<Utc>) -> Result<Stager<'_>, StoreError> {
         loop {
             let tx = self.write_tx()?;
             let gone = tx.execute(
@@ -48,18 +59,14 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
-        let chunks = state.len().div_ceil(CHUNK_BYTES).max(1);
-        for seq in 0..chunks {
-            let part = &state[(seq * CHUNK_BYTES).min(state.len())..]
-                [..CHUNK_BYTES.min(state.len().saturating_sub(seq * CHUNK_BYTES))];
-            let tx = self.write_tx()?;
-            tx.execute(
-                "INSERT INTO snapshot_chunks (gen, seq, data) VALUES (?1, ?2, ?3)",
-                params![gen, seq as i64, part],
-            )?;
-            tx.commit()?;
-        }
-        Ok(Staged { gen, taken_at })
+        Ok(Stager {
+            store: self,
+            staged: Staged { gen, taken_at },
+            seq: 0,
+            chunk: Vec::with_capacity(CHUNK_BYTES),
+            bytes: 0,
+            failed: None,
+        })
     }
 
     /// The snapshot in force and when it was taken (RFC 3339), if any.
@@ -86,6 +93,74 @@ impl Store {
             }
         }
         Ok(Some((state, taken_at)))
+    }
+}
+
+/// Stages a snapshot generation as its bytes are written ([`Store::stager`]): every
+/// [`CHUNK_BYTES`] go into the database in a transaction of their own.
+pub struct Stager<'s> {
+    store: &'s mut Store,
+    staged: Staged,
+    seq: i64,
+    chunk: Vec<u8>,
+    bytes: u64,
+    /// The database error behind a failed write (an `io::Error` cannot carry it).
+    failed: Option<StoreError>,
+}
+
+impl Stager<'_> {
+    /// Writes the chunk gathered so far.
+    fn put_chunk(&mut self) -> Result<(), StoreError> {
+        let tx = self.store.write_tx()?;
+        tx.execute(
+            "INSERT INTO snapshot_chunks (gen, seq, data) VALUES (?1, ?2, ?3)",
+            params![self.staged.gen, self.seq, self.chunk],
+        )?;
+        tx.commit()?;
+        self.seq += 1;
+        self.chunk.clear();
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Ends the generation after the writer's last `written` result: writes the last chunk
+    /// (one empty chunk for an empty snapshot) and returns the staged generation, or the
+    /// error that stopped the writing.
+    pub fn finish(mut self, written: std::io::Result<()>) -> Result<Staged, StoreError> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        written.map_err(|e| StoreError::Write(e.to_string()))?;
+        if !self.chunk.is_empty() || self.seq == 0 {
+            self.put_chunk()?;
+        }
+        Ok(self.staged)
+    }
+}
+
+impl Write for Stager<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.failed.is_some() {
+            return Err(std::io::Error::other("snapshot staging failed"));
+        }
+        let n = data.len().min(CHUNK_BYTES - self.chunk.len());
+        self.chunk.extend_from_slice(&data[..n]);
+        self.bytes += n as u64;
+        if self.chunk.len() == CHUNK_BYTES {
+            if let Err(e) = self.put_chunk() {
+                self.failed = Some(e);
+                return Err(std::io::Error::other("snapshot staging failed"));
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -86,9 +86,12 @@ impl Hasher for KeyHasher {
 #[derive(Debug)]
 pub struct SessionTable<V> {
     map: HashMap<u128, (u64, V), BuildHasherDefault<KeyHasher>>,
-    order: VecDeque<(u128, u64)>,
+    /// Sessions in creation order: key, generation, and the stamp when it was created.
+    order: VecDeque<(u128, u64, u64)>,
     next: u64,
     cap: usize,
+    /// Stamp given to sessions created from now on ([`SessionTable::stamp`]).
+    stamp: u64,
 }
 
 impl<V> Default for SessionTable<V> {
@@ -105,6 +108,7 @@ impl<V> SessionTable<V> {
             order: VecDeque::new(),
             next: 0,
             cap: cap.max(1),
+            stamp: 0,
         }
     }
 
@@ -131,7 +135,7 @@ impl<V> SessionTable<V> {
     {
         if !self.map.contains_key(&key) {
             while self.map.len() >= self.cap {
-                let Some((old, gen)) = self.order.pop_front() else {
+                let Some((old, gen, _)) = self.order.pop_front() else {
                     break;
                 };
                 if self.map.get(&old).is_some_and(|(g, _)| *g == gen) {
@@ -140,16 +144,33 @@ impl<V> SessionTable<V> {
             }
             let gen = self.next;
             self.next += 1;
-            self.order.push_back((key, gen));
+            self.order.push_back((key, gen, self.stamp));
             // Removed sessions leave stale order entries; drop them before they pile up.
             if self.order.len() > 2 * self.cap {
                 let map = &self.map;
                 self.order
-                    .retain(|(k, g)| *k == key || map.get(k).is_some_and(|(mg, _)| mg == g));
+                    .retain(|(k, g, _)| *k == key || map.get(k).is_some_and(|(mg, _)| mg == g));
             }
             self.map.insert(key, (gen, V::default()));
         }
         &mut self.map.get_mut(&key).expect("inserted above").1
+    }
+
+    /// Sessions created from now on carry `stamp` (the caller's position of the line being
+    /// read), so [`SessionTable::oldest_stamp`] can say where the oldest one began.
+    pub fn stamp(&mut self, stamp: u64) {
+        self.stamp = stamp;
+    }
+
+    /// The stamp of the oldest session held: re-reading from there rebuilds the table.
+    pub fn oldest_stamp(&mut self) -> Option<u64> {
+        while let Some(&(k, g, at)) = self.order.front() {
+            if self.map.get(&k).is_some_and(|(mg, _)| *mg == g) {
+                return Some(at);
+            }
+            self.order.pop_front();
+        }
+        None
     }
 
     /// Forgets a session (its connection closed).
