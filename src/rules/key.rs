@@ -4,6 +4,7 @@
 
 use super::field::{Field, Value};
 use portcullis_parsers::{Event, TcpFlags, Transport};
+use smallvec::SmallVec;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -183,8 +184,14 @@ fn mix(h: u64, word: u64) -> u64 {
     (p as u64) ^ ((p >> 64) as u64)
 }
 
+/// Bytes hashed from `seed` as text is mixed into a key hash (see [`mix_bytes`]).
+pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    mix_bytes(seed, bytes)
+}
+
 /// Text into the hash, eight bytes at a time, then its length (so `ab`+`c` differs from
 /// `a`+`bc` across fields).
+#[inline(always)]
 fn mix_bytes(mut h: u64, bytes: &[u8]) -> u64 {
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
@@ -213,6 +220,10 @@ pub fn random_seed() -> u64 {
     use std::hash::BuildHasher;
     foldhash::fast::RandomState::default().hash_one(0x5eed_u64)
 }
+
+/// A group's key values as stored: up to two inline (most keys are one or two addresses or
+/// ports), so a new group allocates nothing for its key.
+pub type GroupKey = SmallVec<[Value; 2]>;
 
 /// A key: the rule's `by` fields of an event, or values already read.
 #[derive(Debug, Clone, Copy)]
@@ -251,6 +262,11 @@ impl<'a> Key<'a> {
     #[inline]
     pub fn hash(&self, seed: u64) -> u64 {
         match self {
+            // Keys of one to three fields spelled out: a loop made the compiler read and
+            // byte-swap every address field of the event before looking at the first field.
+            Key::Event([a], e) => a.mix_event(e, seed),
+            Key::Event([a, b], e) => b.mix_event(e, a.mix_event(e, seed)),
+            Key::Event([a, b, c], e) => c.mix_event(e, b.mix_event(e, a.mix_event(e, seed))),
             Key::Event(fields, e) => fields.iter().fold(seed, |h, f| f.mix_event(e, h)),
             Key::Values(v) => hash_refs(seed, v.iter().map(Value::as_ref)),
         }
@@ -281,12 +297,14 @@ impl<'a> Key<'a> {
         (0..self.len()).any(|i| self.get(i) == ValueRef::Missing)
     }
 
-    /// The key as owned values, to store with a new group.
+    /// The key as owned values.
     pub fn to_vec(&self) -> Vec<Value> {
-        match self {
-            Key::Event(fields, e) => fields.iter().map(|f| f.get(e)).collect(),
-            Key::Values(v) => v.to_vec(),
-        }
+        (0..self.len()).map(|i| self.get(i).to_value()).collect()
+    }
+
+    /// The key as owned values, to store with a new group.
+    pub fn to_values(&self) -> GroupKey {
+        (0..self.len()).map(|i| self.get(i).to_value()).collect()
     }
 }
 
