@@ -129,6 +129,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn digest_tells_lines_apart_and_ignores_what_is_not_kept() {
+        let line = b"Mar  2 10:00:00 fw kernel: DROP IN=eth0 SRC=192.0.2.7 DST=203.0.113.10 DPT=445";
+        let d = line_digest(line);
+        // Stable: a digest kept in a snapshot must match the line read back by a later run.
+        assert_eq!(d, line_digest(&line.to_vec()));
+        // One byte changed anywhere (in a full 8-byte word or in the tail) changes it.
+        for i in 0..line.len() {
+            let mut other = line.to_vec();
+            other[i] ^= 1;
+            assert_ne!(line_digest(&other), d, "byte {i}");
+        }
+        // A zero byte appended is another line, not the same one padded.
+        assert_ne!(line_digest(&[line.as_slice(), b"\0"].concat()), d);
+        // The CR of a CRLF line is not part of it.
+        assert_eq!(line_digest(&[line.as_slice(), b"\r"].concat()), d);
+        // Past the kept evidence length, bytes do not count.
+        let long = vec![b'a'; MAX_EVIDENCE_BYTES];
+        let longer = [long.as_slice(), b"b"].concat();
+        assert_eq!(line_digest(&longer), line_digest(&long));
+    }
+
+    #[test]
     fn evidence_text_is_lossy_and_bounded() {
         let mut bytes = b"ok \xff ".to_vec();
         bytes.extend(std::iter::repeat_n(b'a', 5000));

@@ -15,6 +15,7 @@ use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::cell::Cell;
 use std::collections::HashMap;
 
@@ -118,11 +119,13 @@ impl std::ops::Deref for Current<'_> {
     }
 }
 
-/// Distinct values of one group with their last-seen times.
+/// Distinct values of one group with their last-seen times. The first values and place are
+/// kept inline (no allocation): most groups of a busy log see one value and go.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ValueSet {
-    values: Vec<(u32, u32)>,
-    places: Vec<Place>,
+    /// (value hash, last seen): two inline take the room of an empty `Vec`.
+    values: SmallVec<[(u32, u32); 2]>,
+    places: SmallVec<[Place; 1]>,
 }
 
 impl ValueSet {
