@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn digest_tells_lines_apart_and_ignores_what_is_not_kept() {
-        let line = b"Mar  2 10:00:00 fw kernel: DROP IN=eth0 SRC=192.0.2.7 DST=203.0.113.10 DPT=445";
+        let line =
+            b"Mar  2 10:00:00 fw kernel: DROP IN=eth0 SRC=192.0.2.7 DST=203.0.113.10 DPT=445";
         let d = line_digest(line);
         // Stable: a digest kept in a snapshot must match the line read back by a later run.
         assert_eq!(d, line_digest(&line.to_vec()));

@@ -294,7 +294,11 @@ impl Windows {
         }
 
         let horizon = now.saturating_sub(self.within);
-        let expired = group.recent.iter().take_while(|(t, _)| *t < horizon).count();
+        let expired = group
+            .recent
+            .iter()
+            .take_while(|(t, _)| *t < horizon)
+            .count();
         if expired > 0 {
             group.recent.drain(..expired);
         }
