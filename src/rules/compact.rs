@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use std::cell::Cell;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// Most values one compact group remembers, so an incident reports how many distinct ports
@@ -141,8 +142,13 @@ impl ValueSet {
         place: impl FnOnce() -> Place,
         max_values: usize,
     ) -> (bool, bool) {
-        self.values.retain(|(_, t)| *t >= horizon);
-        self.places.retain(|p| p.at >= horizon);
+        // Most events find nothing expired: look before rewriting the lists.
+        if self.values.iter().any(|(_, t)| *t < horizon) {
+            self.values.retain(|(_, t)| *t >= horizon);
+        }
+        if self.places.iter().any(|p| p.at < horizon) {
+            self.places.retain(|p| p.at >= horizon);
+        }
         if let Some(slot) = self.values.iter_mut().find(|(v, _)| *v == value) {
             slot.1 = slot.1.max(now);
             return (false, false);
@@ -230,13 +236,18 @@ impl LongDistinct {
         limits: &Limits,
     ) -> Option<(u64, Vec<Evidence>, DateTime<Utc>)> {
         let k = key.stable_hash();
-        if !self.groups.contains_key(&k) && self.groups.len() >= limits.compact_groups {
-            self.cap_hits += 1;
-            return None;
-        }
+        let full = self.groups.len() >= limits.compact_groups;
+        // One lookup finds the group or the place of a new one.
+        let set = match self.groups.entry(k) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(_) if full => {
+                self.cap_hits += 1;
+                return None;
+            }
+            Entry::Vacant(v) => v.insert(ValueSet::default()),
+        };
         let now = secs(rec.event.timestamp);
         let horizon = now.saturating_sub(window.num_seconds().clamp(0, i64::from(u32::MAX)) as u32);
-        let set = self.groups.entry(k).or_default();
         let cap = if self.values >= MAX_COMPACT_VALUES_TOTAL {
             limits.compact_values.min(BUDGET_EXHAUSTED_VALUES)
         } else {
