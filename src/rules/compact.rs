@@ -16,6 +16,7 @@ use crate::incident::Evidence;
 use crate::record::Record;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::cell::Cell;
 
 /// Most values one compact group remembers, so an incident reports how many distinct ports
@@ -118,11 +119,13 @@ impl std::ops::Deref for Current<'_> {
     }
 }
 
-/// Distinct values of one group with their last-seen times.
+/// Distinct values of one group with their last-seen times. The first values and place are
+/// kept inline (no allocation): most groups of a busy log see one value and go.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ValueSet {
-    values: Vec<(u32, u32)>,
-    places: Vec<Place>,
+    /// (value hash, last seen): two inline take the room of an empty `Vec`.
+    values: SmallVec<[(u32, u32); 2]>,
+    places: SmallVec<[Place; 1]>,
 }
 
 impl ValueSet {
@@ -138,8 +141,13 @@ impl ValueSet {
         place: impl FnOnce() -> Place,
         max_values: usize,
     ) -> (bool, bool) {
-        self.values.retain(|(_, t)| *t >= horizon);
-        self.places.retain(|p| p.at >= horizon);
+        // Most events find nothing expired: look before rewriting the lists.
+        if self.values.iter().any(|(_, t)| *t < horizon) {
+            self.values.retain(|(_, t)| *t >= horizon);
+        }
+        if self.places.iter().any(|p| p.at < horizon) {
+            self.places.retain(|p| p.at >= horizon);
+        }
         if let Some(slot) = self.values.iter_mut().find(|(v, _)| *v == value) {
             slot.1 = slot.1.max(now);
             return (false, false);

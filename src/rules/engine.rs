@@ -79,6 +79,11 @@ struct Running {
 /// the events themselves: an hour of events per group is the most worth holding in memory.
 pub const LONG_WINDOW: Duration = Duration::from_secs(3600);
 
+/// Most record allocations kept for reuse: the watermark moves in whole seconds on logs
+/// with second timestamps, releasing a second's records at once; 64 covers most of such a
+/// batch while holding at most 64 records (and their read buffers) alive.
+const SPARE_RECORDS: usize = 64;
+
 /// Runs a rule set over a stream of records.
 pub struct Engine {
     rules: Vec<Running>,
@@ -91,6 +96,8 @@ pub struct Engine {
     /// copying its event.
     /// Each with its event time in nanoseconds.
     buffer: VecDeque<(i64, Arc<Record>)>,
+    /// Record allocations no rule kept, reused by the next pushes instead of new ones.
+    spare: Vec<Arc<Record>>,
     /// Scratch space for group keys, reused so a lookup allocates nothing.
     key: Vec<Value>,
     /// Scratch space for a second list of values (contacts, first-seen state keys).
@@ -155,6 +162,7 @@ impl Engine {
             rules,
             by_action,
             buffer: VecDeque::new(),
+            spare: Vec::new(),
             key: Vec::new(),
             values: Vec::new(),
             max_seen: None,
@@ -175,7 +183,16 @@ impl Engine {
     /// Takes one record. It is correlated once the watermark passes it.
     pub fn push(&mut self, rec: Record) {
         let ts = nanos(rec.event.timestamp);
-        let rec = Arc::new(rec);
+        let rec = match self.spare.pop() {
+            Some(mut spare) => match Arc::get_mut(&mut spare) {
+                Some(slot) => {
+                    *slot = rec;
+                    spare
+                }
+                None => Arc::new(rec),
+            },
+            None => Arc::new(rec),
+        };
         if self.released.is_some_and(|r| ts < r) {
             self.stats.late += 1;
             self.process(&rec, ts);
@@ -208,6 +225,10 @@ impl Engine {
         if let Some((t, r)) = self.buffer.pop_front() {
             self.released = Some(t);
             self.process(&r, t);
+            // Still only ours: no rule keeps it, its allocation serves the next record.
+            if Arc::strong_count(&r) == 1 && self.spare.len() < SPARE_RECORDS {
+                self.spare.push(r);
+            }
         }
     }
 

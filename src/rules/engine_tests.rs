@@ -566,3 +566,29 @@ fn configured_caps_are_hit_and_counted() {
         (2, 3, 2)
     );
 }
+
+#[test]
+fn reused_record_allocations_never_overwrite_a_kept_record() {
+    // Failed logins that the count rule keeps, between bursts of connects that no rule
+    // keeps: the connects' allocations are reused (a second's burst at a time), the kept
+    // logins' never, so the incident's evidence is exactly the three login lines.
+    let mut recs = Vec::new();
+    for i in 0..3i64 {
+        recs.push(fail_login(i * 20, "192.0.2.1"));
+        for m in 0..100 {
+            recs.push(connect(i * 20_000 + 1 + m * 9, "198.51.100.7"));
+        }
+    }
+    let got = run(vec![rule(BRUTE)], recs);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].count, 3);
+    let lines: Vec<&str> = got[0].evidence.iter().map(|e| &*e.raw).collect();
+    assert_eq!(
+        lines,
+        [
+            "ftp.login 2026-03-02 08:00:00 UTC",
+            "ftp.login 2026-03-02 08:00:20 UTC",
+            "ftp.login 2026-03-02 08:00:40 UTC"
+        ]
+    );
+}

@@ -40,8 +40,9 @@ use std::time::Duration;
 /// Tag at the start of every snapshot.
 const MAGIC: &[u8; 4] = b"PCSN";
 /// Layout version: bump it whenever a serialized state type changes, so an old snapshot is
-/// refused (and the engine starts empty, saying why) instead of misread.
-pub const SNAPSHOT_VERSION: u16 = 2;
+/// refused (and the engine starts empty, saying why) instead of misread. Also bumped when a
+/// stored value changes meaning: version 3 digests evidence lines eight bytes at a time.
+pub const SNAPSHOT_VERSION: u16 = 3;
 
 /// Why a snapshot cannot be restored.
 #[derive(Debug, thiserror::Error)]
