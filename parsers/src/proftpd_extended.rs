@@ -24,6 +24,7 @@
 //! ProFTPD writes `-` for values it does not have; those fields stay empty.
 
 mod logformat;
+mod steps;
 mod strftime;
 
 use crate::event::{Action, Dataset, Event, Outcome};
@@ -219,7 +220,7 @@ pub fn parse_extended_line(
         Err((kind, expected)) => return Err(err(*kind, 0, expected)),
     };
     let s = line_text(FORMAT, line)?;
-    let mut m = Match::EMPTY;
+    let mut m = Match::new(s);
     logformat::match_line(format, s, &mut m).map_err(|f| err(f.kind, f.offset, f.expected))?;
     event_of(&m, s, ctx).map(Some)
 }
