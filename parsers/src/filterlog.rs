@@ -150,8 +150,9 @@ fn address((s, at): (&str, usize)) -> Result<IpAddr, ParseError> {
 //   49724,853,0,S,1891286705,,64240,,mss;sackOK;TS;nop;wscale
 // 6,,,1000000105,igb1.27,match,block,in,6,0x00,0xf6279,1,UDP,17,32,fe80::208:9bff:fef3:652b,
 //   ff02::1:2,546,547,32
-/// The event of one filterlog CSV message starting at byte `base` of the line.
-fn parse_csv(csv: &str, base: usize, mut e: Event) -> Result<Event, ParseError> {
+/// Fills `e` from one filterlog CSV message starting at byte `base` of the line (by
+/// reference: an event passed and returned by value was copied twice more).
+fn parse_csv(csv: &str, base: usize, e: &mut Event) -> Result<(), ParseError> {
     let f = Fields::split(csv, base);
     let (rule, _) = f.get(0, "the rule number")?;
     let (iface, _) = f.get(4, "the interface")?;
@@ -199,7 +200,7 @@ fn parse_csv(csv: &str, base: usize, mut e: Event) -> Result<Event, ParseError> 
     if proto == 6 {
         e.tcp_flags = Some(tcp_flags(f.get(len_i + 6, "the TCP flags")?.0));
     }
-    Ok(e)
+    Ok(())
 }
 
 // <134>Jul  3 19:10:30 filterlog[72237]: 146,,,1535324496,igb1.12,match,block,in,4,0x0,,63,
@@ -216,7 +217,8 @@ pub fn parse_filterlog_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Ev
     let mut e = Event::new(header.timestamp, Dataset::Pf, Action::FirewallLog);
     e.host_name = header.host.map(CompactString::from);
     e.process_pid = header.pid;
-    parse_csv(header.message.trim_end(), header.message_offset, e).map(Some)
+    parse_csv(header.message.trim_end(), header.message_offset, &mut e)?;
+    Ok(Some(e))
 }
 
 #[cfg(test)]

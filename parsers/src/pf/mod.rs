@@ -270,12 +270,14 @@ fn parse_rule<'a>(c: &mut Cur<'a>) -> Result<Rule<'a>, ParseError> {
 // 205.174.165.231.50425   →   (205.174.165.231, 50425)
 // 2001:db8::1.443         →   (2001:db8::1, 443)
 // 127.0.0.1               →   (127.0.0.1, -)
-/// The event of a pflog record at the cursor (the inner stamp), relayed at `relayed`.
+/// The event of a pflog record at the cursor (the inner stamp), relayed at `relayed` by
+/// `host`; built in the caller's result type (a `Result<Event>` was copied twice more).
 fn parse_record(
     c: &mut Cur,
     ctx: &ParseContext,
     relayed: Option<DateTime<Utc>>,
-) -> Result<Event, ParseError> {
+    host: Option<&str>,
+) -> Result<Option<Event>, ParseError> {
     let bad = || {
         err(
             ErrorKind::BadTimestamp,
@@ -302,8 +304,9 @@ fn parse_record(
         _ => {}
     }
     e.packets = Some(1);
+    e.host_name = host.map(CompactString::from);
     parse_packet(c, &mut e)?;
-    Ok(e)
+    Ok(Some(e))
 }
 
 /// True when `text` starts with a stamp followed by ` rule `: a pflog record.
@@ -321,10 +324,10 @@ pub fn parse_pf_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Event>, P
     let h = match parse_syslog_header(s, ctx) {
         // Bare tcpdump output reads as a syslog header whose host is `rule`.
         Ok(h) if h.host == Some("rule") && h.program.is_none() => {
-            return parse_record(&mut c, ctx, None).map(Some);
+            return parse_record(&mut c, ctx, None, None);
         }
         Ok(h) => h,
-        Err(_) if looks_like_record(s) => return parse_record(&mut c, ctx, None).map(Some),
+        Err(_) if looks_like_record(s) => return parse_record(&mut c, ctx, None, None),
         Err(e) => return Err(e.in_format(FORMAT)),
     };
     c.i = h.message_offset;
@@ -337,9 +340,7 @@ pub fn parse_pf_line(line: &[u8], ctx: &ParseContext) -> Result<Option<Event>, P
     if !ours && !looks_like_record(h.message) {
         return Ok(None);
     }
-    let mut e = parse_record(&mut c, ctx, Some(h.timestamp))?;
-    e.host_name = h.host.map(CompactString::from);
-    Ok(Some(e))
+    parse_record(&mut c, ctx, Some(h.timestamp), h.host)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! literal occurs is tried until the rest of the line matches; a step budget keeps a hostile
 //! line from costing more than a bounded amount of work.
 
+use super::steps::{self, Steps};
 use super::strftime::{self, TimePart};
 use crate::time::{parse_clf_stamp, parse_iso_datetime, Stamp};
 use crate::ErrorKind;
@@ -90,15 +91,20 @@ pub(super) const FIELDS: usize = Field::Other as usize + 1;
 
 /// How a field's value is checked while matching, so backtracking finds the right split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(super) enum Shape {
+    /// Any text.
     Text,
+    /// ASCII digits.
     Number,
+    /// Digits with at most one `.` between digits (`%T`).
     Decimal,
+    /// Hex digits, `:` and `.`: what an IPv4 or IPv6 address is written with.
     Address,
 }
 
 impl Field {
-    fn shape(self) -> Shape {
+    /// The shape its values are checked against.
+    pub(super) fn shape(self) -> Shape {
         match self {
             Field::Bytes | Field::LocalPort | Field::Pid | Field::Status | Field::RemotePort => {
                 Shape::Number
@@ -134,10 +140,12 @@ pub(super) enum Item {
     Time(TimeKind),
 }
 
-/// A compiled LogFormat.
+/// A compiled LogFormat: its parts, for the backtracking search, and the same parts as
+/// steps for the one-pass match tried first.
 #[derive(Debug, Clone)]
 pub(super) struct LogFormat {
     pub(super) items: Vec<Item>,
+    steps: Steps,
 }
 
 /// Why a LogFormat cannot be used: the error every line of the source gets.
@@ -252,29 +260,46 @@ pub(super) fn compile(fmt: &str) -> Result<LogFormat, CompileError> {
             "a LogFormat with a time (%t, %{format}t, %{iso8601} or %{epoch})",
         ));
     }
-    Ok(LogFormat { items })
+    let steps = steps::compile(&items);
+    Ok(LogFormat { items, steps })
 }
 
-/// The values of one matched line: the text of each field (the last one when a field occurs
-/// twice) and the stamp.
-#[derive(Debug, Clone, Copy)]
+/// The values of one matched line: where each field's text is in the line (the last one when
+/// a field occurs twice), and the stamp. Spans rather than `&str`s keep it small to reset and
+/// leave the slicing to the few fields an event reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Match<'a> {
-    /// Indexed by `Field as usize`.
-    pub(super) values: [Option<&'a str>; FIELDS],
+    line: &'a str,
+    /// `start..end` in `line`, indexed by `Field as usize`; `0..0` when absent.
+    spans: [(u32, u32); FIELDS],
     /// The stamp of the (last) time variable.
     pub(super) stamp: Option<Stamp>,
 }
 
 impl<'a> Match<'a> {
-    /// No value yet: what [`match_line`] fills.
-    pub(super) const EMPTY: Match<'a> = Match {
-        values: [None; FIELDS],
-        stamp: None,
-    };
+    /// No value yet of `line`: what [`match_line`] fills.
+    pub(super) fn new(line: &'a str) -> Match<'a> {
+        Match {
+            line,
+            spans: [(0, 0); FIELDS],
+            stamp: None,
+        }
+    }
+
+    /// Records `field`'s value as `line[start..end]` (lines are far shorter than 4 GiB).
+    pub(super) fn set(&mut self, field: Field, start: usize, end: usize) {
+        self.spans[field as usize] = (start as u32, end as u32);
+    }
+
+    /// The text of `field` as matched, `None` when absent.
+    pub(super) fn raw(&self, field: Field) -> Option<&'a str> {
+        let (start, end) = self.spans[field as usize];
+        self.line.get(start as usize..end as usize)
+    }
 
     /// The value of `field`, `None` when absent or ProFTPD's "unknown" (`-`, empty).
     pub(super) fn get(&self, field: Field) -> Option<&'a str> {
-        self.values[field as usize].filter(|v| !v.is_empty() && *v != "-")
+        self.raw(field).filter(|v| !v.is_empty() && *v != "-")
     }
 }
 
@@ -299,7 +324,7 @@ struct Matcher<'f, 'a> {
 // "RETR /pub/a b.iso" 226   →   the `" ` after `b.iso`, found from the start of `/pub`
 /// Where `lit` starts in `hay` at or after `from`. Values between literals are a few bytes
 /// long: a byte scan for the literal's first byte costs less than a `memchr` call for each.
-fn find_lit(hay: &[u8], lit: &[u8], from: usize) -> Option<usize> {
+pub(super) fn find_lit(hay: &[u8], lit: &[u8], from: usize) -> Option<usize> {
     let first = *lit.first()?;
     let mut at = from;
     while at < hay.len() {
@@ -312,25 +337,27 @@ fn find_lit(hay: &[u8], lit: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Whether `v` has `shape` (ProFTPD's `-` has every shape).
-fn valid(shape: Shape, v: &str) -> bool {
-    let all = |s: &str, ok: fn(&u8) -> bool| !s.is_empty() && s.as_bytes().iter().all(ok);
+pub(super) fn valid(shape: Shape, v: &[u8]) -> bool {
+    let all = |s: &[u8], ok: fn(&u8) -> bool| !s.is_empty() && s.iter().all(ok);
     match shape {
         Shape::Text => true,
-        Shape::Number => all(v, u8::is_ascii_digit) || v == "-",
+        Shape::Number => all(v, u8::is_ascii_digit) || v == b"-",
         Shape::Decimal => {
-            let (a, b) = match memchr(b'.', v.as_bytes()) {
+            let (a, b) = match memchr(b'.', v) {
                 Some(dot) => (&v[..dot], &v[dot + 1..]),
-                None => (v, "0"),
+                None => (v, &b"0"[..]),
             };
-            (all(a, u8::is_ascii_digit) && all(b, u8::is_ascii_digit)) || v == "-"
+            (all(a, u8::is_ascii_digit) && all(b, u8::is_ascii_digit)) || v == b"-"
         }
-        Shape::Address => all(v, |b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.')) || v == "-",
+        Shape::Address => {
+            all(v, |b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.')) || v == b"-"
+        }
     }
 }
 
 /// `hay.starts_with(lit)` for the short literals of a LogFormat (one to three bytes, mostly),
 /// compared in line rather than by a `memcmp` call.
-fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
+pub(super) fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
     hay.len() >= lit.len() && hay.iter().zip(lit).all(|(h, l)| h == l)
 }
 
@@ -357,57 +384,16 @@ impl<'a> Matcher<'_, 'a> {
         false
     }
 
-    /// The first way of splitting the line, without backtracking: each text variable ends
-    /// where the next literal first occurs. It is the first way [`Matcher::go`] tries, so
-    /// when it matches, `go` would find the same values; most lines match on it, at a
-    /// fraction of the cost of the recursive search. `false` when it fails anywhere.
-    fn first_split(&mut self) -> bool {
-        let (line, b) = (self.line, self.line.as_bytes());
-        let mut pos = 0;
-        for (idx, item) in self.items.iter().enumerate() {
-            let rest = &b[pos..];
-            match item {
-                Item::Lit(l) if starts_with(rest, l.as_bytes()) => pos += l.len(),
-                Item::Lit(_) => return false,
-                Item::Time(kind) => {
-                    let Some((stamp, used)) = read_time(kind, rest) else {
-                        return false;
-                    };
-                    self.found.stamp = Some(stamp);
-                    pos += used;
-                }
-                Item::Var(field) => {
-                    let end = match self.items.get(idx + 1) {
-                        None => b.len(),
-                        Some(Item::Lit(l)) => match find_lit(rest, l.as_bytes(), 0) {
-                            Some(at) => pos + at,
-                            None => return false,
-                        },
-                        Some(_) => pos + memchr(b' ', rest).unwrap_or(rest.len()),
-                    };
-                    let value = &line[pos..end];
-                    if !valid(field.shape(), value) {
-                        return false;
-                    }
-                    self.found.values[*field as usize] = Some(value);
-                    pos = end;
-                }
-            }
-        }
-        pos == b.len()
-    }
-
     /// Sets `field` to `value` if it has the field's shape, then matches the rest.
     fn take(&mut self, idx: usize, field: Field, start: usize, end: usize) -> bool {
-        let value = &self.line[start..end];
         let shape = field.shape();
-        if !valid(shape, value) {
+        if !valid(shape, &self.line.as_bytes()[start..end]) {
             return match shape {
                 Shape::Address => self.fail(start, ErrorKind::BadAddress, "an IP address"),
                 _ => self.fail(start, ErrorKind::BadNumber, "a number"),
             };
         }
-        self.found.values[field as usize] = Some(value);
+        self.found.set(field, start, end);
         self.go(idx + 1, end)
     }
 
@@ -459,7 +445,7 @@ impl<'a> Matcher<'_, 'a> {
 
 // [10/Oct/2000:13:55:36 -0700]
 /// Reads a time variable's stamp at the start of `b`.
-fn read_time(kind: &TimeKind, b: &[u8]) -> Option<(Stamp, usize)> {
+pub(super) fn read_time(kind: &TimeKind, b: &[u8]) -> Option<(Stamp, usize)> {
     match kind {
         TimeKind::Clf => {
             let inner = b.strip_prefix(b"[")?;
@@ -474,8 +460,23 @@ fn read_time(kind: &TimeKind, b: &[u8]) -> Option<(Stamp, usize)> {
 
 // 192.0.2.5 UNKNOWN alice [10/Oct/2000:13:55:36 -0700] "RETR /pub/a.iso" 226 1048576
 /// Matches `line` against the compiled format, filling `found` (which starts
-/// [`Match::EMPTY`]; filled in place, as it is a few hundred bytes).
+/// [`Match::new`] of `line`): the one-pass match first, the backtracking search when that
+/// split fails.
 pub(super) fn match_line<'a>(
+    format: &LogFormat,
+    line: &'a str,
+    found: &mut Match<'a>,
+) -> Result<(), Failure> {
+    if steps::run(&format.steps, line, found) {
+        return Ok(());
+    }
+    *found = Match::new(line);
+    search(format, line, found)
+}
+
+/// The backtracking search alone: every split of the text variables at the next literal's
+/// first [`MAX_CANDIDATES`] places, within [`MAX_STEPS`]. `found` starts [`Match::new`].
+pub(super) fn search<'a>(
     format: &LogFormat,
     line: &'a str,
     found: &mut Match<'a>,
@@ -487,10 +488,6 @@ pub(super) fn match_line<'a>(
         failure: None,
         found,
     };
-    if m.first_split() {
-        return Ok(());
-    }
-    *m.found = Match::EMPTY;
     if m.go(0, 0) {
         Ok(())
     } else {
