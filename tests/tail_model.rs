@@ -111,6 +111,7 @@ impl Model {
         let opts = TailOptions {
             read_from_start: true,
             max_bytes_per_poll,
+            ..TailOptions::default()
         };
         Model {
             tailer: Tailer::new(vec![path.clone()], Vec::new(), opts.clone()),
@@ -647,5 +648,23 @@ mod found {
             Compress,
         ];
         Model::exact(16).run(false, &ops, false);
+    }
+
+    /// A restart's anchor (the newest rotated file at the last poll) named an inode number
+    /// that `compress` freed and the next copytruncate copy took: the copy was taken for the
+    /// anchor truncated and read from 0, and, claimed by the anchor, not found as the copy
+    /// of the live file. A rotated file with another head is another file.
+    #[test]
+    fn copy_taking_the_inode_of_the_anchor() {
+        let ops = [
+            w(),
+            RenameAndCreate,
+            w(),
+            Poll,
+            Compress,
+            CopyTruncate,
+            Restart,
+        ];
+        Model::exact(60).run(false, &ops, false);
     }
 }

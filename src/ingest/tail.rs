@@ -54,6 +54,8 @@
 //! a line of a sibling seen, once it is gone a new `.gz` starting with that half line is
 //! taken for its compression.
 
+mod anchor;
+mod backoff;
 mod done;
 mod generation;
 mod glob;
@@ -63,6 +65,10 @@ mod siblings;
 pub(crate) use siblings::rotated_copies;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_down;
+#[cfg(test)]
+mod tests_packed;
 
 use crate::ingest::fingerprint::fingerprint;
 pub use crate::ingest::fingerprint::FileKey;
@@ -71,7 +77,8 @@ use generation::{Gen, State};
 use siblings::Snapshot;
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Default bytes read per poll: big enough for a busy log between two wake-ups, small enough
 /// that a large backlog (a first start on a 1 GB file) cannot hold the daemon for long.
@@ -102,6 +109,10 @@ pub struct TailOptions {
     pub read_from_start: bool,
     /// Most bytes read by one [`Tailer::poll`], over all files.
     pub max_bytes_per_poll: usize,
+    /// How long a compressed file that cannot be decompressed (still being written, or
+    /// broken) waits before it is tried again; the wait doubles with each failure, up to
+    /// [`backoff::RETRY_MAX`].
+    pub retry_first: Duration,
 }
 
 impl Default for TailOptions {
@@ -109,6 +120,7 @@ impl Default for TailOptions {
         TailOptions {
             read_from_start: false,
             max_bytes_per_poll: DEFAULT_MAX_BYTES_PER_POLL,
+            retry_first: backoff::RETRY_FIRST,
         }
     }
 }
@@ -161,6 +173,12 @@ pub struct TailStats {
     pub compressed_resumed: u64,
     /// Files that could not be opened or read (tried again on the next poll).
     pub errors: u64,
+    /// Compressed files that could not be decompressed when first looked at or read (cut
+    /// short: still being written, truncated or corrupt), each counted once; they are tried
+    /// again with a growing wait and read once whole.
+    pub compressed_unreadable: u64,
+    /// `compressed_unreadable` per followed path.
+    pub unreadable: Vec<(PathBuf, u64)>,
     /// Lines returned from files no longer followed.
     pub finished_lines: u64,
     /// Bytes read from files no longer followed.
@@ -181,6 +199,10 @@ pub struct Tailer {
     done: Vec<done::Done>,
     /// Rotated siblings seen at the last poll, per followed path.
     siblings: HashMap<PathBuf, Snapshot>,
+    /// The newest rotated sibling of each followed path (see [`anchor`]).
+    anchors: anchor::Anchors,
+    /// New compressed siblings whose head could not be decompressed: when to try again.
+    waiting: HashMap<(u64, u64), backoff::Backoff>,
     /// Paths that had a position at startup: a new file there is a rotation, read from 0.
     position_paths: HashSet<PathBuf>,
     /// Poll counter: which path reads first (fairness under the byte budget).
@@ -199,6 +221,8 @@ impl Tailer {
             gens: Vec::new(),
             done: Vec::new(),
             siblings: HashMap::new(),
+            anchors: anchor::Anchors::default(),
+            waiting: HashMap::new(),
             position_paths: HashSet::new(),
             turn: 0,
             stats: TailStats::default(),
@@ -222,8 +246,10 @@ impl Tailer {
     }
 
     /// Current positions of every followed file (what to checkpoint after the blocks
-    /// returned so far are processed), and of closed rotated generations a restart must
-    /// not take for unread ones (at their end). Before the first poll: the positions given.
+    /// returned so far are processed), of closed rotated generations a restart must not
+    /// take for unread ones (at their end), and per followed path its anchor: the newest
+    /// rotated sibling at its end, or a position with inode 0 when it had none (see
+    /// `anchor.rs`). Before the first poll: the positions given.
     pub fn positions(&self) -> Vec<FilePosition> {
         if let Some(p) = &self.pending {
             return p.clone();
@@ -238,7 +264,7 @@ impl Tailer {
         let done = (self.done.iter().map(|d| &d.pos))
             .filter(|d| !self.gens.iter().any(|g| g.id == (d.dev, d.inode)))
             .cloned();
-        open.chain(done).collect()
+        open.chain(done).chain(self.anchor_positions()).collect()
     }
 
     /// Counters so far.
@@ -283,13 +309,16 @@ impl Tailer {
                 if &g.path != path {
                     continue;
                 }
-                let finished = match read_gen(g, &mut budget, &mut out) {
+                let finished = match read_gen(g, &mut budget, self.opts.retry_first, &mut out) {
                     Ok(f) => f,
                     Err(_) => {
                         self.stats.errors += 1;
                         false
                     }
                 };
+                if let Some(error) = g.first_failure() {
+                    count_unreadable(&mut self.stats, &g.path, g.key(), &error);
+                }
                 may_close &= finished;
                 if may_close {
                     if let Some(block) = g.finish() {
@@ -316,7 +345,12 @@ impl Tailer {
 
 /// Reads one generation; returns whether it is finished (not live, read to its end, and
 /// deleted, a copy, or superseded by a file with data at its path).
-fn read_gen(g: &mut Gen, budget: &mut usize, out: &mut Vec<TailBlock>) -> io::Result<bool> {
+fn read_gen(
+    g: &mut Gen,
+    budget: &mut usize,
+    retry_first: Duration,
+    out: &mut Vec<TailBlock>,
+) -> io::Result<bool> {
     let mut closable = false;
     if g.state != State::Live {
         if g.state == State::Rotated && !g.successor_seen {
@@ -328,9 +362,25 @@ fn read_gen(g: &mut Gen, budget: &mut usize, out: &mut Vec<TailBlock>) -> io::Re
     }
     let mut blocks = Vec::new();
     // Blocks read before an error are returned all the same: the offset has moved past them.
-    let eof = g.read(budget, &mut blocks);
+    let eof = g.read(budget, retry_first, &mut blocks);
     out.extend(blocks.into_iter().map(|b| tail_block(g, b)));
     Ok(closable && eof?)
+}
+
+/// Counts a compressed file of followed path `path` found unreadable, and says so once.
+fn count_unreadable(stats: &mut TailStats, path: &Path, file: FileKey, error: &str) {
+    stats.compressed_unreadable += 1;
+    match stats.unreadable.iter_mut().find(|(p, _)| p == path) {
+        Some((_, n)) => *n += 1,
+        None => stats.unreadable.push((path.to_path_buf(), 1)),
+    }
+    tracing::warn!(
+        path = ?path,
+        inode = file.inode,
+        error,
+        "compressed file cannot be decompressed (still being written, or broken): \
+         tried again later, read once whole"
+    );
 }
 
 fn tail_block(g: &Gen, block: LineBlock) -> TailBlock {

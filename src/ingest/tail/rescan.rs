@@ -93,6 +93,8 @@ impl Tailer {
             }
         }
         self.siblings.retain(|p, _| paths.contains(p));
+        self.anchors.retain(&paths);
+        let mut present = HashSet::new();
         // Each directory is listed once per poll, however many followed paths it holds.
         let mut dirs: HashMap<PathBuf, Vec<OsString>> = HashMap::new();
         for path in paths {
@@ -100,12 +102,14 @@ impl Tailer {
                 .entry(siblings::dir_of(&path))
                 .or_insert_with_key(|dir| siblings::names_in(dir));
             let mut sibs = siblings::list_in(&path, names);
-            sibs.extend(siblings::list_gz_in(&path, names));
+            sibs.extend(siblings::list_compressed_in(&path, names));
             sibs.sort_by_key(|s| s.rank.age_key());
+            present.extend(sibs.iter().map(|s| s.id));
             self.follow_done(&path, &sibs);
             match self.siblings.get(&path) {
                 // First look at this path: its rotated files are history.
                 None => {
+                    self.update_anchor(&path, &sibs, &[]);
                     self.siblings.insert(path, Snapshot::of(&sibs));
                 }
                 Some(snap) => {
@@ -114,12 +118,14 @@ impl Tailer {
                     for g in inserts {
                         self.insert_by_rank(g, &sibs);
                     }
+                    self.update_anchor(&path, &sibs, &deferred);
                     if let Some(snap) = self.siblings.get_mut(&path) {
                         snap.update(&sibs, &deferred);
                     }
                 }
             }
         }
+        self.waiting.retain(|id, _| present.contains(id));
     }
 
     /// Puts a rotated generation of a path before the first one of that path that is live
@@ -149,19 +155,18 @@ impl Tailer {
         new: &[bool],
     ) -> (Vec<Gen>, Vec<(u64, u64)>) {
         let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
-        // Per new gzip sibling: whether its text was seen already (`None`: cannot be
+        // Per new compressed sibling: whether its text was seen already (`None`: cannot be
         // decompressed yet). Only an unseen one can be a copy or hold unread lines.
-        let gz_known: Vec<Option<bool>> = (sibs.iter().zip(new))
-            .map(|(s, &new)| match s.gz && new {
-                true => s
-                    .head(FP_LEN)
-                    .ok()
+        let packed_known: Vec<Option<bool>> = (sibs.iter().zip(new))
+            .map(|(s, &new)| match s.compressed && new {
+                true => self
+                    .packed_head(path, s)
                     .map(|t| self.is_known_text(path, sibs, &t)),
                 false => Some(false),
             })
             .collect();
         let usable: Vec<bool> = (0..sibs.len())
-            .map(|k| !sibs[k].gz || (new[k] && gz_known[k] == Some(false)))
+            .map(|k| !sibs[k].compressed || (new[k] && packed_known[k] == Some(false)))
             .collect();
         let mut used = HashSet::new();
         let mut i = 0;
@@ -176,8 +181,13 @@ impl Tailer {
                     self.stats.truncations += 1;
                     let copy = find_copy(g, sibs, new, &usable, &followed, &used).and_then(|k| {
                         let file = File::open(&sibs[k].path).ok()?;
-                        let c = match sibs[k].gz {
-                            true => Gen::from_gz(path.clone(), file, g.offset),
+                        let c = match sibs[k].compressed {
+                            true => Gen::from_compressed(
+                                path.clone(),
+                                file,
+                                g.offset,
+                                self.opts.retry_first,
+                            ),
                             false => Gen::new(path.clone(), file, g.offset, State::Copy),
                         }
                         .ok()?;
@@ -204,9 +214,9 @@ impl Tailer {
             if !new[k] || used.contains(&k) || followed.contains(&s.id) {
                 continue;
             }
-            if s.gz {
-                match gz_known[k] {
-                    // Still being written: looked at again next poll.
+            if s.compressed {
+                match packed_known[k] {
+                    // Still being written (or broken): looked at again later.
                     None => deferred.push(s.id),
                     Some(true) => {}
                     Some(false) => self.open_unseen(path, s, &mut inserts),
@@ -236,8 +246,8 @@ impl Tailer {
 
     /// Follows rotated sibling `s` of `path` from its start: it holds lines never read.
     fn open_unseen(&mut self, path: &Path, s: &Sibling, inserts: &mut Vec<Gen>) {
-        let opened = File::open(&s.path).and_then(|f| match s.gz {
-            true => Gen::from_gz(path.to_path_buf(), f, 0),
+        let opened = File::open(&s.path).and_then(|f| match s.compressed {
+            true => Gen::from_compressed(path.to_path_buf(), f, 0, self.opts.retry_first),
             false => Gen::new(path.to_path_buf(), f, 0, State::Rotated),
         });
         match opened {
@@ -250,12 +260,45 @@ impl Tailer {
         }
     }
 
-    /// Whether `text`, the head of a new gzip sibling of `path`, is the head of something
-    /// already seen: a sibling seen at the last poll (compressed since), a generation we
-    /// follow (its file starts with it: it only grew since it was compressed), or one
-    /// closed already. Empty text has nothing to read either.
+    /// The head of the text of new compressed sibling `s` of `path`, or `None` when it
+    /// cannot be decompressed that far (still being written, or broken): counted and said
+    /// once per file, then tried again after a growing wait.
+    fn packed_head(&mut self, path: &Path, s: &Sibling) -> Option<Vec<u8>> {
+        if self.waiting.get(&s.id).is_some_and(|b| !b.ready()) {
+            return None;
+        }
+        match s.head(FP_LEN) {
+            Ok(text) => {
+                self.waiting.remove(&s.id);
+                Some(text)
+            }
+            Err(e) => {
+                let b = self.waiting.entry(s.id).or_default();
+                if b.failures == 0 {
+                    let key = crate::ingest::fingerprint::FileKey {
+                        dev: s.id.0,
+                        inode: s.id.1,
+                        fingerprint: crate::ingest::fingerprint::EMPTY_FINGERPRINT,
+                    };
+                    super::count_unreadable(&mut self.stats, path, key, &e.to_string());
+                }
+                b.failed(self.opts.retry_first);
+                None
+            }
+        }
+    }
+
+    /// Whether `text`, the head of a new compressed sibling of `path`, is the head of
+    /// something already seen or being read: a sibling seen at the last poll (compressed
+    /// since), a plain sibling there now with that very head (being compressed: the
+    /// compressor removes it once done), a generation we follow (its file starts with it:
+    /// it only grew since it was compressed), or one closed already. Empty text has nothing
+    /// to read either.
     fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8]) -> bool {
         text.is_empty()
+            || sibs
+                .iter()
+                .any(|o| !o.compressed && o.head(FP_LEN).is_ok_and(|h| h == text))
             || self
                 .siblings
                 .get(path)
