@@ -156,13 +156,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         g("incident_updates")
     );
     println!(
-        "tail        {} rotations, {} truncations ({} without copy), {} deletions, {} files dropped, {} resumed compressed, {} errors",
+        "tail        {} rotations, {} truncations ({} without copy), {} deletions, {} files dropped, {} resumed compressed, {} compressed unreadable, {} errors",
         g("rotations"),
         g("truncations"),
         g("truncations_without_copy"),
         g("deletions"),
         g("files_dropped"),
         g("compressed_resumed"),
+        g("compressed_unreadable"),
         g("tail_errors")
     );
     if let Some(line) = &forward_line {
@@ -182,6 +183,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "{name:width$}  {:>10}  {:>10}  {:>10}  {:>10}",
             v[0], v[1], v[2], v[3]
         );
+        if let Some(n) = c.get("compressed_unreadable").filter(|n| **n > 0) {
+            println!(
+                "{:width$}  {n} compressed rotated files not decompressible (yet)",
+                ""
+            );
+        }
     }
     for (name, c) in sources.iter().filter(|(_, c)| c.contains_key("received")) {
         let v = |n: &str| c.get(n).copied().unwrap_or(0);

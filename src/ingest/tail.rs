@@ -241,8 +241,13 @@ impl Tailer {
         let matched = self.scan();
         self.update_liveness(&matched);
         self.add_new_files(&matched, first);
-        self.check_siblings();
-        Ok(self.read_all())
+        let looked = self.check_siblings();
+        let blocks = self.read_all();
+        // After reading: the anchors stand beside the positions this poll leaves.
+        for (path, sibs, unseen) in looked {
+            self.update_anchor(&path, &sibs, &unseen);
+        }
+        Ok(blocks)
     }
 
     /// Current positions of every followed file (what to checkpoint after the blocks

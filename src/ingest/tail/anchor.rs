@@ -12,7 +12,9 @@
 
 use super::siblings::Sibling;
 use super::{FilePosition, Tailer};
-use crate::ingest::fingerprint::{fingerprint, fingerprint_len, read_at_full, EMPTY_FINGERPRINT};
+use crate::ingest::fingerprint::{
+    fingerprint, fingerprint_len, read_at_full, EMPTY_FINGERPRINT, FP_LEN,
+};
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -54,8 +56,9 @@ struct PathAnchor {
 type FileState = ((u64, u64), u64, (i64, i64));
 
 impl Anchors {
-    /// Sets the anchor of `path` from its siblings `sibs` (oldest first) seen at this poll,
-    /// leaving out `unseen` (not settled yet: looked at again next poll). A sibling in
+    /// Sets the anchor of `path` from its siblings `sibs` (oldest first) seen at this poll:
+    /// one older than all of `unseen` (not settled yet, or read from nowhere a position can
+    /// find again), which a restart then takes for files rotated while down. A sibling in
     /// `named` has a position of its own (followed or closed, so read to its end when it
     /// closes) and anchors whether or not it ends with a whole line.
     pub(super) fn update(
@@ -67,7 +70,9 @@ impl Anchors {
     ) {
         let old = self.by_path.remove(path).unwrap_or_default();
         let mut new = PathAnchor::default();
-        for s in sibs.iter().rev().filter(|s| !unseen.contains(&s.id)) {
+        // Older than every file left out, which a restart must take for a new one.
+        let limit = (sibs.iter().position(|s| unseen.contains(&s.id))).unwrap_or(sibs.len());
+        for s in sibs[..limit].iter().rev() {
             let state = (s.id, s.len, s.mtime);
             if old.not.contains(&state) {
                 new.not.push(state);
@@ -162,11 +167,39 @@ fn text_end(r: &mut impl io::Read) -> io::Result<(u64, Option<u8>)> {
 
 impl Tailer {
     /// Sets the anchor of `path` from its siblings `sibs` (see [`Anchors::update`]).
+    ///
+    /// The anchor is older than every generation of which nothing has been returned, and
+    /// than the compressed file of such a generation read on through its descriptor after
+    /// the compressor removed it: their positions (offset 0, no head) cannot find them
+    /// again once compressed, so a restart must take them for files rotated while down and
+    /// read them from their start.
     pub(super) fn update_anchor(&mut self, path: &Path, sibs: &[Sibling], unseen: &[(u64, u64)]) {
+        let mut skip: Vec<(u64, u64)> = unseen.to_vec();
+        // A generation of which nothing was returned: its position (offset 0, no head) finds
+        // it by inode only, so not once it is compressed.
+        skip.extend(self.gens.iter().filter(|g| g.offset == 0).map(|g| g.id));
+        let unfound: Vec<Vec<u8>> = (self.gens.iter())
+            .filter(|g| g.path == path && g.offset == 0 && !g.is_compressed())
+            .filter(|g| {
+                g.state != super::generation::State::Live && g.nlink().is_ok_and(|n| n == 0)
+            })
+            .filter_map(|g| g.text_head().ok().filter(|h| !h.is_empty()))
+            .collect();
+        if !unfound.is_empty() {
+            for s in sibs.iter().filter(|s| s.compressed) {
+                let head = s.head(FP_LEN).unwrap_or_default();
+                if unfound
+                    .iter()
+                    .any(|h| h.starts_with(&head) || head.starts_with(h))
+                {
+                    skip.push(s.id);
+                }
+            }
+        }
         let named: HashSet<(u64, u64)> = (self.gens.iter().map(|g| g.id))
             .chain(self.done.iter().map(|d| (d.pos.dev, d.pos.inode)))
             .collect();
-        self.anchors.update(path, sibs, unseen, &named);
+        self.anchors.update(path, sibs, &skip, &named);
     }
 
     /// The anchors that no other position stands for (a followed or closed generation is

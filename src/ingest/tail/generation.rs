@@ -238,6 +238,11 @@ impl Gen {
         }
     }
 
+    /// Whether it is a compressed generation, read as a stream.
+    pub fn is_compressed(&self) -> bool {
+        self.packed.is_some()
+    }
+
     /// Links to the file left (0 once it is deleted).
     pub fn nlink(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.nlink())

@@ -10,6 +10,9 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+/// A followed path, its rotated siblings at this poll, and those not settled yet.
+pub(super) type Looked = (PathBuf, Vec<Sibling>, Vec<(u64, u64)>);
+
 /// A file a pattern names: its path and device + inode.
 pub(super) type Matched = (PathBuf, (u64, u64));
 
@@ -80,7 +83,9 @@ impl Tailer {
 
     /// For each followed path: detects a truncation of its live file (and finds the copy),
     /// and follows rotated siblings that appeared since the last poll.
-    pub(super) fn check_siblings(&mut self) {
+    /// Returns each path's siblings and those not settled yet, for its anchor once read.
+    pub(super) fn check_siblings(&mut self) -> Vec<Looked> {
+        let mut looked = Vec::new();
         let mut paths: Vec<PathBuf> = self
             .patterns
             .iter()
@@ -109,8 +114,8 @@ impl Tailer {
             match self.siblings.get(&path) {
                 // First look at this path: its rotated files are history.
                 None => {
-                    self.update_anchor(&path, &sibs, &[]);
-                    self.siblings.insert(path, Snapshot::of(&sibs));
+                    self.siblings.insert(path.clone(), Snapshot::of(&sibs));
+                    looked.push((path, sibs, Vec::new()));
                 }
                 Some(snap) => {
                     let new: Vec<bool> = sibs.iter().map(|s| snap.is_new(s)).collect();
@@ -118,14 +123,15 @@ impl Tailer {
                     for g in inserts {
                         self.insert_by_rank(g, &sibs);
                     }
-                    self.update_anchor(&path, &sibs, &deferred);
                     if let Some(snap) = self.siblings.get_mut(&path) {
                         snap.update(&sibs, &deferred);
                     }
+                    looked.push((path, sibs, deferred));
                 }
             }
         }
         self.waiting.retain(|id, _| present.contains(id));
+        looked
     }
 
     /// Puts a rotated generation of a path before the first one of that path that is live

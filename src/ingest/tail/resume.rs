@@ -62,7 +62,8 @@ impl Tailer {
                     Some(s) => (s.path.clone(), Some(s.rank.clone())),
                     None => {
                         // Gone: a copy of it (copytruncate, then the file deleted) holds
-                        // its rest, or its compressed file does.
+                        // its rest, or its compressed file does. (One of which nothing was
+                        // read is not found: it is newer than the anchor, read from 0.)
                         let copy = find_plain_copy(&p, &sibs, &claimed, &found).or_else(|| {
                             let packed = find_compressed(&p, &found, self.opts.retry_first);
                             self.stats.compressed_resumed += u64::from(packed.is_some());
