@@ -75,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .map(|c| {
                 serde_json::json!({
                     "source": c.source, "path": c.path.display().to_string(),
-                    "offset": c.offset, "rewind_offset": c.rewind_offset,
+                    "inode": c.inode, "offset": c.offset, "rewind_offset": c.rewind_offset,
                     "snapshot_at": c.rewind_time.to_rfc3339(), "committed_at": c.committed_at,
                 })
             })

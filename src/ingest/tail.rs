@@ -34,24 +34,31 @@
 //! A followed path keeps its older generations before its live one and closes them oldest
 //! first, so the positions of a path always cover every generation not yet finished.
 //!
-//! - **compress** (logrotate's `compress`, with or without `delaycompress`): gzip siblings
-//!   are known by their decompressed head. A generation we have open is read to its end
-//!   through its descriptor even after gzip removed it, and its `.gz` is not read. A new
-//!   `.gz` that is not the compression of a sibling seen at the last poll, of a followed
-//!   generation or of a closed one holds lines never read (a generation rotated and
-//!   compressed between two polls): read from 0. A truncation finds its copy in a new `.gz`
-//!   too. At restart, a position whose file is gone is looked for among the path's `.gz`
-//!   siblings by the fingerprint of their decompressed head, and its rest is read from the
-//!   decompressed stream (offsets count decompressed bytes); `.gz` siblings newer than it
-//!   are read from 0.
+//! - **compress** (logrotate's `compress`, with or without `delaycompress`; gzip, xz, zstd
+//!   or bzip2, see [`crate::ingest::compressed`]): compressed siblings are known by their
+//!   decompressed head. A generation we have open is read to its end through its
+//!   descriptor even after the compressor removed it, and its compressed file is not read.
+//!   A new compressed file that is not the compression of a sibling seen at the last poll,
+//!   of a plain sibling there now, of a followed generation or of a closed one holds lines
+//!   never read (a generation rotated and compressed between two polls): read from 0. A
+//!   truncation finds its copy in a new compressed file too. At restart, a position whose
+//!   file is gone is looked for as a copy by its head, then among the compressed siblings
+//!   by the fingerprint of their decompressed head, and its rest is read from the
+//!   decompressed stream (offsets count decompressed bytes).
+//! - **a compressed file that does not decompress** (still being written, truncated,
+//!   corrupt) is read as far as it goes and waits, tried again after a growing wait
+//!   (`backoff.rs`), and read on once whole; counted once in `compressed_unreadable`.
+//! - **anchors**: the positions also name each path's newest rotated sibling at its end
+//!   (`anchor.rs`); a restart reads every sibling newer than the oldest file it finds as
+//!   a generation rotated while it was down, from 0.
 //! - **closed generations**: a rotated generation closed while an older one of its path is
 //!   still open stays in [`Tailer::positions`] at its end (see `done.rs`), so a restart
-//!   takes neither its file nor its `.gz` for an unread one.
+//!   takes neither its file nor its compressed file for an unread one.
 //!
-//! Limits: only gzip is read (`.bz2`, `.xz`, ... are not); wildcards only in the file-name
-//! part; two files with identical first 256 bytes and reused inodes cannot be told apart
-//! (where the file system keeps birth times, a reused inode is told by it); with only half
-//! a line of a sibling seen, once it is gone a new `.gz` starting with that half line is
+//! Limits: `.lz4` and `.Z` are not read; wildcards only in the file-name part; two files
+//! with identical first 256 bytes and reused inodes cannot be told apart (where the file
+//! system keeps birth times, a reused inode is told by it); with only half a line of a
+//! sibling seen, once it is gone a new compressed file starting with that half line is
 //! taken for its compression.
 
 mod anchor;
