@@ -417,12 +417,20 @@ fn started() -> impl Strategy<Value = bool> {
     proptest::bool::weighted(0.8)
 }
 
+/// `PROPTEST_CASES` if set (for long runs), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn budget() -> impl Strategy<Value = usize> {
     prop_oneof![Just(16usize), Just(60), Just(1000), Just(1 << 20)]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2500), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Mostly writes and polls, with every kind of rotation now and then.
     #[test]
@@ -432,7 +440,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1500), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Rotations and restarts crowding each other between few polls (no deletes: a delete
     /// before a restart leaves the restarted tailer nothing to find the rotated files by).
@@ -443,7 +451,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1500), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// logrotate's `compress` (gzip, xz, zstd or bzip2) among rotations and restarts:
     /// exactly once, in order, like the others (the cases it found are in `found`).
