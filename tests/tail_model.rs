@@ -657,4 +657,44 @@ mod found {
         let ops = [w(), Poll, CopyTruncate, Compress(1), Poll, Restart];
         Model::new(16).run(false, &ops, false);
     }
+
+    /// The tailer last saw `x.log.1` holding half a line; a copytruncate copy and that file
+    /// were compressed before the next poll, both `.gz` starting with the half line: the
+    /// newer (the copy, never read) was taken for the seen file compressed. Only the oldest
+    /// of such `.gz` can be it (newer generations come in at newer names).
+    #[test]
+    fn two_gz_starting_with_the_half_line_seen() {
+        let ops = [
+            Write {
+                n: 1,
+                partial: true,
+            },
+            RenameAndCreate,
+            Poll,
+            Compress(0),
+            w(),
+            CopyTruncate,
+            Compress(0),
+        ];
+        Model::new(16).run(false, &ops, false);
+    }
+
+    /// The same with the seen file followed (half a line read) and compressed after the copy.
+    #[test]
+    fn copy_gz_newer_than_the_followed_file_gz() {
+        let ops = [
+            Write {
+                n: 1,
+                partial: true,
+            },
+            Poll,
+            RenameAndCreate,
+            Poll,
+            w(),
+            CopyTruncate,
+            Compress(0),
+            Compress(0),
+        ];
+        Model::new(16).run(false, &ops, false);
+    }
 }

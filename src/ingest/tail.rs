@@ -58,8 +58,8 @@
 //! Limits: `.lz4` and `.Z` are not read; wildcards only in the file-name part; two files
 //! with identical first 256 bytes and reused inodes cannot be told apart (where the file
 //! system keeps birth times, a reused inode is told by it); with only half a line of a
-//! sibling seen, once it is gone a new compressed file starting with that half line is
-//! taken for its compression.
+//! sibling seen, once it is gone the oldest new compressed file starting with that half
+//! line is taken for its compression.
 
 mod anchor;
 mod backoff;

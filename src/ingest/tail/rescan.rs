@@ -163,11 +163,20 @@ impl Tailer {
         let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
         // Per new compressed sibling: whether its text was seen already (`None`: cannot be
         // decompressed yet). Only an unseen one can be a copy or hold unread lines.
+        // Known by half a line only (a seen sibling, gone now, held no more): of several
+        // such, only the oldest can be that sibling compressed (newer generations come in
+        // at newer names); the others hold lines never read.
+        let mut half_seen = false;
         let packed_known: Vec<Option<bool>> = (sibs.iter().zip(new))
             .map(|(s, &new)| match s.compressed && new {
-                true => self
-                    .packed_head(path, s)
-                    .map(|t| self.is_known_text(path, sibs, &t)),
+                true => self.packed_head(path, s).map(|t| {
+                    let strict = self.is_known_text(path, sibs, &t, false);
+                    let half = !strict && self.is_known_text(path, sibs, &t, true);
+                    let known = strict || (half && !half_seen);
+                    half_seen |= (self.siblings.get(path.as_path()))
+                        .is_some_and(|p| p.head_of(&t, sibs, true) && !p.head_of(&t, sibs, false));
+                    known
+                }),
                 false => Some(false),
             })
             .collect();
@@ -300,7 +309,8 @@ impl Tailer {
     /// compressor removes it once done), a generation we follow (its file starts with it:
     /// it only grew since it was compressed), or one closed already. Empty text has nothing
     /// to read either.
-    fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8]) -> bool {
+    /// Seen siblings that held half a line count only when `half_lines`.
+    fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8], half_lines: bool) -> bool {
         text.is_empty()
             || sibs
                 .iter()
@@ -308,7 +318,7 @@ impl Tailer {
             || self
                 .siblings
                 .get(path)
-                .is_some_and(|s| s.has_head_of(text, sibs))
+                .is_some_and(|s| s.head_of(text, sibs, half_lines))
             || self
                 .gens
                 .iter()

@@ -242,10 +242,12 @@ impl Snapshot {
     /// its head then was all it had or `FP_LEN` bytes). A seen file still among `sibs` was
     /// not compressed (the compressor removes it; it may not have yet), so it matches only by a head
     /// that ends at a line's end or spans `FP_LEN`: half a line is the start of many lines.
-    pub(super) fn has_head_of(&self, text: &[u8], sibs: &[Sibling]) -> bool {
+    /// With `half_lines` false, only seen heads of whole lines (or `FP_LEN`) count.
+    pub(super) fn head_of(&self, text: &[u8], sibs: &[Sibling], half_lines: bool) -> bool {
         self.seen.iter().any(|(id, s)| {
             s.head_len > 0
-                && (s.whole_lines || !sibs.iter().any(|o| o.id == *id && o.born == s.born))
+                && (s.whole_lines
+                    || half_lines && !sibs.iter().any(|o| o.id == *id && o.born == s.born))
                 && text.len() as u64 >= s.head_len
                 && fingerprint(&text[..s.head_len as usize]) == s.head_fp
         })
@@ -352,9 +354,10 @@ mod tests {
         again.born = Some(UNIX_EPOCH + Duration::from_secs(101));
         assert!(snap.is_new(&again));
         let gz_text = b"line 00000001 gen 0\n";
-        assert!(!snap.has_head_of(gz_text, &sibs), "still there");
-        assert!(snap.has_head_of(gz_text, &[]), "gone: compressed");
-        assert!(!snap.has_head_of(b"other\n", &[]));
+        assert!(!snap.head_of(gz_text, &sibs, true), "still there");
+        assert!(snap.head_of(gz_text, &[], true), "gone: compressed");
+        assert!(!snap.head_of(b"other\n", &[], true));
+        assert!(!snap.head_of(gz_text, &[], false), "half a line only");
     }
 
     #[test]
