@@ -51,13 +51,17 @@ fn config(root: &Path, log: &Path, rules: &Path, db: &Path) -> std::path::PathBu
     path
 }
 
-/// The checkpoint's rewind offset of `log` (where the snapshot in force stands).
+/// The checkpoint's rewind offset of `log` (where the snapshot in force stands), in the row
+/// of its file (the rows of a path also name its rotated files).
 fn rewind_offset(db: &Path, log: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(log).ok()?.ino();
     let v = stats_json(db)?;
     v["checkpoints"]
         .as_array()?
         .iter()
-        .find(|c| c["path"].as_str() == log.to_str())?["rewind_offset"]
+        .find(|c| c["path"].as_str() == log.to_str() && c["inode"].as_u64() == Some(inode))?
+        ["rewind_offset"]
         .as_u64()
 }
 

@@ -12,23 +12,15 @@
 //!
 //! - a generation deleted before the running tailer had it open, or deleted before a
 //!   restart (the new tailer cannot open a deleted file): a prefix of it is read;
-//! - after a restart, generations rotated away while the tailer did not look (between its
-//!   last poll and the first poll after the restart) when the new tailer has no anchor to
-//!   find them by: no live file at the last poll, or it was deleted since. Rotated files
-//!   then cannot be told from older history. Likewise the copies of an anchor of which
-//!   nothing had been read (its position is offset 0, so its copy has nothing to be
-//!   recognised by). A prefix of those is read (in practice none).
+//! - generations rotated away before the first poll of the first tailer (it has no
+//!   positions: rotated files are history to it): a prefix of those is read (none).
 //!
-//! - a generation compressed (`x.log.1` → `x.log.1.gz`, the original removed, as logrotate's
-//!   `compress` does) before the running tailer had it open, or a copytruncate copy
-//!   compressed, or one compressed between a restart and the first poll after it, or a
-//!   compressed one of which nothing was read at a restart: a prefix of it is read. A
-//!   generation the running tailer has open is read on through its descriptor; one a
-//!   restart's position names is found in the `.gz` by its decompressed head and read on
-//!   from there. The tailer reads the others too where their `.gz` can be told from the
-//!   files it saw ([`Model::exact`] demands it for the regression cases; the unit tests
-//!   of the tailer pin it down), but with half a line of a file seen, several new `.gz`
-//!   may start alike.
+//! Compressions (`x.log.1` → `x.log.1.gz`, `.xz`, `.zst` or `.bz2`, the format picked at
+//! random, the original removed, as logrotate's `compress` does) lose nothing: a generation
+//! the running tailer has open is read on through its descriptor, one never seen from its
+//! compressed file, and after a restart a position's generation is found in it by its
+//! decompressed head, and generations rotated while down by being newer than the anchor
+//! (the newest rotated file at the last poll, see `tail/anchor.rs`).
 //!
 //! Usually the tailer follows the file from its first line; in a fifth of the cases it
 //! starts on whatever the first ops left behind (read from the start: `read_from_start`;
@@ -38,21 +30,48 @@ use flate2::write::GzEncoder;
 use portcullis::ingest::lines::line_bytes;
 use portcullis::ingest::tail::{TailOptions, Tailer};
 use proptest::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Write { n: usize, partial: bool },
+    Write {
+        n: usize,
+        partial: bool,
+    },
     RenameAndCreate,
     CopyTruncate,
     Delete,
     Restart,
     Poll,
-    Compress,
+    /// Compress with the format of this index into [`CODECS`].
+    Compress(usize),
 }
+
+/// The compressors of the compress step: file-name suffix and how it compresses.
+/// A compressor: its file-name suffix and what it makes of some bytes.
+type Codec = (&'static str, fn(&[u8]) -> Vec<u8>);
+
+const CODECS: [Codec; 4] = [
+    ("gz", |b| {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }),
+    ("xz", |b| {
+        let mut e = liblzma::write::XzEncoder::new(Vec::new(), 0);
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }),
+    ("zst", |b| zstd::stream::encode_all(b, 1).unwrap()),
+    ("bz2", |b| {
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }),
+];
 
 struct Gen {
     lines: Vec<String>,
@@ -64,8 +83,6 @@ struct Gen {
 struct Slot {
     gen: usize,
     held_by: Option<u32>,
-    /// A copytruncate copy.
-    copy: bool,
 }
 
 struct Model {
@@ -79,8 +96,8 @@ struct Model {
     live: Option<usize>,
     /// Slots at `x.log.1`, `x.log.2`, ...
     rotated: Vec<usize>,
-    /// Rotated slots now held gzip-compressed (`x.log.N.gz`).
-    compressed: HashSet<usize>,
+    /// Rotated slots now held compressed (`x.log.N.gz`, ...), with the suffix.
+    compressed: HashMap<usize, &'static str>,
     writer: Option<(File, usize)>,
     /// The writer's file is no longer at the path: it reopens before its next new line.
     stale: bool,
@@ -89,19 +106,10 @@ struct Model {
     seq: u64,
     complete: HashMap<String, (usize, usize)>,
     deleted: Vec<usize>,
-    /// Ops since the last poll (the window the tailer did not see) included a restart.
-    window_restart: bool,
-    /// Generations that were or became rotated away in the window.
-    window_gens: Vec<usize>,
-    /// The live file at the last poll, unless deleted since.
-    anchor: Option<usize>,
-    /// Whether a line of the anchor's generation had been read at the last poll (its
-    /// position is past 0, so a copytruncate of it can be recognised after a restart).
-    anchor_read: bool,
-    /// Generations copied out of the anchor by copytruncate in the window.
-    copied_from_anchor: Vec<usize>,
-    /// A compression while running must lose nothing (see [`Model::exact`]).
-    exact_compress: bool,
+    /// No poll yet: the tailers have no positions, rotated files are history.
+    before_first_poll: bool,
+    /// Generations made before the first poll.
+    history: Vec<usize>,
 }
 
 impl Model {
@@ -111,6 +119,7 @@ impl Model {
         let opts = TailOptions {
             read_from_start: true,
             max_bytes_per_poll,
+            ..TailOptions::default()
         };
         Model {
             tailer: Tailer::new(vec![path.clone()], Vec::new(), opts.clone()),
@@ -122,33 +131,15 @@ impl Model {
             slots: Vec::new(),
             live: None,
             rotated: Vec::new(),
-            compressed: HashSet::new(),
+            compressed: HashMap::new(),
             writer: None,
             stale: false,
             pending: None,
             seq: 0,
             complete: HashMap::new(),
             deleted: Vec::new(),
-            window_restart: true,
-            window_gens: Vec::new(),
-            anchor: None,
-            anchor_read: false,
-            copied_from_anchor: Vec::new(),
-            exact_compress: false,
-        }
-    }
-
-    /// A model in which a generation compressed while the tailer runs (no restart since
-    /// the last poll) must be read whole: from its descriptor, or from the `.gz` (a copy
-    /// found by the truncation, a generation never seen read from 0). Not used by the
-    /// proptests: with nothing of a file read but half a line, or nothing at all, no tailer
-    /// can tell which of several new `.gz` starting alike is the compression of a file it
-    /// saw (proptest finds such runs: every model line starts `line 0000`). Exact for the
-    /// regression cases, where that does not arise.
-    fn exact(max_bytes_per_poll: usize) -> Model {
-        Model {
-            exact_compress: true,
-            ..Model::new(max_bytes_per_poll)
+            before_first_poll: true,
+            history: Vec::new(),
         }
     }
 
@@ -159,9 +150,9 @@ impl Model {
     /// Where the `k`-th rotated slot's file is now, for a slot at `k` now (`.gz` if
     /// compressed).
     fn rotated_file(&self, k: usize, slot: usize) -> PathBuf {
-        match self.compressed.contains(&slot) {
-            true => PathBuf::from(format!("{}.{k}.gz", self.path.display())),
-            false => self.rotated_path(k),
+        match self.compressed.get(&slot) {
+            Some(suffix) => PathBuf::from(format!("{}.{k}.{suffix}", self.path.display())),
+            None => self.rotated_path(k),
         }
     }
 
@@ -171,17 +162,15 @@ impl Model {
             delivered: 0,
             lossy: false,
         });
-        self.window_gens.push(self.gens.len() - 1);
+        if self.before_first_poll {
+            self.history.push(self.gens.len() - 1);
+        }
         self.gens.len() - 1
     }
 
     fn new_slot(&mut self) -> usize {
         let gen = self.new_gen();
-        self.slots.push(Slot {
-            gen,
-            held_by: None,
-            copy: false,
-        });
+        self.slots.push(Slot { gen, held_by: None });
         self.slots.len() - 1
     }
 
@@ -268,12 +257,8 @@ impl Model {
         self.slots.push(Slot {
             gen: self.slots[live].gen,
             held_by: None,
-            copy: true,
         });
         self.rotated.insert(0, copy);
-        if self.anchor == Some(live) {
-            self.copied_from_anchor.push(self.slots[live].gen);
-        }
         self.slots[live].gen = self.new_gen();
     }
 
@@ -286,19 +271,17 @@ impl Model {
             self.gens[gen].lossy = true;
         }
         self.deleted.push(gen);
-        if self.anchor == Some(live) {
-            self.anchor = None;
-        }
         self.live = None;
         self.stale = true;
     }
 
-    /// logrotate's `compress`: the newest uncompressed rotated file becomes `x.log.N.gz` (a
-    /// new inode) and the original is removed. A writer still on it finishes its line first
-    /// (logrotate compresses after `postrotate` has made the writer reopen).
-    fn compress(&mut self) {
+    /// logrotate's `compress`: the newest uncompressed rotated file becomes `x.log.N.<suffix>`
+    /// (a new inode) in format `codec` and the original is removed. A writer still on it
+    /// finishes its line first (logrotate compresses after `postrotate` has made the writer
+    /// reopen).
+    fn compress(&mut self, codec: usize) {
         let Some(k) =
-            (1..=self.rotated.len()).find(|&k| !self.compressed.contains(&self.rotated[k - 1]))
+            (1..=self.rotated.len()).find(|&k| !self.compressed.contains_key(&self.rotated[k - 1]))
         else {
             return;
         };
@@ -307,47 +290,19 @@ impl Model {
             self.complete_pending();
         }
         let plain = self.rotated_path(k);
-        let bytes = std::fs::read(&plain).unwrap();
-        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&bytes).unwrap();
-        self.compressed.insert(slot);
-        std::fs::write(self.rotated_file(k, slot), gz.finish().unwrap()).unwrap();
+        let (suffix, compress) = CODECS[codec];
+        let packed = compress(&std::fs::read(&plain).unwrap());
+        self.compressed.insert(slot, suffix);
+        std::fs::write(self.rotated_file(k, slot), packed).unwrap();
         std::fs::remove_file(&plain).unwrap();
-        let (s, g) = (&self.slots[slot], &mut self.gens[self.slots[slot].gen]);
-        let open_now = s.held_by == Some(self.instance) && !self.window_restart;
-        let lossy = match self.exact_compress {
-            true => self.window_restart,
-            false => s.copy || !open_now,
-        };
-        if lossy && g.delivered < g.lines.len() {
-            g.lossy = true;
-        }
-        self.forget_unread_anchor(slot);
-    }
-
-    /// A compressed anchor of which nothing was read cannot be found after a restart: like a
-    /// deleted one, it anchors nothing.
-    fn forget_unread_anchor(&mut self, slot: usize) {
-        if self.anchor == Some(slot) && self.gens[self.slots[slot].gen].delivered == 0 {
-            self.anchor = None;
-        }
     }
 
     fn restart(&mut self) {
         let positions = self.tailer.positions();
         self.tailer = Tailer::new(vec![self.path.clone()], positions, self.opts.clone());
         self.instance += 1;
-        self.window_restart = true;
         for &g in &self.deleted {
             self.gens[g].lossy = true;
-        }
-        // A compressed generation of which nothing was read has nothing to be recognised by.
-        for slot in self.compressed.clone() {
-            let g = &mut self.gens[self.slots[slot].gen];
-            if g.delivered == 0 {
-                g.lossy = true;
-            }
-            self.forget_unread_anchor(slot);
         }
     }
 
@@ -379,34 +334,20 @@ impl Model {
         any || read_bytes(&self.tailer) != before
     }
 
-    /// A poll ends the window of ops the tailer did not see. After a restart, the new
-    /// tailer finds rotated files through the positions; without an anchor (no live file
-    /// at the last poll, or it was deleted since) the files rotated in the window cannot be
-    /// told from old ones; with an anchor at offset 0, neither can its copies.
+    /// After a poll the tailer has the live file open; the first poll makes every other
+    /// generation so far history.
     fn end_window(&mut self) {
-        if self.window_restart {
-            let live_gen = self.live.map(|s| self.slots[s].gen);
-            let unseen = match self.anchor {
-                None => std::mem::take(&mut self.window_gens),
-                Some(_) if !self.anchor_read => std::mem::take(&mut self.copied_from_anchor),
-                Some(_) => Vec::new(),
-            };
-            for g in unseen {
+        let live_gen = self.live.map(|s| self.slots[s].gen);
+        if self.before_first_poll {
+            for g in std::mem::take(&mut self.history) {
                 if Some(g) != live_gen {
                     self.gens[g].lossy = true;
                 }
             }
         }
-        self.window_restart = false;
-        self.window_gens.clear();
-        self.copied_from_anchor.clear();
-        self.anchor = self.live;
-        self.anchor_read = false;
+        self.before_first_poll = false;
         if let Some(s) = self.live {
             self.slots[s].held_by = Some(self.instance);
-            let g = self.slots[s].gen;
-            self.window_gens.push(g);
-            self.anchor_read = self.gens[g].delivered > 0;
         }
     }
 
@@ -425,7 +366,7 @@ impl Model {
                 Op::Poll => {
                     self.poll();
                 }
-                Op::Compress => self.compress(),
+                Op::Compress(codec) => self.compress(codec),
             }
         }
         if finish_partial {
@@ -464,7 +405,7 @@ fn ops(weights: [u32; 7], max_len: usize) -> impl Strategy<Value = Vec<Op>> {
         c => Just(Op::CopyTruncate),
         d.max(1) => Just(Op::Delete),
         s => Just(Op::Restart),
-        z => Just(Op::Compress),
+        z => (0..CODECS.len()).prop_map(Op::Compress),
     ]
     .prop_filter("weight 0", move |op| d > 0 || !matches!(op, Op::Delete));
     proptest::collection::vec(op, 1..max_len)
@@ -476,12 +417,20 @@ fn started() -> impl Strategy<Value = bool> {
     proptest::bool::weighted(0.8)
 }
 
+/// `PROPTEST_CASES` if set (for long runs), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn budget() -> impl Strategy<Value = usize> {
     prop_oneof![Just(16usize), Just(60), Just(1000), Just(1 << 20)]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2500), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Mostly writes and polls, with every kind of rotation now and then.
     #[test]
@@ -491,7 +440,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1500), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Rotations and restarts crowding each other between few polls (no deletes: a delete
     /// before a restart leaves the restarted tailer nothing to find the rotated files by).
@@ -502,10 +451,10 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1500), failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// logrotate's `compress` among rotations and restarts (the cases it found are in
-    /// `found`).
+    /// logrotate's `compress` (gzip, xz, zstd or bzip2) among rotations and restarts:
+    /// exactly once, in order, like the others (the cases it found are in `found`).
     #[test]
     fn compress_among_rotations_and_restarts(started in started(), ops in ops([5, 3, 3, 2, 0, 3, 3], 30), budget in budget(), finish in any::<bool>()) {
         Model::new(budget).run(started, &ops, finish);
@@ -543,10 +492,10 @@ mod found {
             Poll,
             Restart,
             w(),
-            Compress,
-            Compress,
+            Compress(0),
+            Compress(0),
         ];
-        Model::exact(60).run(false, &ops, false);
+        Model::new(60).run(false, &ops, false);
     }
 
     /// A rotated generation closed (read to its end through its descriptor after `compress`
@@ -563,11 +512,11 @@ mod found {
             CopyTruncate,
             w(),
             RenameAndCreate,
-            Compress,
+            Compress(0),
             Poll,
             Restart,
         ];
-        Model::exact(16).run(false, &ops, false);
+        Model::new(16).run(false, &ops, false);
     }
 
     /// With only part of a line read (offset 0), a truncation looked for its copy among new
@@ -580,12 +529,12 @@ mod found {
             RenameAndCreate,
             w(),
             Poll,
-            Compress,
+            Compress(0),
             CopyTruncate,
             Poll,
             w(),
         ];
-        Model::exact(16).run(true, &ops, false);
+        Model::new(16).run(true, &ops, false);
     }
 
     /// A closed generation's record named the inode number its file had; `compress` freed
@@ -596,16 +545,16 @@ mod found {
         let ops = [
             RenameAndCreate,
             w(),
-            Compress,
+            Compress(0),
             RenameAndCreate,
             Poll,
-            Compress,
+            Compress(0),
             RenameAndCreate,
             Poll,
             Poll,
             Restart,
         ];
-        Model::exact(16).run(true, &ops, false);
+        Model::new(16).run(true, &ops, false);
     }
 
     /// A copytruncate copy took the inode number `compress` had just freed, of a sibling
@@ -622,11 +571,11 @@ mod found {
             },
             RenameAndCreate,
             Poll,
-            Compress,
+            Compress(0),
             w(),
             CopyTruncate,
         ];
-        Model::exact(16).run(false, &ops, false);
+        Model::new(16).run(false, &ops, false);
     }
 
     /// A copytruncate copy compressed before the poll, of a file the tailer had read
@@ -644,8 +593,108 @@ mod found {
             Poll,
             w(),
             CopyTruncate,
-            Compress,
+            Compress(0),
         ];
-        Model::exact(16).run(false, &ops, false);
+        Model::new(16).run(false, &ops, false);
+    }
+
+    /// A restart's anchor (the newest rotated file at the last poll) named an inode number
+    /// that `compress` freed and the next copytruncate copy took: the copy was taken for the
+    /// anchor truncated and read from 0, and, claimed by the anchor, not found as the copy
+    /// of the live file. A rotated file with another head is another file.
+    #[test]
+    fn copy_taking_the_inode_of_the_anchor() {
+        let ops = [
+            w(),
+            RenameAndCreate,
+            w(),
+            Poll,
+            Compress(0),
+            CopyTruncate,
+            Restart,
+        ];
+        Model::new(60).run(false, &ops, false);
+    }
+
+    /// Half a line read (offset 0) when copytruncate copied the file; the copy compressed
+    /// while down: its position (offset 0) cannot find the `.gz`, so the anchor must be older
+    /// than every generation of which nothing was returned.
+    #[test]
+    fn copy_with_nothing_returned_compressed_while_down() {
+        let ops = [CopyTruncate, Poll, Restart, Compress(0)];
+        Model::new(16).run(true, &ops, false);
+    }
+
+    /// Two compressions while down: the second `.gz` took the inode number the first one
+    /// freed, of a position of which nothing was read; found by that number it was read
+    /// again from 0. Such a position is not looked for by inode among compressed files.
+    #[test]
+    fn gz_taking_the_inode_of_a_position_with_nothing_read() {
+        let ops = [
+            RenameAndCreate,
+            Poll,
+            RenameAndCreate,
+            Restart,
+            Compress(0),
+            Compress(0),
+        ];
+        Model::new(16).run(true, &ops, false);
+    }
+
+    /// A rotated generation read to its end through its descriptor after `compress` removed
+    /// it, closed in the same poll: the anchor was chosen before the read (passing over its
+    /// `.gz`), so a restart read the `.gz` again. Anchors are chosen after reading.
+    #[test]
+    fn anchor_chosen_after_the_poll_read() {
+        let ops = [RenameAndCreate, Compress(0), Poll, Restart];
+        Model::new(16).run(true, &ops, false);
+    }
+
+    /// A truncation's copy read as far as half a line, then compressed: the `.gz` is newer
+    /// than the anchor, read from 0 after a restart.
+    #[test]
+    fn copy_found_by_half_a_line_then_compressed() {
+        let ops = [w(), Poll, CopyTruncate, Compress(1), Poll, Restart];
+        Model::new(16).run(false, &ops, false);
+    }
+
+    /// The tailer last saw `x.log.1` holding half a line; a copytruncate copy and that file
+    /// were compressed before the next poll, both `.gz` starting with the half line: the
+    /// newer (the copy, never read) was taken for the seen file compressed. Only the oldest
+    /// of such `.gz` can be it (newer generations come in at newer names).
+    #[test]
+    fn two_gz_starting_with_the_half_line_seen() {
+        let ops = [
+            Write {
+                n: 1,
+                partial: true,
+            },
+            RenameAndCreate,
+            Poll,
+            Compress(0),
+            w(),
+            CopyTruncate,
+            Compress(0),
+        ];
+        Model::new(16).run(false, &ops, false);
+    }
+
+    /// The same with the seen file followed (half a line read) and compressed after the copy.
+    #[test]
+    fn copy_gz_newer_than_the_followed_file_gz() {
+        let ops = [
+            Write {
+                n: 1,
+                partial: true,
+            },
+            Poll,
+            RenameAndCreate,
+            Poll,
+            w(),
+            CopyTruncate,
+            Compress(0),
+            Compress(0),
+        ];
+        Model::new(16).run(false, &ops, false);
     }
 }

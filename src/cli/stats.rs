@@ -75,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .map(|c| {
                 serde_json::json!({
                     "source": c.source, "path": c.path.display().to_string(),
-                    "offset": c.offset, "rewind_offset": c.rewind_offset,
+                    "inode": c.inode, "offset": c.offset, "rewind_offset": c.rewind_offset,
                     "snapshot_at": c.rewind_time.to_rfc3339(), "committed_at": c.committed_at,
                 })
             })
@@ -157,13 +157,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         g("incident_updates")
     );
     println!(
-        "tail        {} rotations, {} truncations ({} without copy), {} deletions, {} files dropped, {} resumed compressed, {} errors",
+        "tail        {} rotations, {} truncations ({} without copy), {} deletions, {} files dropped, {} resumed compressed, {} compressed unreadable, {} errors",
         g("rotations"),
         g("truncations"),
         g("truncations_without_copy"),
         g("deletions"),
         g("files_dropped"),
         g("compressed_resumed"),
+        g("compressed_unreadable"),
         g("tail_errors")
     );
     if let Some(line) = &forward_line {
@@ -183,6 +184,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             "{name:width$}  {:>10}  {:>10}  {:>10}  {:>10}",
             v[0], v[1], v[2], v[3]
         );
+        if let Some(n) = c.get("compressed_unreadable").filter(|n| **n > 0) {
+            println!(
+                "{:width$}  {n} compressed rotated files not decompressible (yet)",
+                ""
+            );
+        }
     }
     for (name, c) in sources.iter().filter(|(_, c)| c.contains_key("received")) {
         let v = |n: &str| c.get(n).copied().unwrap_or(0);

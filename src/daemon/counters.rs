@@ -8,8 +8,10 @@
 //! `pid`, `rules`, `commits`, `incident_updates`, `reloads`, `reload_errors`;
 //! engine: `events`, `late`, `buffered`, `held`, `group_cap_hits`, `value_cap_hits`,
 //! `join_cap_hits`; tail: `rotations`, `deletions`, `truncations`,
-//! `truncations_without_copy`, `files_dropped`, `compressed_resumed`, `tail_errors`;
-//! per file path: `lines`, `events`, `skipped`, `rejected`.
+//! `truncations_without_copy`, `files_dropped`, `compressed_resumed`, `tail_errors`,
+//! `compressed_unreadable`;
+//! per file path: `lines`, `events`, `skipped`, `rejected`, `compressed_unreadable`
+//! (compressed rotated files of it that could not be decompressed yet, each counted once).
 
 use super::parsing::LineCounts;
 use crate::ingest::tail::TailStats;
@@ -114,7 +116,12 @@ impl Counters {
             g("files_dropped", self.tail.files_dropped),
             g("compressed_resumed", self.tail.compressed_resumed),
             g("tail_errors", self.tail.errors),
+            g("compressed_unreadable", self.tail.compressed_unreadable),
         ];
+        for (path, n) in &self.tail.unreadable {
+            let name = path.display().to_string();
+            out.push(Counter::new("compressed_unreadable", &name, *n as i64));
+        }
         for (i, c) in self.sources.iter().enumerate() {
             let Some(name) = names.get(i) else { continue };
             for (n, v) in [

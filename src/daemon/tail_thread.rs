@@ -107,6 +107,7 @@ impl Worker {
         let opts = TailOptions {
             read_from_start: start.read_from_start,
             max_bytes_per_poll: settings.max_bytes_per_poll,
+            ..TailOptions::default()
         };
         let mut positions = start.positions;
         positions.resize(sources.len(), Vec::new());
@@ -259,6 +260,8 @@ fn add_tail_stats(total: &mut TailStats, s: &TailStats) {
     total.files_dropped += s.files_dropped;
     total.compressed_resumed += s.compressed_resumed;
     total.errors += s.errors;
+    total.compressed_unreadable += s.compressed_unreadable;
+    total.unreadable.extend(s.unreadable.iter().cloned());
 }
 
 /// The source index of a followed path, numbering new paths as they appear.

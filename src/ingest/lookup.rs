@@ -8,7 +8,7 @@
 //! never shown.
 
 use crate::incident::{Evidence, Incident};
-use crate::ingest::gz;
+use crate::ingest::compressed::{self, Codec};
 use crate::ingest::lines::{line_bytes, LineReader};
 use crate::ingest::tail::rotated_copies;
 use crate::record::{line_digest, MAX_EVIDENCE_BYTES};
@@ -88,11 +88,11 @@ fn find_line(path: &Path, offset: u64, digest: Option<u32>) -> std::io::Result<O
     first.map(|_| None)
 }
 
-/// The bytes of the line starting at `offset` (plain or gzip file, decompressed offsets),
+/// The bytes of the line starting at `offset` (plain or compressed file, decompressed offsets),
 /// without its terminator, at most [`MAX_EVIDENCE_BYTES`]; `None` past the end.
 fn read_line_at(path: &Path, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
-    if gz::file_is_gzip(path) {
-        return read_gz_line_at(path, offset);
+    if Codec::of_file(path).is_some() {
+        return read_compressed_line_at(path, offset);
     }
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(offset))?;
@@ -111,10 +111,10 @@ fn read_line_at(path: &Path, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(buf))
 }
 
-/// [`read_line_at`] for a gzip file: decompressed up to the line (a compressed file cannot
+/// [`read_line_at`] for a compressed file: decompressed up to the line (it cannot
 /// seek).
-fn read_gz_line_at(path: &Path, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let mut reader = LineReader::new(gz::decoder(File::open(path)?), 0);
+fn read_compressed_line_at(path: &Path, offset: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut reader = LineReader::new(compressed::open_text(path)?, 0);
     while let Some(block) = reader.next_block()? {
         for (i, &(at, _, _)) in block.lines.iter().enumerate() {
             if at == offset {

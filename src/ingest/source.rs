@@ -95,7 +95,7 @@ impl SourceSpec {
             err,
         };
         let mut head = Vec::new();
-        super::gz::open_text(&self.path)
+        super::compressed::open_text(&self.path)
             .map_err(io_err)?
             .take(DETECT_BYTES)
             .read_to_end(&mut head)
@@ -124,8 +124,9 @@ pub fn read_source(
         path: spec.path.display().to_string(),
         err,
     };
-    // A gzip file (a rotated `.gz`) is read decompressed; offsets count decompressed bytes.
-    let file = super::gz::open_text(&spec.path).map_err(io_err)?;
+    // A compressed file (a rotated `.gz`, `.xz`, `.zst`, `.bz2`) is read decompressed; offsets
+    // count decompressed bytes.
+    let file = super::compressed::open_text(&spec.path).map_err(io_err)?;
     let mut reader = LineReader::new(file, 0);
     let mut parser = LineParser::new(format, ctx.clone());
     let mut stats = SourceStats::default();

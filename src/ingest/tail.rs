@@ -34,26 +34,35 @@
 //! A followed path keeps its older generations before its live one and closes them oldest
 //! first, so the positions of a path always cover every generation not yet finished.
 //!
-//! - **compress** (logrotate's `compress`, with or without `delaycompress`): gzip siblings
-//!   are known by their decompressed head. A generation we have open is read to its end
-//!   through its descriptor even after gzip removed it, and its `.gz` is not read. A new
-//!   `.gz` that is not the compression of a sibling seen at the last poll, of a followed
-//!   generation or of a closed one holds lines never read (a generation rotated and
-//!   compressed between two polls): read from 0. A truncation finds its copy in a new `.gz`
-//!   too. At restart, a position whose file is gone is looked for among the path's `.gz`
-//!   siblings by the fingerprint of their decompressed head, and its rest is read from the
-//!   decompressed stream (offsets count decompressed bytes); `.gz` siblings newer than it
-//!   are read from 0.
+//! - **compress** (logrotate's `compress`, with or without `delaycompress`; gzip, xz, zstd
+//!   or bzip2, see [`crate::ingest::compressed`]): compressed siblings are known by their
+//!   decompressed head. A generation we have open is read to its end through its
+//!   descriptor even after the compressor removed it, and its compressed file is not read.
+//!   A new compressed file that is not the compression of a sibling seen at the last poll,
+//!   of a plain sibling there now, of a followed generation or of a closed one holds lines
+//!   never read (a generation rotated and compressed between two polls): read from 0. A
+//!   truncation finds its copy in a new compressed file too. At restart, a position whose
+//!   file is gone is looked for as a copy by its head, then among the compressed siblings
+//!   by the fingerprint of their decompressed head, and its rest is read from the
+//!   decompressed stream (offsets count decompressed bytes).
+//! - **a compressed file that does not decompress** (still being written, truncated,
+//!   corrupt) is read as far as it goes and waits, tried again after a growing wait
+//!   (`backoff.rs`), and read on once whole; counted once in `compressed_unreadable`.
+//! - **anchors**: the positions also name each path's newest rotated sibling at its end
+//!   (`anchor.rs`); a restart reads every sibling newer than the oldest file it finds as
+//!   a generation rotated while it was down, from 0.
 //! - **closed generations**: a rotated generation closed while an older one of its path is
 //!   still open stays in [`Tailer::positions`] at its end (see `done.rs`), so a restart
-//!   takes neither its file nor its `.gz` for an unread one.
+//!   takes neither its file nor its compressed file for an unread one.
 //!
-//! Limits: only gzip is read (`.bz2`, `.xz`, ... are not); wildcards only in the file-name
-//! part; two files with identical first 256 bytes and reused inodes cannot be told apart
-//! (where the file system keeps birth times, a reused inode is told by it); with only half
-//! a line of a sibling seen, once it is gone a new `.gz` starting with that half line is
-//! taken for its compression.
+//! Limits: `.lz4` and `.Z` are not read; wildcards only in the file-name part; two files
+//! with identical first 256 bytes and reused inodes cannot be told apart (where the file
+//! system keeps birth times, a reused inode is told by it); with only half a line of a
+//! sibling seen, once it is gone the oldest new compressed file starting with that half
+//! line is taken for its compression.
 
+mod anchor;
+mod backoff;
 mod done;
 mod generation;
 mod glob;
@@ -63,6 +72,10 @@ mod siblings;
 pub(crate) use siblings::rotated_copies;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_down;
+#[cfg(test)]
+mod tests_packed;
 
 use crate::ingest::fingerprint::fingerprint;
 pub use crate::ingest::fingerprint::FileKey;
@@ -71,7 +84,8 @@ use generation::{Gen, State};
 use siblings::Snapshot;
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Default bytes read per poll: big enough for a busy log between two wake-ups, small enough
 /// that a large backlog (a first start on a 1 GB file) cannot hold the daemon for long.
@@ -102,6 +116,10 @@ pub struct TailOptions {
     pub read_from_start: bool,
     /// Most bytes read by one [`Tailer::poll`], over all files.
     pub max_bytes_per_poll: usize,
+    /// How long a compressed file that cannot be decompressed (still being written, or
+    /// broken) waits before it is tried again; the wait doubles with each failure, up to
+    /// [`backoff::RETRY_MAX`].
+    pub retry_first: Duration,
 }
 
 impl Default for TailOptions {
@@ -109,6 +127,7 @@ impl Default for TailOptions {
         TailOptions {
             read_from_start: false,
             max_bytes_per_poll: DEFAULT_MAX_BYTES_PER_POLL,
+            retry_first: backoff::RETRY_FIRST,
         }
     }
 }
@@ -161,6 +180,12 @@ pub struct TailStats {
     pub compressed_resumed: u64,
     /// Files that could not be opened or read (tried again on the next poll).
     pub errors: u64,
+    /// Compressed files that could not be decompressed when first looked at or read (cut
+    /// short: still being written, truncated or corrupt), each counted once; they are tried
+    /// again with a growing wait and read once whole.
+    pub compressed_unreadable: u64,
+    /// `compressed_unreadable` per followed path.
+    pub unreadable: Vec<(PathBuf, u64)>,
     /// Lines returned from files no longer followed.
     pub finished_lines: u64,
     /// Bytes read from files no longer followed.
@@ -181,6 +206,10 @@ pub struct Tailer {
     done: Vec<done::Done>,
     /// Rotated siblings seen at the last poll, per followed path.
     siblings: HashMap<PathBuf, Snapshot>,
+    /// The newest rotated sibling of each followed path (see [`anchor`]).
+    anchors: anchor::Anchors,
+    /// New compressed siblings whose head could not be decompressed: when to try again.
+    waiting: HashMap<(u64, u64), backoff::Backoff>,
     /// Paths that had a position at startup: a new file there is a rotation, read from 0.
     position_paths: HashSet<PathBuf>,
     /// Poll counter: which path reads first (fairness under the byte budget).
@@ -199,6 +228,8 @@ impl Tailer {
             gens: Vec::new(),
             done: Vec::new(),
             siblings: HashMap::new(),
+            anchors: anchor::Anchors::default(),
+            waiting: HashMap::new(),
             position_paths: HashSet::new(),
             turn: 0,
             stats: TailStats::default(),
@@ -217,13 +248,20 @@ impl Tailer {
         let matched = self.scan();
         self.update_liveness(&matched);
         self.add_new_files(&matched, first);
-        self.check_siblings();
-        Ok(self.read_all())
+        let looked = self.check_siblings();
+        let blocks = self.read_all();
+        // After reading: the anchors stand beside the positions this poll leaves.
+        for (path, sibs, unseen) in looked {
+            self.update_anchor(&path, &sibs, &unseen);
+        }
+        Ok(blocks)
     }
 
     /// Current positions of every followed file (what to checkpoint after the blocks
-    /// returned so far are processed), and of closed rotated generations a restart must
-    /// not take for unread ones (at their end). Before the first poll: the positions given.
+    /// returned so far are processed), of closed rotated generations a restart must not
+    /// take for unread ones (at their end), and per followed path its anchor: the newest
+    /// rotated sibling at its end, or a position with inode 0 when it had none (see
+    /// `anchor.rs`). Before the first poll: the positions given.
     pub fn positions(&self) -> Vec<FilePosition> {
         if let Some(p) = &self.pending {
             return p.clone();
@@ -238,7 +276,7 @@ impl Tailer {
         let done = (self.done.iter().map(|d| &d.pos))
             .filter(|d| !self.gens.iter().any(|g| g.id == (d.dev, d.inode)))
             .cloned();
-        open.chain(done).collect()
+        open.chain(done).chain(self.anchor_positions()).collect()
     }
 
     /// Counters so far.
@@ -283,13 +321,16 @@ impl Tailer {
                 if &g.path != path {
                     continue;
                 }
-                let finished = match read_gen(g, &mut budget, &mut out) {
+                let finished = match read_gen(g, &mut budget, self.opts.retry_first, &mut out) {
                     Ok(f) => f,
                     Err(_) => {
                         self.stats.errors += 1;
                         false
                     }
                 };
+                if let Some(error) = g.first_failure() {
+                    count_unreadable(&mut self.stats, &g.path, g.key(), &error);
+                }
                 may_close &= finished;
                 if may_close {
                     if let Some(block) = g.finish() {
@@ -316,7 +357,12 @@ impl Tailer {
 
 /// Reads one generation; returns whether it is finished (not live, read to its end, and
 /// deleted, a copy, or superseded by a file with data at its path).
-fn read_gen(g: &mut Gen, budget: &mut usize, out: &mut Vec<TailBlock>) -> io::Result<bool> {
+fn read_gen(
+    g: &mut Gen,
+    budget: &mut usize,
+    retry_first: Duration,
+    out: &mut Vec<TailBlock>,
+) -> io::Result<bool> {
     let mut closable = false;
     if g.state != State::Live {
         if g.state == State::Rotated && !g.successor_seen {
@@ -328,9 +374,25 @@ fn read_gen(g: &mut Gen, budget: &mut usize, out: &mut Vec<TailBlock>) -> io::Re
     }
     let mut blocks = Vec::new();
     // Blocks read before an error are returned all the same: the offset has moved past them.
-    let eof = g.read(budget, &mut blocks);
+    let eof = g.read(budget, retry_first, &mut blocks);
     out.extend(blocks.into_iter().map(|b| tail_block(g, b)));
     Ok(closable && eof?)
+}
+
+/// Counts a compressed file of followed path `path` found unreadable, and says so once.
+fn count_unreadable(stats: &mut TailStats, path: &Path, file: FileKey, error: &str) {
+    stats.compressed_unreadable += 1;
+    match stats.unreadable.iter_mut().find(|(p, _)| p == path) {
+        Some((_, n)) => *n += 1,
+        None => stats.unreadable.push((path.to_path_buf(), 1)),
+    }
+    tracing::warn!(
+        path = ?path,
+        inode = file.inode,
+        error,
+        "compressed file cannot be decompressed (still being written, or broken): \
+         tried again later, read once whole"
+    );
 }
 
 fn tail_block(g: &Gen, block: LineBlock) -> TailBlock {

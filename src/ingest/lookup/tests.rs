@@ -56,7 +56,7 @@ fn after_rotations_the_line_is_found_in_its_rotated_copy() {
     // Generation 1 holds the probe; it is rotated to .1, then to .2 and compressed, while
     // generation 2 (now .1) and 3 (the followed file) have other lines at the same offsets.
     std::fs::write(dir.path().join("kern.log.1"), "other 1\nother 2\n").unwrap();
-    let old = crate::ingest::gz::tests::gzip(b"probe A\nprobe B\n");
+    let old = crate::ingest::compressed::tests::gzip(b"probe A\nprobe B\n");
     std::fs::write(dir.path().join("kern.log.2.gz"), old).unwrap();
     std::fs::write(&path, "live 1\nprobe C\n").unwrap();
     let mut inc = incident(vec![

@@ -27,7 +27,7 @@ pub(super) const MAX_DONE_PER_PATH: usize = 16;
 pub(super) struct Done {
     pub pos: FilePosition,
     /// The position names the `.gz` it was found compressed to (not the file read).
-    pub gz: bool,
+    pub compressed: bool,
 }
 
 impl Tailer {
@@ -41,7 +41,10 @@ impl Tailer {
                 fingerprint: fingerprint(g.committed_head()),
                 offset: g.offset,
             };
-            self.done.push(Done { pos, gz: false });
+            self.done.push(Done {
+                pos,
+                compressed: false,
+            });
         }
     }
 
@@ -69,7 +72,7 @@ impl Tailer {
     }
 
     /// Follows the records of `path` to their files among its siblings `sibs` (plain and
-    /// gzip): still there by inode and head, or compressed to a `.gz` with their head (the
+    /// compressed): still there by inode and head, or compressed to a `.gz` with their head (the
     /// record takes its inode); a record whose file is gone is dropped.
     pub(super) fn follow_done(&mut self, path: &Path, sibs: &[Sibling]) {
         let mut taken: Vec<(u64, u64)> = Vec::new();
@@ -85,15 +88,19 @@ impl Tailer {
             // holds it. Any other file with the inode number took over a freed one.
             let at = sibs
                 .iter()
-                .find(|s| s.id == (p.dev, p.inode) && s.gz == d.gz && (d.gz || holds(s)))
+                .find(|s| {
+                    s.id == (p.dev, p.inode)
+                        && s.compressed == d.compressed
+                        && (d.compressed || holds(s))
+                })
                 .or_else(|| {
                     sibs.iter()
                         .rev()
-                        .find(|s| s.gz && !taken.contains(&s.id) && holds(s))
+                        .find(|s| s.compressed && !taken.contains(&s.id) && holds(s))
                 });
             if let Some(s) = at {
                 (d.pos.dev, d.pos.inode) = s.id;
-                d.gz = s.gz;
+                d.compressed = s.compressed;
                 taken.push(s.id);
                 kept.push(d);
             }
@@ -101,7 +108,7 @@ impl Tailer {
         self.done = kept;
     }
 
-    /// Whether `text`, the head of a new gzip sibling of `path`, is the head of a closed
+    /// Whether `text`, the head of a new compressed sibling of `path`, is the head of a closed
     /// generation of it (read to its end already).
     pub(super) fn done_has_head_of(&self, path: &Path, text: &[u8]) -> bool {
         self.done.iter().any(|Done { pos: d, .. }| {

@@ -1,14 +1,15 @@
 //! One followed file generation: an open file, how far it has been read, and the splitting
 //! of what is read into complete lines.
 
+use super::backoff::Backoff;
+use crate::ingest::compressed::{self, Codec};
 use crate::ingest::fingerprint::{
     dev_ino, fingerprint, fingerprint_len, read_at_full, read_head, FileKey, FP_LEN,
 };
-use crate::ingest::gz;
 use crate::ingest::lines::{LineBlock, BLOCK_SIZE};
 use portcullis_parsers::MAX_LINE_LEN;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Seek};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +25,20 @@ pub(super) enum State {
     /// The copy `copytruncate` made of a generation we were reading: nobody writes to it;
     /// closed at its end.
     Copy,
+}
+
+/// The text of a compressed generation.
+struct Packed {
+    codec: Codec,
+    /// Positioned at `read_pos()`. `None` after the stream failed (cut short: still being
+    /// written, or truncated or corrupt): opened again and skipped to `read_pos()` once
+    /// `retry` allows.
+    stream: Option<Box<dyn Read + Send>>,
+    retry: Backoff,
+    /// Why it failed last.
+    error: Option<String>,
+    /// Its failing was reported (once per file).
+    reported: bool,
 }
 
 /// One open file and how far it has been read.
@@ -43,9 +58,9 @@ pub(super) struct Gen {
     head: Vec<u8>,
     /// For `Rotated`: the path had another file with data when last looked at.
     pub successor_seen: bool,
-    /// A gzip-compressed generation (a rotated `.gz`): read as a stream, positioned at
-    /// `read_pos()` in decompressed bytes; offsets count decompressed bytes.
-    gz: Option<Box<dyn io::Read + Send>>,
+    /// A compressed generation (a rotated `.gz`, `.xz`, `.zst`, `.bz2`): read as a stream;
+    /// offsets count decompressed bytes.
+    packed: Option<Packed>,
     pub lines: u64,
     pub bytes: u64,
     pub too_long: u64,
@@ -66,34 +81,47 @@ impl Gen {
             skip_to: None,
             head,
             successor_seen: false,
-            gz: None,
+            packed: None,
             lines: 0,
             bytes: 0,
             too_long: 0,
         })
     }
 
-    /// Follows gzip file `file` from decompressed `offset` (a line boundary) as a
+    /// Follows compressed file `file` from decompressed `offset` (a line boundary) as a
     /// [`State::Copy`]: nobody writes to a compressed file, so it closes at its end. The
-    /// bytes before `offset` are decompressed and dropped (the stream cannot seek); a file
-    /// shorter than `offset` is `InvalidData`.
-    pub fn from_gz(path: PathBuf, file: File, offset: u64) -> io::Result<Gen> {
-        let id = dev_ino(&file.metadata()?);
-        let mut dec = gz::decoder(file.try_clone()?);
-        let mut head = vec![0; fingerprint_len(offset)];
-        let mut got = gz::read_full(&mut dec, &mut head)? as u64;
-        got += io::copy(&mut io::Read::take(&mut dec, offset - got), &mut io::sink())?;
-        if got < offset {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "compressed generation shorter than the position",
-            ));
-        }
+    /// bytes before `offset` are decompressed and dropped (the stream cannot seek). A file
+    /// that is not compressed, or whose text ends before `offset` or before the head the
+    /// fingerprint needs, is `InvalidData`; a stream cut short on the way (still being
+    /// written) gives a generation that waits for it (see [`Gen::unreadable`]).
+    pub fn from_compressed(
+        path: PathBuf,
+        file: File,
+        offset: u64,
+        retry_first: std::time::Duration,
+    ) -> io::Result<Gen> {
+        let codec = Codec::of(&read_head(&file, 8)?).ok_or(io::ErrorKind::InvalidData)?;
         let mut g = Gen::new(path, file, 0, State::Copy)?;
-        g.id = id;
         g.offset = offset;
+        g.packed = Some(Packed {
+            codec,
+            stream: None,
+            retry: Backoff::default(),
+            error: None,
+            reported: false,
+        });
+        let mut dec = codec.decoder(g.file.try_clone()?)?;
+        let mut head = vec![0; fingerprint_len(offset)];
+        if compressed::read_full(&mut dec, &mut head)? < head.len() {
+            return Err(io::ErrorKind::InvalidData.into());
+        }
         g.head = head;
-        g.gz = Some(Box::new(dec));
+        let rest = offset - g.head.len() as u64;
+        match io::copy(&mut dec.by_ref().take(rest), &mut io::sink()) {
+            Ok(n) if n < rest => return Err(io::ErrorKind::InvalidData.into()),
+            Ok(_) => g.packed.as_mut().expect("set above").stream = Some(dec),
+            Err(e) => g.packed.as_mut().expect("set above").failed(e, retry_first),
+        }
         Ok(g)
     }
 
@@ -144,13 +172,75 @@ impl Gen {
         &self.head
     }
 
-    /// The first bytes of its text now (up to `FP_LEN`): for a gzip generation what was read
-    /// of it (its stream cannot be re-read cheaply), else its file's head.
+    /// The first bytes of its text now (up to `FP_LEN`): for a compressed generation what
+    /// was read of it (its stream cannot be re-read cheaply), else its file's head.
     pub fn text_head(&self) -> io::Result<Vec<u8>> {
-        match self.gz {
+        match self.packed {
             Some(_) => Ok(self.head.clone()),
             None => read_head(&self.file, FP_LEN),
         }
+    }
+
+    /// For a compressed generation whose stream failed and waits to be tried again: the
+    /// failures in a row and the last error.
+    #[cfg(test)]
+    pub fn unreadable(&self) -> Option<(u32, &str)> {
+        let p = self.packed.as_ref()?;
+        Some((p.retry.failures, p.error.as_deref()?))
+    }
+
+    /// The error of the first failure of its compressed stream, once per generation: to be
+    /// counted and logged.
+    pub fn first_failure(&mut self) -> Option<String> {
+        let p = self.packed.as_mut()?;
+        if p.reported || p.error.is_none() {
+            return None;
+        }
+        p.reported = true;
+        p.error.clone()
+    }
+
+    /// Opens the stream of a compressed generation again after a failure, skipped to
+    /// `read_pos()`, if its wait is over. Returns whether the stream is there to read.
+    fn reopen(&mut self, retry_first: std::time::Duration) -> bool {
+        let pos = self.read_pos();
+        let file = &self.file;
+        let Some(p) = self.packed.as_mut() else {
+            return true;
+        };
+        if p.stream.is_some() {
+            return true;
+        }
+        if !p.retry.ready() {
+            return false;
+        }
+        let opened = file.try_clone().and_then(|mut f| {
+            f.rewind()?;
+            let mut r = p.codec.decoder(f)?;
+            let skipped = io::copy(&mut r.by_ref().take(pos), &mut io::sink())?;
+            match skipped == pos {
+                true => Ok(r),
+                false => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "compressed text shorter than the position",
+                )),
+            }
+        });
+        match opened {
+            Ok(r) => {
+                p.stream = Some(r);
+                true
+            }
+            Err(e) => {
+                p.failed(e, retry_first);
+                false
+            }
+        }
+    }
+
+    /// Whether it is a compressed generation, read as a stream.
+    pub fn is_compressed(&self) -> bool {
+        self.packed.is_some()
     }
 
     /// Links to the file left (0 once it is deleted).
@@ -177,12 +267,19 @@ impl Gen {
 
     /// Reads complete lines, at most `*budget` bytes, into `out` as blocks of at most
     /// `BLOCK_SIZE` bytes. Returns whether the end of the file (as it was when reading
-    /// began) was reached.
-    pub fn read(&mut self, budget: &mut usize, out: &mut Vec<LineBlock>) -> io::Result<bool> {
+    /// began) was reached. A compressed stream that fails is not at its end: it waits (see
+    /// [`Gen::unreadable`]) and is read on from where it failed once it decompresses.
+    pub fn read(
+        &mut self,
+        budget: &mut usize,
+        retry_first: std::time::Duration,
+        out: &mut Vec<LineBlock>,
+    ) -> io::Result<bool> {
         // A compressed stream has no length up front: it is read until it ends.
-        let len = match self.gz {
-            Some(_) => u64::MAX,
-            None => self.file.metadata()?.len(),
+        let len = match self.packed.is_some() {
+            true if !self.reopen(retry_first) => return Ok(false),
+            true => u64::MAX,
+            false => self.file.metadata()?.len(),
         };
         loop {
             let pos = self.read_pos();
@@ -196,22 +293,29 @@ impl Gen {
             let mut buf = std::mem::take(&mut self.carry);
             let old = buf.len();
             buf.resize(old + want, 0);
-            let read = match self.gz.as_mut() {
-                Some(dec) => gz::read_full(dec, &mut buf[old..]),
+            let read = match self.packed.as_mut().and_then(|p| p.stream.as_mut()) {
+                Some(stream) => compressed::read_full(stream, &mut buf[old..]),
                 None => read_at_full(&self.file, &mut buf[old..], pos),
             };
             let n = match read {
                 Ok(n) => n,
                 Err(e) => {
+                    // What the stream gave before failing is lost with it: read again
+                    // from `pos` next time.
                     self.carry = buf[..old].to_vec();
-                    // A corrupt compressed stream stays corrupt: reported once (counted
-                    // in `errors`), then it reads as ended so the generation closes.
-                    if self.gz.is_some() {
-                        self.gz = Some(Box::new(io::empty()));
-                    }
-                    return Err(e);
+                    return match self.packed.as_mut() {
+                        Some(p) => {
+                            p.failed(e, retry_first);
+                            Ok(false)
+                        }
+                        None => Err(e),
+                    };
                 }
             };
+            if let Some(p) = self.packed.as_mut() {
+                p.retry = Backoff::default();
+                p.error = None;
+            }
             buf.truncate(old + n);
             if n == 0 {
                 self.carry = buf;
@@ -294,6 +398,15 @@ impl Gen {
         self.lines += block.lines.len() as u64;
         self.too_long += block.too_long.len() as u64;
         Some(block)
+    }
+}
+
+impl Packed {
+    /// The stream failed with `e`: dropped, tried again after the backoff.
+    fn failed(&mut self, e: io::Error, retry_first: std::time::Duration) {
+        self.stream = None;
+        self.retry.failed(retry_first);
+        self.error = Some(e.to_string());
     }
 }
 

@@ -10,6 +10,9 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+/// A followed path, its rotated siblings at this poll, and those not settled yet.
+pub(super) type Looked = (PathBuf, Vec<Sibling>, Vec<(u64, u64)>);
+
 /// A file a pattern names: its path and device + inode.
 pub(super) type Matched = (PathBuf, (u64, u64));
 
@@ -80,7 +83,9 @@ impl Tailer {
 
     /// For each followed path: detects a truncation of its live file (and finds the copy),
     /// and follows rotated siblings that appeared since the last poll.
-    pub(super) fn check_siblings(&mut self) {
+    /// Returns each path's siblings and those not settled yet, for its anchor once read.
+    pub(super) fn check_siblings(&mut self) -> Vec<Looked> {
+        let mut looked = Vec::new();
         let mut paths: Vec<PathBuf> = self
             .patterns
             .iter()
@@ -93,6 +98,8 @@ impl Tailer {
             }
         }
         self.siblings.retain(|p, _| paths.contains(p));
+        self.anchors.retain(&paths);
+        let mut present = HashSet::new();
         // Each directory is listed once per poll, however many followed paths it holds.
         let mut dirs: HashMap<PathBuf, Vec<OsString>> = HashMap::new();
         for path in paths {
@@ -100,13 +107,15 @@ impl Tailer {
                 .entry(siblings::dir_of(&path))
                 .or_insert_with_key(|dir| siblings::names_in(dir));
             let mut sibs = siblings::list_in(&path, names);
-            sibs.extend(siblings::list_gz_in(&path, names));
+            sibs.extend(siblings::list_compressed_in(&path, names));
             sibs.sort_by_key(|s| s.rank.age_key());
+            present.extend(sibs.iter().map(|s| s.id));
             self.follow_done(&path, &sibs);
             match self.siblings.get(&path) {
                 // First look at this path: its rotated files are history.
                 None => {
-                    self.siblings.insert(path, Snapshot::of(&sibs));
+                    self.siblings.insert(path.clone(), Snapshot::of(&sibs));
+                    looked.push((path, sibs, Vec::new()));
                 }
                 Some(snap) => {
                     let new: Vec<bool> = sibs.iter().map(|s| snap.is_new(s)).collect();
@@ -117,9 +126,12 @@ impl Tailer {
                     if let Some(snap) = self.siblings.get_mut(&path) {
                         snap.update(&sibs, &deferred);
                     }
+                    looked.push((path, sibs, deferred));
                 }
             }
         }
+        self.waiting.retain(|id, _| present.contains(id));
+        looked
     }
 
     /// Puts a rotated generation of a path before the first one of that path that is live
@@ -149,19 +161,27 @@ impl Tailer {
         new: &[bool],
     ) -> (Vec<Gen>, Vec<(u64, u64)>) {
         let followed: HashSet<(u64, u64)> = self.gens.iter().map(|g| g.id).collect();
-        // Per new gzip sibling: whether its text was seen already (`None`: cannot be
+        // Per new compressed sibling: whether its text was seen already (`None`: cannot be
         // decompressed yet). Only an unseen one can be a copy or hold unread lines.
-        let gz_known: Vec<Option<bool>> = (sibs.iter().zip(new))
-            .map(|(s, &new)| match s.gz && new {
-                true => s
-                    .head(FP_LEN)
-                    .ok()
-                    .map(|t| self.is_known_text(path, sibs, &t)),
+        // Known by half a line only (a seen sibling, gone now, held no more): of several
+        // such, only the oldest can be that sibling compressed (newer generations come in
+        // at newer names); the others hold lines never read.
+        let mut half_seen = false;
+        let packed_known: Vec<Option<bool>> = (sibs.iter().zip(new))
+            .map(|(s, &new)| match s.compressed && new {
+                true => self.packed_head(path, s).map(|t| {
+                    let strict = self.is_known_text(path, sibs, &t, false);
+                    let half = !strict && self.is_known_text(path, sibs, &t, true);
+                    let known = strict || (half && !half_seen);
+                    half_seen |= (self.siblings.get(path.as_path()))
+                        .is_some_and(|p| p.head_of(&t, sibs, true) && !p.head_of(&t, sibs, false));
+                    known
+                }),
                 false => Some(false),
             })
             .collect();
         let usable: Vec<bool> = (0..sibs.len())
-            .map(|k| !sibs[k].gz || (new[k] && gz_known[k] == Some(false)))
+            .map(|k| !sibs[k].compressed || (new[k] && packed_known[k] == Some(false)))
             .collect();
         let mut used = HashSet::new();
         let mut i = 0;
@@ -176,8 +196,13 @@ impl Tailer {
                     self.stats.truncations += 1;
                     let copy = find_copy(g, sibs, new, &usable, &followed, &used).and_then(|k| {
                         let file = File::open(&sibs[k].path).ok()?;
-                        let c = match sibs[k].gz {
-                            true => Gen::from_gz(path.clone(), file, g.offset),
+                        let c = match sibs[k].compressed {
+                            true => Gen::from_compressed(
+                                path.clone(),
+                                file,
+                                g.offset,
+                                self.opts.retry_first,
+                            ),
                             false => Gen::new(path.clone(), file, g.offset, State::Copy),
                         }
                         .ok()?;
@@ -204,9 +229,9 @@ impl Tailer {
             if !new[k] || used.contains(&k) || followed.contains(&s.id) {
                 continue;
             }
-            if s.gz {
-                match gz_known[k] {
-                    // Still being written: looked at again next poll.
+            if s.compressed {
+                match packed_known[k] {
+                    // Still being written (or broken): looked at again later.
                     None => deferred.push(s.id),
                     Some(true) => {}
                     Some(false) => self.open_unseen(path, s, &mut inserts),
@@ -236,8 +261,8 @@ impl Tailer {
 
     /// Follows rotated sibling `s` of `path` from its start: it holds lines never read.
     fn open_unseen(&mut self, path: &Path, s: &Sibling, inserts: &mut Vec<Gen>) {
-        let opened = File::open(&s.path).and_then(|f| match s.gz {
-            true => Gen::from_gz(path.to_path_buf(), f, 0),
+        let opened = File::open(&s.path).and_then(|f| match s.compressed {
+            true => Gen::from_compressed(path.to_path_buf(), f, 0, self.opts.retry_first),
             false => Gen::new(path.to_path_buf(), f, 0, State::Rotated),
         });
         match opened {
@@ -250,16 +275,50 @@ impl Tailer {
         }
     }
 
-    /// Whether `text`, the head of a new gzip sibling of `path`, is the head of something
-    /// already seen: a sibling seen at the last poll (compressed since), a generation we
-    /// follow (its file starts with it: it only grew since it was compressed), or one
-    /// closed already. Empty text has nothing to read either.
-    fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8]) -> bool {
+    /// The head of the text of new compressed sibling `s` of `path`, or `None` when it
+    /// cannot be decompressed that far (still being written, or broken): counted and said
+    /// once per file, then tried again after a growing wait.
+    fn packed_head(&mut self, path: &Path, s: &Sibling) -> Option<Vec<u8>> {
+        if self.waiting.get(&s.id).is_some_and(|b| !b.ready()) {
+            return None;
+        }
+        match s.head(FP_LEN) {
+            Ok(text) => {
+                self.waiting.remove(&s.id);
+                Some(text)
+            }
+            Err(e) => {
+                let b = self.waiting.entry(s.id).or_default();
+                if b.failures == 0 {
+                    let key = crate::ingest::fingerprint::FileKey {
+                        dev: s.id.0,
+                        inode: s.id.1,
+                        fingerprint: crate::ingest::fingerprint::EMPTY_FINGERPRINT,
+                    };
+                    super::count_unreadable(&mut self.stats, path, key, &e.to_string());
+                }
+                b.failed(self.opts.retry_first);
+                None
+            }
+        }
+    }
+
+    /// Whether `text`, the head of a new compressed sibling of `path`, is the head of
+    /// something already seen or being read: a sibling seen at the last poll (compressed
+    /// since), a plain sibling there now with that very head (being compressed: the
+    /// compressor removes it once done), a generation we follow (its file starts with it:
+    /// it only grew since it was compressed), or one closed already. Empty text has nothing
+    /// to read either.
+    /// Seen siblings that held half a line count only when `half_lines`.
+    fn is_known_text(&self, path: &Path, sibs: &[Sibling], text: &[u8], half_lines: bool) -> bool {
         text.is_empty()
+            || sibs
+                .iter()
+                .any(|o| !o.compressed && o.head(FP_LEN).is_ok_and(|h| h == text))
             || self
                 .siblings
                 .get(path)
-                .is_some_and(|s| s.has_head_of(text, sibs))
+                .is_some_and(|s| s.head_of(text, sibs, half_lines))
             || self
                 .gens
                 .iter()

@@ -2,12 +2,14 @@
 //!
 //! For `/var/log/x.log` the siblings are the files in `/var/log` named `x.log.<digits>`
 //! (logrotate's numbering, `.1` newest) or `x.log-<anything>` (`dateext`, newer sorts
-//! later). Compressed names (`.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`) are left out of
-//! [`list`]; [`list_gz`] gives the gzip ones (`x.log.2.gz`), read where they hold lines not
-//! read before: the rest of a generation compressed while the tailer was down or before it
-//! read it to its end, or a generation rotated and compressed between two polls (other
-//! compressors are not read). A gzip sibling is known by its decompressed head.
+//! later). Compressed names (`.gz`, `.xz`, `.zst`, `.bz2`, `.lz4`, `.Z`) are left out of
+//! [`list`]; [`list_compressed`] gives those read (`x.log.2.gz`, `.xz`, `.zst`, `.bz2`:
+//! [`crate::ingest::compressed::SUFFIXES`]), read where they hold lines not read before:
+//! the rest of a generation compressed while the tailer was down or before it read it to
+//! its end, or a generation rotated and compressed between two polls. A compressed sibling
+//! is known by its decompressed head; its format by its first bytes.
 
+use crate::ingest::compressed::SUFFIXES;
 use crate::ingest::fingerprint::{dev_ino, fingerprint, fingerprint_len, read_head, FP_LEN};
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -17,7 +19,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// Suffixes of compressed rotated files, which are not read.
+/// Suffixes of compressed rotated files, which [`list`] leaves out.
 const COMPRESSED: &[&[u8]] = &[b".gz", b".bz2", b".xz", b".zst", b".lz4", b".Z"];
 
 /// Where a sibling sits in the rotation order.
@@ -68,9 +70,11 @@ pub(super) fn rank(base: &[u8], name: &[u8]) -> Option<Rank> {
     }
 }
 
-/// The rank of `name` as a gzip-compressed rotated sibling of `base` (`x.log.2.gz`).
-pub(super) fn rank_gz(base: &[u8], name: &[u8]) -> Option<Rank> {
-    rank(base, name.strip_suffix(b".gz")?)
+/// The rank of `name` as a compressed rotated sibling of `base` (`x.log.2.gz`,
+/// `x.log-20261122.zst`).
+pub(super) fn rank_compressed(base: &[u8], name: &[u8]) -> Option<Rank> {
+    let suffix = SUFFIXES.iter().find(|s| name.ends_with(s.as_bytes()))?;
+    rank(base, &name[..name.len() - suffix.len()])
 }
 
 /// One rotated sibling as found on disk.
@@ -79,22 +83,22 @@ pub(super) struct Sibling {
     pub path: PathBuf,
     pub rank: Rank,
     pub id: (u64, u64),
-    /// Size on disk (compressed bytes for a gzip sibling).
+    /// Size on disk (compressed bytes for a compressed sibling).
     pub len: u64,
     pub mtime: (i64, i64),
     /// Birth time, where the file system records it: tells a file from a later one that
     /// reuses its inode number.
     pub born: Option<SystemTime>,
-    /// Gzip-compressed (`x.log.2.gz`): its text is the decompressed stream.
-    pub gz: bool,
+    /// Compressed (`x.log.2.gz`, `.xz`, `.zst`, `.bz2`): its text is the decompressed stream.
+    pub compressed: bool,
 }
 
 impl Sibling {
-    /// Its first `len` bytes of text (decompressed for gzip), fewer if it is shorter. A gzip
+    /// Its first `len` bytes of text (decompressed if compressed), fewer if it is shorter. A compressed
     /// stream that cannot be decompressed that far (still being written) is an error.
     pub(super) fn head(&self, len: usize) -> std::io::Result<Vec<u8>> {
-        match self.gz {
-            true => crate::ingest::gz::head(&self.path, len),
+        match self.compressed {
+            true => crate::ingest::compressed::head(&self.path, len),
             false => read_head(&File::open(&self.path)?, len),
         }
     }
@@ -106,10 +110,10 @@ impl Sibling {
         (head.len() == need).then(|| fingerprint(&head))
     }
 
-    /// Whether it may hold `offset` bytes of text (a gzip sibling's text length is only
+    /// Whether it may hold `offset` bytes of text (a compressed sibling's text length is only
     /// known by decompressing it all).
     pub(super) fn may_hold(&self, offset: u64) -> bool {
-        self.gz || self.len >= offset
+        self.compressed || self.len >= offset
     }
 }
 
@@ -137,17 +141,17 @@ pub(super) fn list(followed: &Path) -> Vec<Sibling> {
     list_in(followed, &names_in(&dir_of(followed)))
 }
 
-/// The gzip-compressed rotated siblings of `followed` now, oldest first.
-pub(super) fn list_gz(followed: &Path) -> Vec<Sibling> {
-    list_gz_in(followed, &names_in(&dir_of(followed)))
+/// The compressed rotated siblings of `followed` now, oldest first.
+pub(super) fn list_compressed(followed: &Path) -> Vec<Sibling> {
+    list_compressed_in(followed, &names_in(&dir_of(followed)))
 }
 
-/// Every rotated copy of `followed` now, plain and gzip, newest first: where a line that
+/// Every rotated copy of `followed` now, plain and compressed, newest first: where a line that
 /// was read from `followed` may be found after rotations.
 pub(crate) fn rotated_copies(followed: &Path) -> Vec<PathBuf> {
     let names = names_in(&dir_of(followed));
     let mut all = list_in(followed, &names);
-    all.extend(list_gz_in(followed, &names));
+    all.extend(list_compressed_in(followed, &names));
     all.sort_by_key(|s| std::cmp::Reverse(s.rank.age_key()));
     all.into_iter().map(|s| s.path).collect()
 }
@@ -157,15 +161,15 @@ pub(super) fn list_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
     list_ranked(followed, names, false)
 }
 
-/// The gzip-compressed rotated siblings of `followed` among `names`.
-pub(super) fn list_gz_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
+/// The compressed rotated siblings of `followed` among `names`.
+pub(super) fn list_compressed_in(followed: &Path, names: &[OsString]) -> Vec<Sibling> {
     list_ranked(followed, names, true)
 }
 
-/// The files among `names` that are rotated siblings of `followed`: the gzip ones, or the
+/// The files among `names` that are rotated siblings of `followed`: the compressed ones, or the
 /// plain ones.
-fn list_ranked(followed: &Path, names: &[OsString], gz: bool) -> Vec<Sibling> {
-    let rank_of = if gz { rank_gz } else { rank };
+fn list_ranked(followed: &Path, names: &[OsString], compressed: bool) -> Vec<Sibling> {
+    let rank_of = if compressed { rank_compressed } else { rank };
     let Some(base) = followed.file_name() else {
         return Vec::new();
     };
@@ -183,7 +187,7 @@ fn list_ranked(followed: &Path, names: &[OsString], gz: bool) -> Vec<Sibling> {
                 len: meta.len(),
                 mtime: (meta.mtime(), meta.mtime_nsec()),
                 born: meta.created().ok(),
-                gz,
+                compressed,
             })
         })
         .collect();
@@ -233,15 +237,17 @@ impl Snapshot {
         }
     }
 
-    /// Whether `text`, the head of a new gzip sibling's text, starts with the head of a
+    /// Whether `text`, the head of a new compressed sibling's text, starts with the head of a
     /// sibling seen at the last look: a compressed copy of it (a seen file only grows, so
     /// its head then was all it had or `FP_LEN` bytes). A seen file still among `sibs` was
-    /// not compressed (gzip removes it; it may not have yet), so it matches only by a head
+    /// not compressed (the compressor removes it; it may not have yet), so it matches only by a head
     /// that ends at a line's end or spans `FP_LEN`: half a line is the start of many lines.
-    pub(super) fn has_head_of(&self, text: &[u8], sibs: &[Sibling]) -> bool {
+    /// With `half_lines` false, only seen heads of whole lines (or `FP_LEN`) count.
+    pub(super) fn head_of(&self, text: &[u8], sibs: &[Sibling], half_lines: bool) -> bool {
         self.seen.iter().any(|(id, s)| {
             s.head_len > 0
-                && (s.whole_lines || !sibs.iter().any(|o| o.id == *id && o.born == s.born))
+                && (s.whole_lines
+                    || half_lines && !sibs.iter().any(|o| o.id == *id && o.born == s.born))
                 && text.len() as u64 >= s.head_len
                 && fingerprint(&text[..s.head_len as usize]) == s.head_fp
         })
@@ -267,7 +273,7 @@ impl Snapshot {
                         whole_lines: head.len() == FP_LEN || head.ends_with(b"\n"),
                         head_fp: fingerprint(&head),
                     },
-                    // Vanished meanwhile, or a gzip stream still being written: look again
+                    // Vanished meanwhile, or a compressed stream still being written: look again
                     // next time.
                     Err(_) => continue,
                 },
@@ -309,13 +315,21 @@ mod tests {
             Rank::Suffixed(b"20240102".to_vec()).newer_than(&Rank::Suffixed(b"20240101".to_vec()))
         );
         assert!(!Rank::Numbered(1).newer_than(&Rank::Suffixed(b"1".to_vec())));
-        assert_eq!(rank_gz(b, b"x.log.2.gz"), Some(Rank::Numbered(2)));
+        assert_eq!(rank_compressed(b, b"x.log.2.gz"), Some(Rank::Numbered(2)));
         assert_eq!(
-            rank_gz(b, b"x.log-20240101.gz"),
+            rank_compressed(b, b"x.log-20240101.gz"),
             Some(Rank::Suffixed(b"20240101".to_vec()))
         );
-        for not in [&b"x.log.2"[..], b"x.log.gz", b"x.log.2.bz2", b"y.log.1.gz"] {
-            assert_eq!(rank_gz(b, not), None, "{}", String::from_utf8_lossy(not));
+        for (name, n) in [("x.log.3.xz", 3), ("x.log.4.zst", 4), ("x.log.5.bz2", 5)] {
+            assert_eq!(rank_compressed(b, name.as_bytes()), Some(Rank::Numbered(n)));
+        }
+        for not in [&b"x.log.2"[..], b"x.log.gz", b"x.log.2.lz4", b"y.log.1.gz"] {
+            assert_eq!(
+                rank_compressed(b, not),
+                None,
+                "{}",
+                String::from_utf8_lossy(not)
+            );
         }
     }
 
@@ -340,9 +354,10 @@ mod tests {
         again.born = Some(UNIX_EPOCH + Duration::from_secs(101));
         assert!(snap.is_new(&again));
         let gz_text = b"line 00000001 gen 0\n";
-        assert!(!snap.has_head_of(gz_text, &sibs), "still there");
-        assert!(snap.has_head_of(gz_text, &[]), "gone: compressed");
-        assert!(!snap.has_head_of(b"other\n", &[]));
+        assert!(!snap.head_of(gz_text, &sibs, true), "still there");
+        assert!(snap.head_of(gz_text, &[], true), "gone: compressed");
+        assert!(!snap.head_of(b"other\n", &[], true));
+        assert!(!snap.head_of(gz_text, &[], false), "half a line only");
     }
 
     #[test]
