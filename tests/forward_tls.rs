@@ -163,6 +163,22 @@ fn assert_refused(r: &Refused, db: &Path, want: &str) {
     );
 }
 
+/// Runs one refused replay per case (name, `[forward]` table, expected words) side by
+/// side in its own folder under `dir` (each retries for the 5 s drain limit) and checks
+/// each refusal.
+fn assert_all_refused(dir: &Path, cases: &[(&str, String, &str)]) {
+    std::thread::scope(|s| {
+        for (name, table, want) in cases {
+            let sub = dir.join(name);
+            std::fs::create_dir_all(&sub).unwrap();
+            s.spawn(move || {
+                let db = sub.join("p.db");
+                assert_refused(&replay_refused(&sub, &db, table), &db, want);
+            });
+        }
+    });
+}
+
 /// Messages waiting in the outbox of `db`.
 fn queued(db: &Path) -> usize {
     stats_json(db).expect("stats")["forward"]["queued"]
@@ -262,17 +278,7 @@ fn refused_receiver_certificates_are_named_counted_and_keep_the_queue() {
             "forward.ca_file",
         ),
     ];
-    // Each replay retries for the 5 s drain limit: run them side by side.
-    std::thread::scope(|s| {
-        for (name, table, want) in &cases {
-            let sub = dir.path().join(name);
-            std::fs::create_dir_all(&sub).unwrap();
-            s.spawn(move || {
-                let db = sub.join("p.db");
-                assert_refused(&replay_refused(&sub, &db, table), &db, want);
-            });
-        }
-    });
+    assert_all_refused(dir.path(), &cases);
     assert!(good.messages().is_empty());
     // The queue kept by the refused replay goes out once the right CA is configured.
     let sub = dir.path().join("unknown-ca");
@@ -336,16 +342,7 @@ fn mutual_auth_admits_only_a_client_certificate_of_the_trusted_ca() {
             "does it require a client certificate (forward.cert_file)?",
         ),
     ];
-    std::thread::scope(|s| {
-        for (name, t, want) in &cases {
-            let sub = dir.path().join(name);
-            std::fs::create_dir_all(&sub).unwrap();
-            s.spawn(move || {
-                let db = sub.join("p.db");
-                assert_refused(&replay_refused(&sub, &db, t), &db, want);
-            });
-        }
-    });
+    assert_all_refused(dir.path(), &cases);
     assert!(rs.messages().is_empty(), "{:#?}", rs.messages());
     // Our certificate from the trusted CA: the queue of the refused replay arrives, once.
     let sub = dir.path().join("stranger");

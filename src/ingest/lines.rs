@@ -1,5 +1,6 @@
 //! Splitting a byte stream into lines, in large blocks, with bounded memory per line.
 
+use super::compressed::read_full;
 use portcullis_parsers::MAX_LINE_LEN;
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -116,20 +117,6 @@ pub fn line_bytes(block: &LineBlock, i: usize) -> &[u8] {
     let (_, s, e) = block.lines[i];
     let l = &block.chunk[s..e];
     l.strip_suffix(b"\r").unwrap_or(l)
-}
-
-/// Reads until `buf` is full or the input ends.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 #[cfg(test)]
